@@ -1,0 +1,69 @@
+"""The `poser` command line: `poser --version`, `poser db CONFIG.ini`."""
+import argparse
+import sys
+from importlib.metadata import version
+
+from sqlalchemy.engine import make_url
+
+
+def _alembic_config(ini_path):
+    from alembic.config import Config
+
+    return Config(ini_path)
+
+
+def cmd_db(args):
+    """Which database CONFIG.ini uses and whether its migrations are at head."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from .models import ALEMBIC_VERSION_TABLE, get_engine
+    from .settings import database_url
+
+    url = database_url(args.config)
+    script = ScriptDirectory.from_config(_alembic_config(args.config))
+    heads = set(script.get_heads())
+    engine = get_engine({"sqlalchemy.url": url})
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"version_table": ALEMBIC_VERSION_TABLE}
+            )
+            current = set(context.get_current_heads())
+    except Exception as error:  # a wrong URL or a server that is down
+        print(f"database: {make_url(url).render_as_string(hide_password=True)}")
+        print(f"error: cannot connect: {error}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"database: {make_url(url).render_as_string(hide_password=True)}")
+    print(f"current:  {', '.join(sorted(current)) or '(empty: run `alembic upgrade heads`)'}")
+    print(f"heads:    {', '.join(sorted(heads))}")
+    if current == heads:
+        print("status:   up to date")
+        return 0
+    print("status:   needs `alembic upgrade heads`")
+    return 1
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="poser", description="Poser web admin tools.")
+    parser.add_argument("--version", action="version", version=f"poser-web {version('poser-web')}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    db = commands.add_parser("db", help="show the database a config uses and its migration status")
+    db.add_argument("config", help="the app's ini file, e.g. development.ini")
+    db.set_defaults(handler=cmd_db)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

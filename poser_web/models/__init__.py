@@ -1,0 +1,75 @@
+"""Models, engine and the per-request session (pyramid_tm + zope.sqlalchemy)."""
+import zope.sqlalchemy
+from sqlalchemy import engine_from_config, event
+from sqlalchemy.orm import configure_mappers, sessionmaker
+
+from .meta import ALEMBIC_VERSION_TABLE, TABLE_PREFIX, Base, new_uuid, uuid_column  # noqa: F401
+from .widgets import Component, Widget  # noqa: F401
+
+configure_mappers()
+
+# How long a SQLite writer waits for another to finish before failing.
+SQLITE_BUSY_TIMEOUT_MS = 15000
+
+
+def _prepare_sqlite(engine):
+    """Real transactions on SQLite: enforced FKs, waiting writers, SAVEPOINTs.
+
+    pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT;
+    SQLAlchemy's documented recipe takes it over.
+    """
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def get_engine(settings, prefix="sqlalchemy."):
+    engine = engine_from_config(settings, prefix)
+    if engine.dialect.name == "sqlite":
+        _prepare_sqlite(engine)
+    return engine
+
+
+def get_session_factory(engine):
+    return sessionmaker(bind=engine)
+
+
+def get_tm_session(session_factory, transaction_manager, request=None):
+    """A session joined to `transaction_manager`: it commits or aborts with it.
+
+    Views never commit; pyramid_tm ends the transaction with the request.
+    """
+    dbsession = session_factory(info={"request": request})
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config):
+    """Wire `request.dbsession` for every request."""
+    settings = config.get_settings()
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+
+    engine = get_engine(settings)
+    session_factory = get_session_factory(engine)
+    config.registry["dbsession_factory"] = session_factory
+    config.registry["db_engine"] = engine
+
+    def dbsession(request):
+        # Tests hand in their own session (rolled back after each test).
+        session = request.environ.get("app.dbsession")
+        if session is None:
+            session = get_tm_session(session_factory, request.tm, request=request)
+        return session
+
+    config.add_request_method(dbsession, reify=True)

@@ -1,0 +1,78 @@
+"""Widget and Component: Poser's first custom tables, as documented upstream."""
+from sqlalchemy import Boolean, ForeignKey, String, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .meta import Base, uuid_column
+
+
+class Widget(Base):
+    """
+    Represents a widget.
+    """
+
+    __tablename__ = "poser_widget"
+
+    uuid: Mapped[str] = uuid_column()
+
+    description: Mapped[str] = mapped_column(
+        String(255), nullable=False, doc="Description for the widget."
+    )
+
+    active: Mapped[bool] = mapped_column(
+        Boolean,
+        nullable=False,
+        default=True,
+        server_default=true(),
+        doc="Flag indicating whether the widget is currently \"active\".",
+    )
+
+    components: Mapped[list["Component"]] = relationship(
+        back_populates="widget",
+        cascade="all, delete-orphan",
+        order_by="Component.item_code",
+        doc="List of components for the widget.",
+    )
+
+    def __str__(self):
+        return self.description or ""
+
+
+class Component(Base):
+    """
+    Represents a component of a widget.
+    """
+
+    __tablename__ = "poser_component"
+
+    uuid: Mapped[str] = uuid_column()
+
+    widget_uuid: Mapped[str] = mapped_column(
+        String(32),
+        ForeignKey("poser_widget.uuid", name="poser_component_fk_widget"),
+        nullable=False,
+        doc="UUID of the widget to which this component belongs.",
+    )
+
+    widget: Mapped[Widget] = relationship(
+        back_populates="components",
+        doc="Reference to the widget to which this component belongs.",
+    )
+
+    item_code: Mapped[str] = mapped_column(
+        String(20), nullable=False, doc="Item code for the component."
+    )
+
+    description: Mapped[str] = mapped_column(
+        String(255), nullable=False, doc="Description for the component."
+    )
+
+    active: Mapped[bool] = mapped_column(
+        Boolean,
+        nullable=False,
+        default=True,
+        server_default=true(),
+        doc="Flag indicating whether the component is currently \"active\".",
+    )
+
+    def __str__(self):
+        return self.description or ""

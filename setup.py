@@ -1,0 +1,47 @@
+"""Distribution metadata for poser-web, the Pyramid admin for Poser's custom tables."""
+from setuptools import find_packages, setup
+
+requires = [
+    # pyramid 2.1 and deform 3.0.1 still import pkg_resources, gone from setuptools 81.
+    "setuptools<81",
+    "pyramid>=2.0",
+    "pyramid_chameleon>=0.3",
+    "pyramid_tm>=2.5",
+    "pyramid_retry>=2.1",
+    "transaction>=4.0",
+    "zope.sqlalchemy>=3.1",
+    "SQLAlchemy>=2.0,<3",
+    "alembic>=1.13",
+    "colander>=2.0",
+    "deform>=3.0.1",
+    "waitress>=3.0",
+]
+
+extras = {
+    "postgresql": ["psycopg[binary]>=3.1"],
+    "testing": [
+        "pytest>=8",
+        "WebTest>=3.0",
+        "playwright>=1.45",
+        "hypothesis>=6.100",
+    ],
+    "dev": ["pyramid_debugtoolbar>=4.10"],
+}
+
+setup(
+    name="poser-web",
+    version="0.1.0",
+    description="Pyramid web admin for the custom tables of a Rattail-style Poser project",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(exclude=["tests", "tests.*"]),
+    include_package_data=True,
+    zip_safe=False,
+    install_requires=requires,
+    extras_require=extras,
+    entry_points={
+        "paste.app_factory": ["main = poser_web:main"],
+        "console_scripts": ["poser = poser_web.cli:main"],
+    },
+)

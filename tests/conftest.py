@@ -1,0 +1,104 @@
+"""Fixtures: one migrated database per run, each test in a rolled-back transaction.
+
+Choose the database with `--db sqlite` (default) or `--db postgresql`
+(server from POSER_TEST_PG_URL; a missing server fails the run, never skips).
+"""
+import os
+
+import pytest
+import transaction
+import webtest
+from sqlalchemy.orm import Session
+
+from poser_web import main
+from poser_web.models import get_engine
+
+from .databases import ScratchDatabases, migrate
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        default=os.environ.get("POSER_TEST_DB", "sqlite"),
+        help="database the tests run against",
+    )
+
+
+def pytest_report_header(config):
+    return f"poser_web database: {config.getoption('--db')}"
+
+
+@pytest.fixture(scope="session")
+def db_kind(request):
+    return request.config.getoption("--db")
+
+
+@pytest.fixture(scope="session")
+def scratch_databases(db_kind, tmp_path_factory):
+    databases = ScratchDatabases(db_kind, tmp_path_factory.mktemp("db"))
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def database_url(scratch_databases):
+    """The run's database, built once by `alembic upgrade heads` (never create_all)."""
+    url = scratch_databases.create()
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = get_engine({"sqlalchemy.url": database_url})
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def dbsession(engine):
+    """A session inside an outer transaction that is rolled back after the test.
+
+    `commit()` in a test only releases a SAVEPOINT, so tests never see each
+    other's rows.
+    """
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    yield session
+    session.close()
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def app_settings(database_url):
+    return {"sqlalchemy.url": database_url}
+
+
+@pytest.fixture(scope="session")
+def app(app_settings):
+    return main({}, **app_settings)
+
+
+@pytest.fixture
+def tm():
+    manager = transaction.TransactionManager(explicit=True)
+    manager.begin()
+    manager.doom()  # the app must never commit the test's transaction
+    yield manager
+    manager.abort()
+
+
+@pytest.fixture
+def testapp(app, tm, dbsession):
+    return webtest.TestApp(
+        app,
+        extra_environ={
+            "HTTP_HOST": "example.com",
+            "tm.active": True,
+            "tm.manager": tm,
+            "app.dbsession": dbsession,
+        },
+    )

@@ -1,0 +1,72 @@
+"""Scratch databases for tests: a temp SQLite file, or a new PostgreSQL database."""
+import os
+import uuid
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+REPO = Path(__file__).resolve().parent.parent
+
+# The PostgreSQL server tests create their scratch databases on.
+PG_SERVER_URL = os.environ.get(
+    "POSER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def alembic_config(database_url):
+    """The repository's alembic.ini, pointed at `database_url`."""
+    config = Config(str(REPO / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logging"] = False
+    return config
+
+
+def migrate(database_url, revision="heads"):
+    command.upgrade(alembic_config(database_url), revision)
+
+
+class ScratchDatabases:
+    """Creates databases of one kind and removes them all at the end."""
+
+    def __init__(self, kind, tmp_dir):
+        self.kind = kind
+        self.tmp_dir = Path(tmp_dir)
+        self.created = []
+
+    def create(self):
+        name = f"poser_test_{uuid.uuid4().hex[:12]}"
+        if self.kind == "sqlite":
+            url = f"sqlite:///{self.tmp_dir / (name + '.sqlite')}"
+        else:
+            with self._server() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            url = make_url(PG_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+        self.created.append(name)
+        return url
+
+    def drop_all(self):
+        if self.kind != "postgresql":
+            return  # temp files go with pytest's tmp dir
+        with self._server() as connection:
+            for name in self.created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def _server(self):
+        engine = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+        return _DisposingConnection(engine)
+
+
+class _DisposingConnection:
+    def __init__(self, engine):
+        self.engine = engine
+
+    def __enter__(self):
+        self.connection = self.engine.connect()
+        return self.connection
+
+    def __exit__(self, *exc):
+        self.connection.close()
+        self.engine.dispose()

@@ -1,0 +1,26 @@
+"""The app boots from development.ini and answers its first pages."""
+from pyramid.paster import get_app
+from webtest import TestApp
+
+from poser_web.models import Widget
+
+from .databases import REPO
+
+
+def test_app_factory_boots_from_development_ini(database_url, monkeypatch):
+    monkeypatch.setenv("POSER_DATABASE_URL", database_url)
+    app = TestApp(get_app(str(REPO / "development.ini")))
+    response = app.get("/widgets")
+    assert response.status_int == 200
+    assert "Widgets" in response.text
+
+
+def test_widget_list_shows_widgets(testapp, dbsession):
+    dbsession.add(Widget(description="Sprocket"))
+    dbsession.flush()
+    response = testapp.get("/widgets")
+    assert "Sprocket" in response.text
+
+
+def test_home_page(testapp):
+    assert testapp.get("/").status_int == 200
