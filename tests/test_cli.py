@@ -1,5 +1,7 @@
 """The `poser` console script."""
 import subprocess
+import sys
+from pathlib import Path
 
 from poser_web.cli import main
 
@@ -7,7 +9,7 @@ from .databases import REPO, migrate
 
 
 def test_version_is_printed():
-    result = subprocess.run(["poser", "--version"], capture_output=True, text=True)
+    result = subprocess.run([str(Path(sys.executable).parent / "poser"), "--version"], capture_output=True, text=True)
     assert result.returncode == 0
     assert result.stdout.startswith("poser-web ")
 
