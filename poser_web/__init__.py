@@ -10,6 +10,7 @@ def main(global_config, **settings):
     with Configurator(settings=settings) as config:
         config.include("pyramid_chameleon")
         config.include(".models")
+        config.include(".security")
         config.include(".routes")
         config.scan(".views")
     return config.make_wsgi_app()

@@ -4,6 +4,7 @@ import os
 # Environment variable -> setting it overrides.
 ENVIRONMENT_OVERRIDES = {
     "POSER_DATABASE_URL": "sqlalchemy.url",
+    "POSER_SECRET": "poser.secret",
 }
 
 

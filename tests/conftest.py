@@ -74,7 +74,7 @@ def dbsession(engine):
 
 @pytest.fixture(scope="session")
 def app_settings(database_url):
-    return {"sqlalchemy.url": database_url}
+    return {"sqlalchemy.url": database_url, "poser.secret": "test-secret"}
 
 
 @pytest.fixture(scope="session")

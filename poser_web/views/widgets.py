@@ -1,11 +1,62 @@
-"""Widget pages."""
-from pyramid.view import view_config
-from sqlalchemy import select
+"""Widget pages: a MasterView with components edited inline."""
+from sqlalchemy import func, select
 
-from ..models import Widget
+from ..forms.widgets import widget_schema
+from ..grids import Column, Contains, RelatedContains, YesNoFilter
+from ..models import Component, Widget
+from .master import MasterView
+
+COMPONENT_COUNT = (
+    select(func.count()).where(Component.widget_uuid == Widget.uuid)
+    .correlate(Widget).scalar_subquery()
+)
 
 
-@view_config(route_name="widgets", renderer="poser_web:templates/widgets.pt")
-def widget_list(request):
-    widgets = request.dbsession.scalars(select(Widget).order_by(Widget.description, Widget.uuid).limit(200))
-    return {"widgets": list(widgets)}
+def component_counts(session, widgets):
+    """{widget uuid: component count} for the shown widgets, in one statement."""
+    rows = session.execute(
+        select(Component.widget_uuid, func.count())
+        .where(Component.widget_uuid.in_([w.uuid for w in widgets]))
+        .group_by(Component.widget_uuid)
+    )
+    return dict(rows.all())
+
+
+class WidgetView(MasterView):
+    model = Widget
+    route_prefix = "widgets"
+    url_prefix = "/widgets"
+    title = "Widget"
+    title_plural = "Widgets"
+
+    columns = (
+        Column("description", "Description", sort=Widget.description, link="view"),
+        Column("active", "Active", sort=Widget.active),
+        Column("components", "Components", sort=COMPONENT_COUNT, page_values=component_counts,
+               default=0, numeric=True),
+    )
+    search = (Contains(Widget.description), RelatedContains(Widget.components, Component.item_code))
+    search_placeholder = "Description or component item code"
+    filters = (YesNoFilter("active", "Active", Widget.active),)
+    default_sort = "description"
+
+    schema = staticmethod(widget_schema)
+    inlines = {"components": Component}
+
+    def view_sections(self, widget):
+        return [{
+            "title": "Components",
+            "columns": [("item_code", "Item Code"), ("description", "Description"), ("active", "Active")],
+            "rows": widget.components,
+            "empty": "This widget has no components.",
+        }]
+
+    def delete_summary(self, widget):
+        count = len(widget.components)
+        if count == 0:
+            return ""
+        return f"and its {count} component{'s' if count != 1 else ''}"
+
+
+def includeme(config):
+    WidgetView.include(config)

@@ -1,0 +1,1 @@
+"""Benchmark and resilience tooling for poser_web (see bench/README.md)."""

@@ -1,0 +1,143 @@
+"""Form building blocks shared by every master view: colander types, deform widgets."""
+from importlib.resources import files
+
+import colander
+import deform
+from pyramid.csrf import get_csrf_token
+
+# Our deform templates first (no inline scripts, tabular inline rows), then deform's own.
+renderer = deform.ZPTRendererFactory(
+    (str(files("poser_web") / "templates" / "deform"), str(files("deform") / "templates"))
+)
+
+
+class StrippedString(colander.String):
+    """Text with surrounding white space removed; blank counts as missing."""
+
+    def deserialize(self, node, cstruct):
+        if isinstance(cstruct, str):
+            cstruct = cstruct.strip()
+            if not cstruct:
+                return colander.null
+        return super().deserialize(node, cstruct)
+
+
+def text_node(name, title, max_length, **kwargs):
+    """A required, trimmed text field of at most `max_length` characters."""
+    return colander.SchemaNode(
+        StrippedString(),
+        name=name,
+        title=title,
+        validator=colander.Length(
+            max=max_length, max_err=f"Too long: at most {max_length} characters."
+        ),
+        missing_msg=f"{title} is required.",
+        widget=deform.widget.TextInputWidget(attributes={"maxlength": max_length}),
+        **kwargs,
+    )
+
+
+def checkbox_node(name, title):
+    """A boolean field: an unchecked box posts nothing, which means False."""
+    return colander.SchemaNode(
+        colander.Boolean(), name=name, title=title, missing=False, default=True,
+        widget=deform.widget.CheckboxWidget(),
+    )
+
+
+def key_node():
+    """The hidden uuid of an inline row: blank for a new row."""
+    return colander.SchemaNode(
+        colander.String(), name="uuid", missing=None, widget=deform.widget.HiddenWidget()
+    )
+
+
+@colander.deferred
+def _deferred_csrf_token(node, kw):
+    return get_csrf_token(kw["request"])
+
+
+def csrf_node():
+    """The CSRF token every form carries; Pyramid checks it before any view runs."""
+    return colander.SchemaNode(
+        colander.String(), name="csrf_token", default=_deferred_csrf_token, missing=None,
+        widget=deform.widget.HiddenWidget(),
+    )
+
+
+class InlineTableWidget(deform.widget.SequenceWidget):
+    """Related rows edited in a compact table, one row per item.
+
+    Rows left entirely blank (checkboxes aside) are dropped before validation,
+    so an unused "Add" row never blocks a save.
+    """
+
+    template = "sequence_table"
+    item_template = "sequence_table_row"
+
+    def deserialize(self, field, pstruct):
+        if isinstance(pstruct, list):
+            item = field.children[0]
+            pstruct = [row for row in pstruct if not _is_blank_row(item, row)]
+        return super().deserialize(field, pstruct)
+
+
+def _is_blank_row(item_field, row):
+    if not isinstance(row, dict):
+        return False
+    for child in item_field.children:
+        if isinstance(child.schema.typ, colander.Boolean):
+            continue
+        value = row.get(child.name)
+        if isinstance(value, str) and value.strip():
+            return False
+        if value not in (None, "") and not isinstance(value, str):
+            return False
+    return True
+
+
+def inline_rows(name, title, row_schema, max_rows, add_text, parent_collection):
+    """A sequence of related rows, updated in place by their uuid on save.
+
+    `max_rows` is enforced here (the browser's limit is only a convenience).
+    `parent_collection(instance)` lists the rows that may be referenced by uuid.
+    """
+
+    def known_rows(node, value):
+        instance = node.bindings.get("instance") if node.bindings else None
+        known = {row.uuid for row in parent_collection(instance)} if instance is not None else set()
+        error = None
+        for index, row in enumerate(value):
+            if row.get("uuid") and row["uuid"] not in known:
+                error = error or colander.Invalid(node)
+                error.add(
+                    colander.Invalid(node.children[0], "This row no longer exists; reload the page."),
+                    pos=index,
+                )
+        if error is not None:
+            raise error
+
+    return colander.SchemaNode(
+        colander.Sequence(),
+        row_schema.clone(),
+        name=name,
+        title=title,
+        missing=[],
+        validator=colander.All(
+            colander.Length(max=max_rows, max_err=f"At most {max_rows} rows; remove some first."),
+            known_rows,
+        ),
+        widget=InlineTableWidget(max_len=max_rows, add_subitem_text_template=add_text,
+                                 orderable=False),
+    )
+
+
+def make_form(schema, request, instance=None, buttons=("Save",), **kwargs):
+    """A deform Form over `schema` bound to this request (and the edited instance)."""
+    bound = schema.bind(request=request, instance=instance)
+    return deform.Form(
+        bound,
+        buttons=[deform.Button(name=title.lower(), title=title) for title in buttons],
+        renderer=renderer,
+        **kwargs,
+    )

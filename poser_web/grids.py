@@ -1,0 +1,237 @@
+"""List-page query building: search, filters, sort and pagination.
+
+No HTTP in here: a Grid turns plain parameters into SQL and back into a page
+of rows. Views parse the request into a GridState with `Grid.parse()` and
+turn a GridError into a 400.
+"""
+from dataclasses import dataclass, field, replace
+from math import ceil
+from typing import Any, Callable
+
+from sqlalchemy import func, or_, select
+
+PAGE_SIZES = (20, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
+# Above this many matching rows the total is shown as "more than N": an exact
+# count of a huge table would cost more than the page itself.
+DEFAULT_COUNT_LIMIT = 100_000
+# Beyond any real table's last page; keeps OFFSET within what databases accept.
+MAX_PAGE = 1_000_000
+
+
+class GridError(ValueError):
+    """A list-page parameter that cannot be honoured; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a list page.
+
+    `sort` is the SQL expression to order by (None: not sortable). `link`
+    is "view" (the row's own page) or a function (request, row) -> URL.
+    `page_values(session, rows)` loads the column for the shown rows only
+    (one statement, whatever the page size) and returns {row key: value}.
+    """
+
+    key: str
+    label: str
+    sort: Any = None
+    link: Any = None
+    page_values: Callable | None = None
+    default: Any = None
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class Contains:
+    """Search: `column` contains the text (case-insensitive, wildcards escaped)."""
+
+    column: Any
+
+    def clause(self, text):
+        return self.column.icontains(text, autoescape=True)
+
+
+@dataclass(frozen=True)
+class RelatedContains:
+    """Search: some row of `relationship` has `column` containing the text."""
+
+    relationship: Any
+    column: Any
+
+    def clause(self, text):
+        return self.relationship.any(self.column.icontains(text, autoescape=True))
+
+
+@dataclass(frozen=True)
+class YesNoFilter:
+    """A filter on a boolean column: any / yes / no."""
+
+    key: str
+    label: str
+    column: Any
+    choices: tuple = (("", "Any"), ("yes", "Yes"), ("no", "No"))
+
+    def parse(self, raw):
+        if raw in (None, ""):
+            return ""
+        if raw not in ("yes", "no"):
+            raise GridError(f"{self.label} filter must be yes, no or empty, not {raw!r}.")
+        return raw
+
+    def apply(self, query, value):
+        if value == "yes":
+            return query.where(self.column.is_(True))
+        if value == "no":
+            return query.where(self.column.is_(False))
+        return query
+
+
+@dataclass(frozen=True)
+class GridState:
+    """What the user asked for: every list-page parameter, validated."""
+
+    q: str = ""
+    filters: dict = field(default_factory=dict)
+    sort: str = ""
+    direction: str = "asc"
+    page: int = 1
+    per_page: int = DEFAULT_PAGE_SIZE
+
+    def with_changes(self, **changes):
+        return replace(self, **changes)
+
+
+@dataclass
+class GridPage:
+    """One page of results and what the pager needs to describe it honestly."""
+
+    rows: list
+    values: dict  # column key -> {row key: value} for page-loaded columns
+    total: int
+    total_is_exact: bool
+    page: int
+    per_page: int
+
+    @property
+    def pages(self):
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def first_index(self):
+        return (self.page - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def last_index(self):
+        return (self.page - 1) * self.per_page + len(self.rows)
+
+    @property
+    def has_next(self):
+        return self.page < self.pages or (not self.total_is_exact and len(self.rows) == self.per_page)
+
+
+class Grid:
+    """A model's list page as SQL: declared once per master view."""
+
+    def __init__(self, query, key, columns, search=(), filters=(), default_sort=None,
+                 default_direction="asc", count_limit=DEFAULT_COUNT_LIMIT):
+        self.query = query  # a select() of the listed entity
+        self.key = key  # unique column: the stable tie-breaker, and the row key
+        self.columns = list(columns)
+        self.search = tuple(search)
+        self.filters = tuple(filters)
+        self.default_sort = default_sort or next(c.key for c in self.columns if c.sort is not None)
+        self.default_direction = default_direction
+        self.count_limit = count_limit
+
+    @property
+    def sortable(self):
+        return {c.key: c for c in self.columns if c.sort is not None}
+
+    def parse(self, params):
+        """A GridState from query parameters (a mapping of str -> str)."""
+        sort = params.get("sort") or self.default_sort
+        if sort not in self.sortable:
+            names = ", ".join(sorted(self.sortable))
+            raise GridError(f"Cannot sort by {sort!r}; choose one of: {names}.")
+        direction = params.get("dir") or (self.default_direction if sort == self.default_sort else "asc")
+        if direction not in ("asc", "desc"):
+            raise GridError(f"Sort direction must be asc or desc, not {direction!r}.")
+        page = _positive_int(params.get("page"), "page", 1)
+        if page > MAX_PAGE:
+            raise GridError(f"page must be at most {MAX_PAGE:,}.")
+        per_page = _positive_int(params.get("per_page"), "per_page", DEFAULT_PAGE_SIZE)
+        if per_page not in PAGE_SIZES:
+            sizes = ", ".join(map(str, PAGE_SIZES))
+            raise GridError(f"Rows per page must be one of {sizes}, not {per_page}.")
+        q = (params.get("q") or "").strip()
+        if len(q) > 200:
+            raise GridError("Search text is limited to 200 characters.")
+        filters = {f.key: f.parse(params.get(f.key)) for f in self.filters}
+        return GridState(q=q, filters=filters, sort=sort, direction=direction, page=page,
+                         per_page=per_page)
+
+    def filtered(self, state):
+        """The query narrowed by the search text and filters, unordered."""
+        query = self.query
+        if state.q and self.search:
+            query = query.where(or_(*(s.clause(state.q) for s in self.search)))
+        for grid_filter in self.filters:
+            query = grid_filter.apply(query, state.filters.get(grid_filter.key, ""))
+        return query
+
+    def ordered(self, state):
+        """The filtered query in the asked order, with the key as tie-breaker."""
+        expression = self.sortable[state.sort].sort
+        if state.direction == "desc":
+            return self.filtered(state).order_by(expression.desc(), self.key.desc())
+        return self.filtered(state).order_by(expression.asc(), self.key.asc())
+
+    def count(self, session, state):
+        """(total, exact): exact up to count_limit, capped above it."""
+        capped = self.filtered(state).with_only_columns(self.key).limit(self.count_limit + 1)
+        total = session.scalar(select(func.count()).select_from(capped.subquery()))
+        if total > self.count_limit:
+            return self.count_limit, False
+        return total, True
+
+    def page(self, session, state):
+        """The page the state asks for: at most 2 + (page-loaded columns) statements."""
+        total, exact = self.count(session, state)
+        pages = max(1, ceil(total / state.per_page))
+        page = min(state.page, pages) if exact else state.page
+        query = self.ordered(state).offset((page - 1) * state.per_page).limit(state.per_page)
+        rows = list(session.scalars(query).unique())
+        values = {}
+        for column in self.columns:
+            if column.page_values is not None:
+                values[column.key] = column.page_values(session, rows) if rows else {}
+        return GridPage(rows=rows, values=values, total=total, total_is_exact=exact, page=page,
+                        per_page=state.per_page)
+
+    def cell(self, grid_page, column, row):
+        """The value of `column` for `row` on this page."""
+        if column.page_values is not None:
+            row_key = getattr(row, self.key.key)
+            return grid_page.values[column.key].get(row_key, column.default)
+        return dotted_value(row, column.key)
+
+
+def dotted_value(row, key):
+    """`row.widget.description` for the key "widget.description"."""
+    value = row
+    for part in key.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def _positive_int(raw, name, default):
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise GridError(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < 1:
+        raise GridError(f"{name} must be 1 or more, not {value}.")
+    return value

@@ -1,0 +1,37 @@
+"""Error pages: a clear message and the right 4xx status, never a stack trace."""
+from pyramid.exceptions import BadCSRFToken
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound
+from pyramid.view import exception_view_config, notfound_view_config
+
+TEMPLATE = "poser_web:templates/error.pt"
+
+
+def _error_page(request, status, title, message):
+    request.response.status = status
+    return {"title": title, "message": message}
+
+
+@notfound_view_config(renderer=TEMPLATE)
+def not_found(exc, request):
+    message = exc.detail if isinstance(exc, HTTPNotFound) and exc.detail else (
+        "There is no page at this address.")
+    return _error_page(request, 404, "Not found", message)
+
+
+@exception_view_config(BadCSRFToken, renderer=TEMPLATE)
+def bad_csrf(exc, request):
+    return _error_page(
+        request, 400, "Form expired",
+        "This form was missing its security token or the token was out of date, so nothing "
+        "was saved. Go back, reload the page and submit again.",
+    )
+
+
+@exception_view_config(HTTPBadRequest, renderer=TEMPLATE)
+def bad_request(exc, request):
+    return _error_page(request, 400, "Bad request", exc.detail or "The request could not be understood.")
+
+
+@exception_view_config(HTTPForbidden, renderer=TEMPLATE)
+def forbidden(exc, request):
+    return _error_page(request, 403, "Forbidden", "You do not have permission to see this page.")

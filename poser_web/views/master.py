@@ -1,0 +1,231 @@
+"""MasterView: list / view / create / edit / delete pages for any model.
+
+A subclass declares the model, its grid and its schema; `MasterView.include`
+adds the routes (`<prefix>`, `<prefix>.create`, `.view`, `.edit`, `.delete`)
+and views. Hooks for what a table needs beyond that: `get_query`,
+`view_sections`, `delete_summary`, `objectify`, `to_appstruct`.
+"""
+import re
+
+import deform
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
+from sqlalchemy import inspect, select
+
+from ..forms import make_form
+from ..grids import PAGE_SIZES, Grid, GridError, dotted_value
+
+UUID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+class MasterView:
+    model = None
+    route_prefix = None  # "widgets": route names and permissions derive from it
+    url_prefix = None  # "/widgets"
+    title = None  # "Widget"
+    title_plural = None  # "Widgets"
+
+    # The list page.
+    columns = ()  # grids.Column
+    search = ()  # grids.Contains / RelatedContains
+    filters = ()  # grids.YesNoFilter
+    default_sort = None
+    default_direction = "asc"
+    search_placeholder = "Search"
+
+    # Forms: a callable returning a colander schema; None makes the table read-only.
+    schema = None
+    inlines = {}  # relationship name -> model, for sequences edited inline
+
+    def __init__(self, request):
+        self.request = request
+        self.db = request.dbsession
+
+    # -- configuration -----------------------------------------------------
+
+    @classmethod
+    def include(cls, config):
+        """Add this master's routes and views to the Configurator."""
+        prefix, url = cls.route_prefix, cls.url_prefix
+        config.add_route(prefix, url)
+        cls._add(config, "list_page", prefix, "list", "master/list.pt", "GET")
+        if cls.schema is not None:
+            config.add_route(f"{prefix}.create", f"{url}/new")
+            cls._add(config, "create_page", f"{prefix}.create", "create", "master/form.pt")
+        config.add_route(f"{prefix}.view", url + "/{uuid}")
+        cls._add(config, "view_page", f"{prefix}.view", "view", "master/view.pt", "GET")
+        if cls.schema is not None:
+            config.add_route(f"{prefix}.edit", url + "/{uuid}/edit")
+            cls._add(config, "edit_page", f"{prefix}.edit", "edit", "master/form.pt")
+            config.add_route(f"{prefix}.delete", url + "/{uuid}/delete")
+            cls._add(config, "delete_page", f"{prefix}.delete", "delete", "master/delete.pt")
+
+    @classmethod
+    def _add(cls, config, attr, route_name, action, template, request_method=("GET", "POST")):
+        config.add_view(
+            cls, attr=attr, route_name=route_name, request_method=request_method,
+            renderer=f"poser_web:templates/{template}",
+            permission=f"{cls.route_prefix}.{action}",
+        )
+
+    # -- hooks ---------------------------------------------------------------
+
+    def get_query(self):
+        """The select() the list page starts from."""
+        return select(self.model)
+
+    def make_grid(self):
+        key = inspect(self.model).primary_key[0]
+        return Grid(self.get_query(), key, self.columns, search=self.search,
+                    filters=self.filters, default_sort=self.default_sort,
+                    default_direction=self.default_direction)
+
+    def view_fields(self, instance):
+        """(label, value, url or None) for the view page."""
+        return [(c.label, dotted_value(instance, c.key), None)
+                for c in self.columns if c.page_values is None and "." not in c.key]
+
+    def cell_url(self, column, row):
+        """Where a list cell links to: the row's own page, another page, or nowhere."""
+        if column.link == "view":
+            return self.route("view", row)
+        if callable(column.link):
+            return column.link(self.request, row)
+        return None
+
+    def view_sections(self, instance):
+        """Extra tables on the view page: dicts of title, columns, rows."""
+        return []
+
+    def delete_summary(self, instance):
+        """What else goes when `instance` is deleted, e.g. "and its 3 components"."""
+        return ""
+
+    def to_appstruct(self, instance):
+        """Form values for an existing instance, inline rows included."""
+        schema = self.schema()
+        appstruct = {}
+        for node in schema.children:
+            if node.name in self.inlines:
+                row_names = [child.name for child in node.children[0].children]
+                appstruct[node.name] = [
+                    {name: getattr(row, name) for name in row_names}
+                    for row in getattr(instance, node.name)
+                ]
+            elif hasattr(self.model, node.name):
+                appstruct[node.name] = getattr(instance, node.name)
+        return appstruct
+
+    def objectify(self, appstruct, instance):
+        """Copy validated form values onto `instance`.
+
+        Inline rows are updated in place by uuid: changed rows updated, new rows
+        inserted, missing rows deleted (delete-orphan) — keys never churn.
+        """
+        columns = {c.key for c in inspect(self.model).column_attrs}
+        for name, value in appstruct.items():
+            if name in self.inlines:
+                self._update_rows(instance, name, self.inlines[name], value)
+            elif name in columns and name != "uuid":
+                setattr(instance, name, value)
+        return instance
+
+    def _update_rows(self, instance, name, row_model, rows):
+        existing = {row.uuid: row for row in getattr(instance, name)}
+        row_columns = {c.key for c in inspect(row_model).column_attrs}
+        kept = []
+        for values in rows:
+            row = existing.get(values.get("uuid")) or row_model()
+            for key, value in values.items():
+                if key in row_columns and key != "uuid":
+                    setattr(row, key, value)
+            kept.append(row)
+        setattr(instance, name, kept)
+
+    # -- helpers -------------------------------------------------------------
+
+    def get_instance(self):
+        uuid = self.request.matchdict["uuid"]
+        instance = self.db.get(self.model, uuid) if UUID_PATTERN.match(uuid) else None
+        if instance is None:
+            raise HTTPNotFound(f"No {self.title.lower()} has the key {uuid!r}; it may have been deleted.")
+        return instance
+
+    def route(self, action=None, instance=None, **query):
+        name = self.route_prefix if action is None else f"{self.route_prefix}.{action}"
+        if instance is not None:
+            return self.request.route_url(name, uuid=instance.uuid, _query=query)
+        return self.request.route_url(name, _query=query)
+
+    def page_context(self, **values):
+        values.setdefault("master", self)
+        values.setdefault("actions", self.available_actions())
+        return values
+
+    def available_actions(self):
+        actions = ["list", "view"]
+        if self.schema is not None:
+            actions += ["create", "edit", "delete"]
+        return actions
+
+    def flash(self, message):
+        self.request.session.flash(message, "success")
+
+    # -- pages ---------------------------------------------------------------
+
+    def list_page(self):
+        grid = self.make_grid()
+        try:
+            state = grid.parse(self.request.GET)
+        except GridError as error:
+            raise HTTPBadRequest(str(error))
+        page = grid.page(self.db, state)
+        return self.page_context(grid=grid, state=state, page=page, page_sizes=PAGE_SIZES,
+                                 list_url=self.list_url)
+
+    def list_url(self, state, **changes):
+        """The list page's URL for `state` with `changes`, only non-default parameters kept."""
+        state = state.with_changes(**changes)
+        query = {"q": state.q, **state.filters, "sort": state.sort, "dir": state.direction,
+                 "page": state.page if state.page != 1 else "",
+                 "per_page": state.per_page if state.per_page != 50 else ""}
+        return self.route(**{k: v for k, v in query.items() if v not in ("", None)})
+
+    def view_page(self):
+        instance = self.get_instance()
+        return self.page_context(instance=instance, fields=self.view_fields(instance),
+                                 sections=self.view_sections(instance))
+
+    def create_page(self):
+        return self._form_page(None)
+
+    def edit_page(self):
+        return self._form_page(self.get_instance())
+
+    def _form_page(self, instance):
+        form = make_form(self.schema(), self.request, instance=instance, formid="master-form")
+        if self.request.method == "POST":
+            try:
+                appstruct = form.validate(list(self.request.POST.items()))
+            except deform.ValidationFailure as failure:
+                self.request.response.status = 400
+                return self.page_context(instance=instance, form=failure.render())
+            if instance is None:
+                instance = self.model()
+                self.db.add(instance)
+            self.objectify(appstruct, instance)
+            self.db.flush()
+            verb = "Saved" if "edit" in self.request.matched_route.name else "Created"
+            self.flash(f"{verb} {self.title.lower()} “{instance}”.")
+            return HTTPSeeOther(self.route("view", instance))
+        appstruct = self.to_appstruct(instance) if instance is not None else {}
+        return self.page_context(instance=instance, form=form.render(appstruct))
+
+    def delete_page(self):
+        instance = self.get_instance()
+        if self.request.method == "POST":
+            name = str(instance)
+            self.db.delete(instance)
+            self.db.flush()
+            self.flash(f"Deleted {self.title.lower()} “{name}”.")
+            return HTTPSeeOther(self.route())
+        return self.page_context(instance=instance, summary=self.delete_summary(instance))
