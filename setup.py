@@ -22,6 +22,7 @@ extras = {
     "testing": [
         "pytest>=8",
         "WebTest>=3.0",
+        "beautifulsoup4>=4.12",  # response.html in page tests
         "playwright>=1.45",
         "hypothesis>=6.100",
     ],

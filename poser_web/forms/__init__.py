@@ -1,4 +1,5 @@
 """Form building blocks shared by every master view: colander types, deform widgets."""
+import re
 from importlib.resources import files
 
 import colander
@@ -11,14 +12,22 @@ renderer = deform.ZPTRendererFactory(
 )
 
 
+# Control characters (NUL above all) that no database column should store.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class StrippedString(colander.String):
     """Text with surrounding white space removed; blank counts as missing."""
 
     def deserialize(self, node, cstruct):
+        if cstruct is not colander.null and not isinstance(cstruct, str):
+            raise colander.Invalid(node, "Expected text.")
         if isinstance(cstruct, str):
             cstruct = cstruct.strip()
             if not cstruct:
                 return colander.null
+            if _CONTROL_CHARACTERS.search(cstruct):
+                raise colander.Invalid(node, "Contains control characters that cannot be stored.")
         return super().deserialize(node, cstruct)
 
 
@@ -76,15 +85,16 @@ class InlineTableWidget(deform.widget.SequenceWidget):
     item_template = "sequence_table_row"
 
     def deserialize(self, field, pstruct):
-        if isinstance(pstruct, list):
-            item = field.children[0]
-            pstruct = [row for row in pstruct if not _is_blank_row(item, row)]
+        if pstruct is colander.null:
+            return pstruct
+        if not isinstance(pstruct, list) or not all(isinstance(row, dict) for row in pstruct):
+            raise colander.Invalid(field.schema, "These rows were not sent as a list of rows.", value=[])
+        item = field.children[0]
+        pstruct = [row for row in pstruct if not _is_blank_row(item, row)]
         return super().deserialize(field, pstruct)
 
 
 def _is_blank_row(item_field, row):
-    if not isinstance(row, dict):
-        return False
     for child in item_field.children:
         if isinstance(child.schema.typ, colander.Boolean):
             continue

@@ -15,12 +15,13 @@ class Widget(Base):
     uuid: Mapped[str] = uuid_column()
 
     description: Mapped[str] = mapped_column(
-        String(255), nullable=False, doc="Description for the widget."
+        String(255), nullable=False, index=True, doc="Description for the widget."
     )
 
     active: Mapped[bool] = mapped_column(
         Boolean,
         nullable=False,
+        index=True,
         default=True,
         server_default=true(),
         doc="Flag indicating whether the widget is currently \"active\".",
@@ -50,6 +51,7 @@ class Component(Base):
         String(32),
         ForeignKey("poser_widget.uuid", name="poser_component_fk_widget"),
         nullable=False,
+        index=True,
         doc="UUID of the widget to which this component belongs.",
     )
 
@@ -59,16 +61,17 @@ class Component(Base):
     )
 
     item_code: Mapped[str] = mapped_column(
-        String(20), nullable=False, doc="Item code for the component."
+        String(20), nullable=False, index=True, doc="Item code for the component."
     )
 
     description: Mapped[str] = mapped_column(
-        String(255), nullable=False, doc="Description for the component."
+        String(255), nullable=False, index=True, doc="Description for the component."
     )
 
     active: Mapped[bool] = mapped_column(
         Boolean,
         nullable=False,
+        index=True,
         default=True,
         server_default=true(),
         doc="Flag indicating whether the component is currently \"active\".",

@@ -12,7 +12,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from sqlalchemy import inspect, select
 
 from ..forms import make_form
-from ..grids import PAGE_SIZES, Grid, GridError, dotted_value
+from ..grids import DEFAULT_COUNT_LIMIT, PAGE_SIZES, Grid, GridError, dotted_value
 
 UUID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -31,6 +31,7 @@ class MasterView:
     default_sort = None
     default_direction = "asc"
     search_placeholder = "Search"
+    count_limit = DEFAULT_COUNT_LIMIT  # exact totals up to here, "more than" above
 
     # Forms: a callable returning a colander schema; None makes the table read-only.
     schema = None
@@ -77,7 +78,7 @@ class MasterView:
         key = inspect(self.model).primary_key[0]
         return Grid(self.get_query(), key, self.columns, search=self.search,
                     filters=self.filters, default_sort=self.default_sort,
-                    default_direction=self.default_direction)
+                    default_direction=self.default_direction, count_limit=self.count_limit)
 
     def view_fields(self, instance):
         """(label, value, url or None) for the view page."""
