@@ -21,8 +21,10 @@ install-test: $(PY)
 migrate: install
 	$(VENV)/bin/alembic upgrade heads
 
-# Install, migrate the SQLite database beside development.ini, serve on :6543.
+# Install, migrate the SQLite database beside development.ini, add a first
+# administrator (printed once) when there are no users, serve on :6543.
 run: migrate
+	$(VENV)/bin/poser ensure-admin development.ini
 	$(VENV)/bin/pserve development.ini
 
 # The whole suite, once on SQLite and once on PostgreSQL.

@@ -15,6 +15,7 @@ requires = [
     "colander>=2.0",
     "deform>=3.0.1",
     "waitress>=3.0",
+    "argon2-cffi>=23.1",
 ]
 
 extras = {

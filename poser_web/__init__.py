@@ -4,13 +4,17 @@ from pyramid.config import Configurator
 from .settings import apply_environment
 
 
+def configure(settings):
+    """The Configurator with everything included (tests add to it before building)."""
+    config = Configurator(settings=apply_environment(settings))
+    config.include("pyramid_chameleon")
+    config.include(".models")
+    config.include(".security")
+    config.include(".routes")
+    config.scan(".views")
+    return config
+
+
 def main(global_config, **settings):
     """The WSGI application `pserve` serves (paste.app_factory)."""
-    settings = apply_environment(settings)
-    with Configurator(settings=settings) as config:
-        config.include("pyramid_chameleon")
-        config.include(".models")
-        config.include(".security")
-        config.include(".routes")
-        config.scan(".views")
-    return config.make_wsgi_app()
+    return configure(settings).make_wsgi_app()

@@ -74,7 +74,7 @@ def dbsession(engine):
 
 @pytest.fixture(scope="session")
 def app_settings(database_url):
-    return {"sqlalchemy.url": database_url, "poser.secret": "test-secret"}
+    return {"sqlalchemy.url": database_url, "poser.secret": "test-secret-" + "x" * 32}
 
 
 @pytest.fixture(scope="session")
@@ -91,14 +91,39 @@ def tm():
     manager.abort()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """argon2 at its cheapest: tests log in hundreds of times."""
+    from argon2 import PasswordHasher
+
+    from poser_web import passwords
+
+    original = passwords.hasher
+    passwords.hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    yield
+    passwords.hasher = original
+
+
 @pytest.fixture
-def testapp(app, tm, dbsession):
+def anonymous_app(app, tm, dbsession):
+    """A browser-like client that has not logged in."""
     return webtest.TestApp(
         app,
         extra_environ={
             "HTTP_HOST": "example.com",
+            "REMOTE_ADDR": "192.0.2.10",
             "tm.active": True,
             "tm.manager": tm,
             "app.dbsession": dbsession,
         },
     )
+
+
+@pytest.fixture
+def testapp(anonymous_app, dbsession):
+    """A client logged in as an administrator (every permission)."""
+    from .helpers import add_user, log_in
+
+    add_user(dbsession, "admin", admin=True)
+    log_in(anonymous_app, "admin")
+    return anonymous_app

@@ -11,8 +11,8 @@ def test_app_factory_boots_from_development_ini(database_url, monkeypatch):
     monkeypatch.setenv("POSER_DATABASE_URL", database_url)
     app = TestApp(get_app(str(REPO / "development.ini")))
     response = app.get("/widgets")
-    assert response.status_int == 200
-    assert "Widgets" in response.text
+    assert response.status_int == 303 and "/login" in response.location
+    assert app.get("/login").status_int == 200
 
 
 def test_widget_list_shows_widgets(testapp, dbsession):

@@ -101,7 +101,7 @@ def test_edit_updates_components_in_place(testapp, dbsession, token):
     widget = add_widget(dbsession, "Before", components=[("A", "keep"), ("B", "change"), ("C", "drop")])
     keep, change, drop = widget.components
     uuids = (keep.uuid, change.uuid, drop.uuid)
-    response = testapp.post(f"/widgets/{widget.uuid}/edit", widget_form(token, "After", components=[
+    response = testapp.post(f"/widgets/{widget.uuid}/edit", widget_form(token, "After", version=widget.version, components=[
         {"uuid": uuids[0], "item_code": "A", "description": "keep"},
         {"uuid": uuids[1], "item_code": "B2", "description": "changed", "active": False},
         {"item_code": "D", "description": "new"},
@@ -121,7 +121,7 @@ def test_edit_refuses_a_component_of_another_widget(testapp, dbsession, token):
     mine = add_widget(dbsession, "Mine")
     theirs = add_widget(dbsession, "Theirs", components=[("T", "theirs")])
     stolen = theirs.components[0].uuid
-    response = testapp.post(f"/widgets/{mine.uuid}/edit", widget_form(token, "Mine", components=[
+    response = testapp.post(f"/widgets/{mine.uuid}/edit", widget_form(token, "Mine", version=mine.version, components=[
         {"uuid": stolen, "item_code": "T", "description": "hijacked"}]), status=400)
     assert "This row no longer exists; reload the page." in response.text
     dbsession.expire_all()
@@ -153,7 +153,7 @@ def test_delete_confirms_then_deletes(testapp, dbsession, token):
     confirm = testapp.get(f"/widgets/{widget.uuid}/delete")
     assert "and its 3 components" in confirm.text
     assert count(dbsession, Widget) == 1  # a GET never changes data
-    response = confirm.forms[0].submit(status=303)
+    response = confirm.forms["delete-form"].submit(status=303)
     assert response.location.endswith("/widgets")
     assert "Deleted widget “Doomed”." in response.follow().text
     assert count(dbsession, Widget) == 0 and count(dbsession, Component) == 0

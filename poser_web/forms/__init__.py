@@ -61,6 +61,13 @@ def key_node():
     )
 
 
+def version_node():
+    """The version the form was opened at: a save based on an older one is refused."""
+    return colander.SchemaNode(
+        colander.Integer(), name="version", missing=None, widget=deform.widget.HiddenWidget(),
+    )
+
+
 @colander.deferred
 def _deferred_csrf_token(node, kw):
     return get_csrf_token(kw["request"])

@@ -4,12 +4,17 @@ from sqlalchemy import engine_from_config, event
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
 from .meta import ALEMBIC_VERSION_TABLE, TABLE_PREFIX, Base, new_uuid, uuid_column  # noqa: F401
+from .auth import LoginFailure, Role, RolePermission, User, user_roles, utcnow  # noqa: F401
+from .versioning import bump_versions  # noqa: F401
 from .widgets import Component, Widget  # noqa: F401
 
 configure_mappers()
 
 # How long a SQLite writer waits for another to finish before failing.
 SQLITE_BUSY_TIMEOUT_MS = 15000
+# Execution option marking a connection that will write (see _prepare_sqlite).
+WRITE_OPTION = "poser_write"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _prepare_sqlite(engine):
@@ -25,11 +30,18 @@ def _prepare_sqlite(engine):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Readers never block the writer (and vice versa) in WAL mode.
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # A writing request takes the write lock up front, so two writers queue
+        # (busy_timeout) instead of deadlocking when both try to upgrade.
+        if connection.get_execution_options().get(WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
 
 
 def get_engine(settings, prefix="sqlalchemy."):
@@ -43,12 +55,16 @@ def get_session_factory(engine):
     return sessionmaker(bind=engine)
 
 
-def get_tm_session(session_factory, transaction_manager, request=None):
+def get_tm_session(session_factory, transaction_manager, request=None, writing=False):
     """A session joined to `transaction_manager`: it commits or aborts with it.
 
     Views never commit; pyramid_tm ends the transaction with the request.
     """
-    dbsession = session_factory(info={"request": request})
+    options = {"info": {"request": request}}
+    if writing:
+        engine = session_factory.kw["bind"]
+        options["bind"] = engine.execution_options(**{WRITE_OPTION: True})
+    dbsession = session_factory(**options)
     zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
     return dbsession
 
@@ -69,7 +85,8 @@ def includeme(config):
         # Tests hand in their own session (rolled back after each test).
         session = request.environ.get("app.dbsession")
         if session is None:
-            session = get_tm_session(session_factory, request.tm, request=request)
+            session = get_tm_session(session_factory, request.tm, request=request,
+                                     writing=request.method not in SAFE_METHODS)
         return session
 
     config.add_request_method(dbsession, reify=True)

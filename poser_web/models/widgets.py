@@ -1,5 +1,5 @@
 """Widget and Component: Poser's first custom tables, as documented upstream."""
-from sqlalchemy import Boolean, ForeignKey, String, true
+from sqlalchemy import Boolean, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, uuid_column
@@ -26,6 +26,17 @@ class Widget(Base):
         server_default=true(),
         doc="Flag indicating whether the widget is currently \"active\".",
     )
+
+    version: Mapped[int] = mapped_column(
+        Integer,
+        nullable=False,
+        default=1,
+        server_default="1",
+        doc="Goes up by one with every saved change to the widget or its components; "
+        "a save based on an older version is refused (no lost updates).",
+    )
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     components: Mapped[list["Component"]] = relationship(
         back_populates="widget",

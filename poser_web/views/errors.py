@@ -1,7 +1,7 @@
 """Error pages: a clear message and the right 4xx status, never a stack trace."""
 from pyramid.exceptions import BadCSRFToken
-from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound
-from pyramid.view import exception_view_config, notfound_view_config
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
 TEMPLATE = "poser_web:templates/error.pt"
 
@@ -32,6 +32,11 @@ def bad_request(exc, request):
     return _error_page(request, 400, "Bad request", exc.detail or "The request could not be understood.")
 
 
-@exception_view_config(HTTPForbidden, renderer=TEMPLATE)
+@forbidden_view_config(renderer=TEMPLATE)
 def forbidden(exc, request):
-    return _error_page(request, 403, "Forbidden", "You do not have permission to see this page.")
+    """Anonymous users go to the login page (and come back after it); others get a 403."""
+    if request.identity is None:
+        came_from = request.path_qs if request.method == "GET" else request.path
+        return HTTPSeeOther(request.route_url("login", _query={"came_from": came_from}))
+    return _error_page(request, 403, "Forbidden",
+                       "You do not have permission for this page. Ask an administrator for access.")

@@ -12,6 +12,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from sqlalchemy import inspect, select
 
 from ..forms import make_form
+from ..permissions import register as register_permission
 from ..grids import DEFAULT_COUNT_LIMIT, PAGE_SIZES, Grid, GridError, dotted_value
 
 UUID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
@@ -62,10 +63,11 @@ class MasterView:
 
     @classmethod
     def _add(cls, config, attr, route_name, action, template, request_method=("GET", "POST")):
+        permission = f"{cls.route_prefix}.{action}"
+        register_permission(config, permission, f"{action.capitalize()} {cls.title_plural.lower()}")
         config.add_view(
             cls, attr=attr, route_name=route_name, request_method=request_method,
-            renderer=f"poser_web:templates/{template}",
-            permission=f"{cls.route_prefix}.{action}",
+            renderer=f"poser_web:templates/{template}", permission=permission,
         )
 
     # -- hooks ---------------------------------------------------------------
@@ -126,7 +128,7 @@ class MasterView:
         for name, value in appstruct.items():
             if name in self.inlines:
                 self._update_rows(instance, name, self.inlines[name], value)
-            elif name in columns and name != "uuid":
+            elif name in columns and name not in ("uuid", "version"):
                 setattr(instance, name, value)
         return instance
 
@@ -145,8 +147,10 @@ class MasterView:
     # -- helpers -------------------------------------------------------------
 
     def get_instance(self):
+        """The instance the URL names; locked for the rest of a POST (no lost updates)."""
         uuid = self.request.matchdict["uuid"]
-        instance = self.db.get(self.model, uuid) if UUID_PATTERN.match(uuid) else None
+        lock = self.request.method == "POST"
+        instance = self.db.get(self.model, uuid, with_for_update=lock) if UUID_PATTERN.match(uuid) else None
         if instance is None:
             raise HTTPNotFound(f"No {self.title.lower()} has the key {uuid!r}; it may have been deleted.")
         return instance
@@ -163,10 +167,11 @@ class MasterView:
         return values
 
     def available_actions(self):
+        """The actions this user may take here: templates show only their buttons."""
         actions = ["list", "view"]
         if self.schema is not None:
             actions += ["create", "edit", "delete"]
-        return actions
+        return [a for a in actions if self.request.has_permission(f"{self.route_prefix}.{a}")]
 
     def flash(self, message):
         self.request.session.flash(message, "success")
@@ -209,7 +214,12 @@ class MasterView:
                 appstruct = form.validate(list(self.request.POST.items()))
             except deform.ValidationFailure as failure:
                 self.request.response.status = 400
-                return self.page_context(instance=instance, form=failure.render())
+                return self.page_context(instance=instance, form=failure.render(), conflict=None)
+            conflict = self.version_conflict(instance, appstruct.get("version"))
+            if conflict:
+                self.request.response.status = 409
+                return self.page_context(instance=instance, form=form.render(appstruct),
+                                         conflict=conflict, fields=self.view_fields(instance))
             if instance is None:
                 instance = self.model()
                 self.db.add(instance)
@@ -219,14 +229,33 @@ class MasterView:
             self.flash(f"{verb} {self.title.lower()} “{instance}”.")
             return HTTPSeeOther(self.route("view", instance))
         appstruct = self.to_appstruct(instance) if instance is not None else {}
-        return self.page_context(instance=instance, form=form.render(appstruct))
+        return self.page_context(instance=instance, form=form.render(appstruct), conflict=None)
+
+    def version_conflict(self, instance, submitted_version):
+        """A message when `instance` was saved by someone else since the page was opened."""
+        current = getattr(instance, "version", None)
+        if instance is None or current is None or submitted_version == current:
+            return None
+        if submitted_version is None:
+            return "This form did not say which version it was based on; nothing was saved."
+        return (f"Someone else saved this {self.title.lower()} after you opened the page "
+                f"(you had version {submitted_version}; it is now version {current}). "
+                "Nothing of yours was saved.")
 
     def delete_page(self):
         instance = self.get_instance()
         if self.request.method == "POST":
+            submitted = self.request.POST.get("version")
+            conflict = self.version_conflict(
+                instance, int(submitted) if submitted and submitted.isdigit() else None)
+            if conflict:
+                self.request.response.status = 409
+                return self.page_context(instance=instance, conflict=conflict,
+                                         summary=self.delete_summary(instance))
             name = str(instance)
             self.db.delete(instance)
             self.db.flush()
             self.flash(f"Deleted {self.title.lower()} “{name}”.")
             return HTTPSeeOther(self.route())
-        return self.page_context(instance=instance, summary=self.delete_summary(instance))
+        return self.page_context(instance=instance, summary=self.delete_summary(instance),
+                                 conflict=None)

@@ -1,7 +1,5 @@
-"""The `poser` command line: `poser --version`, `poser db CONFIG.ini`."""
-import argparse
+"""`poser db CONFIG.ini`: which database a config uses and whether it is migrated."""
 import sys
-from importlib.metadata import version
 
 from sqlalchemy.engine import make_url
 
@@ -17,8 +15,8 @@ def cmd_db(args):
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from .models import ALEMBIC_VERSION_TABLE, get_engine
-    from .settings import database_url
+    from ..models import ALEMBIC_VERSION_TABLE, get_engine
+    from ..settings import database_url
 
     url = database_url(args.config)
     script = ScriptDirectory.from_config(_alembic_config(args.config))
@@ -46,24 +44,7 @@ def cmd_db(args):
     return 1
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(prog="poser", description="Poser web admin tools.")
-    parser.add_argument("--version", action="version", version=f"poser-web {version('poser-web')}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+def add_commands(commands):
     db = commands.add_parser("db", help="show the database a config uses and its migration status")
     db.add_argument("config", help="the app's ini file, e.g. development.ini")
     db.set_defaults(handler=cmd_db)
-    return parser
-
-
-def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 2
-    return args.handler(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,33 @@
+"""The `poser` command line. Each subcommand lives in its own module."""
+import argparse
+import sys
+from importlib.metadata import version
+
+from . import db, users
+from .common import CommandError
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="poser", description="Poser web admin tools.")
+    parser.add_argument("--version", action="version", version=f"poser-web {version('poser-web')}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (db, users):
+        module.add_commands(commands)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args) or 0
+    except CommandError as error:
+        print(f"poser {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

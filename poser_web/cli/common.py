@@ -1,0 +1,35 @@
+"""What every subcommand needs: the app's settings and a database session."""
+from contextlib import contextmanager
+
+from pyramid.paster import get_appsettings
+from sqlalchemy.orm import Session
+
+from ..models import get_engine
+from ..settings import apply_environment
+
+
+class CommandError(Exception):
+    """A problem the user can fix; printed without a traceback, exit status 2."""
+
+
+def app_settings(config_path):
+    try:
+        return apply_environment(get_appsettings(config_path))
+    except (FileNotFoundError, LookupError) as error:
+        raise CommandError(f"cannot read {config_path}: {error}") from None
+
+
+@contextmanager
+def session_for(config_path):
+    """A session on the config's database, committed on success, rolled back on error."""
+    engine = get_engine(app_settings(config_path))
+    session = Session(bind=engine)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        engine.dispose()

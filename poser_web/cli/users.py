@@ -1,0 +1,145 @@
+"""Accounts from the command line: adduser, passwd, role, permissions, ensure-admin."""
+import getpass
+import secrets
+import sys
+
+from sqlalchemy import func, select
+
+from ..models import Role, RolePermission, User
+from ..passwords import hash_password, password_problem
+from ..permissions import catalogue
+from .common import CommandError, app_settings, session_for
+
+ADMIN_ROLE = "Administrator"
+
+
+def read_password(prompt="Password"):
+    """Prompt twice on a terminal; otherwise read one line from stdin."""
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"{prompt}: ")
+        if password != getpass.getpass(f"{prompt} again: "):
+            raise CommandError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    problem = password_problem(password)
+    if problem:
+        raise CommandError(f"password not accepted: {problem}")
+    return password
+
+
+def admin_role(session):
+    role = session.scalars(select(Role).where(Role.name == ADMIN_ROLE)).first()
+    if role is None:
+        role = Role(name=ADMIN_ROLE, grants_all=True)
+        session.add(role)
+    return role
+
+
+def find_user(session, username):
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise CommandError(f"no user named {username!r}")
+    return user
+
+
+def known_permissions(config_path):
+    from .. import configure
+
+    return catalogue(configure(app_settings(config_path)).registry)
+
+
+def cmd_adduser(args):
+    password = read_password()
+    with session_for(args.config) as session:
+        if session.scalars(select(User).where(User.username == args.name)).first():
+            raise CommandError(f"a user named {args.name!r} exists already (use `poser passwd`)")
+        user = User(username=args.name, password_hash=hash_password(password))
+        if args.admin:
+            user.roles.append(admin_role(session))
+        for name in args.role:
+            role = session.scalars(select(Role).where(Role.name == name)).first()
+            if role is None:
+                raise CommandError(f"no role named {name!r} (create it with `poser role`)")
+            user.roles.append(role)
+        session.add(user)
+    roles = ", ".join(([ADMIN_ROLE] if args.admin else []) + args.role) or "no roles yet"
+    print(f"Added user {args.name} ({roles}).")
+
+
+def cmd_passwd(args):
+    password = read_password("New password")
+    with session_for(args.config) as session:
+        find_user(session, args.name).password_hash = hash_password(password)
+    print(f"Changed the password of {args.name}; their sessions are logged out.")
+
+
+def cmd_role(args):
+    known = known_permissions(args.config)
+    unknown = sorted(set(args.grant + args.revoke) - set(known))
+    if unknown:
+        raise CommandError(f"unknown permission(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    with session_for(args.config) as session:
+        role = session.scalars(select(Role).where(Role.name == args.name)).first()
+        if role is None:
+            role = Role(name=args.name, grants_all=False)
+            session.add(role)
+        held = {p.permission for p in role.permissions}
+        for name in args.grant:
+            if name not in held:
+                role.permissions.append(RolePermission(permission=name))
+        role.permissions = [p for p in role.permissions if p.permission not in args.revoke]
+        for username in args.user:
+            user = find_user(session, username)
+            if role not in user.roles:
+                user.roles.append(role)
+        granted = "every permission" if role.grants_all else (
+            ", ".join(sorted(p.permission for p in role.permissions)) or "nothing")
+    print(f"Role {args.name} grants {granted}.")
+
+
+def cmd_permissions(args):
+    for name, description in known_permissions(args.config).items():
+        print(f"{name:24} {description}")
+
+
+def cmd_ensure_admin(args):
+    """First run: when there are no users at all, add an administrator with a random password."""
+    with session_for(args.config) as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            print("Users exist already; nothing to do.")
+            return 0
+        password = secrets.token_urlsafe(12)
+        user = User(username=args.name, password_hash=hash_password(password))
+        user.roles.append(admin_role(session))
+        session.add(user)
+    print(f"Created administrator {args.name!r} with password {password}\n"
+          "Log in and change it under your name in the menu (or run `poser passwd`).")
+
+
+def add_commands(commands):
+    def command(name, handler, help):
+        parser = commands.add_parser(name, help=help)
+        parser.add_argument("config", help="the app's ini file, e.g. development.ini")
+        parser.set_defaults(handler=handler)
+        return parser
+
+    adduser = command("adduser", cmd_adduser, "add a user (password prompted, or read from stdin)")
+    adduser.add_argument("name")
+    adduser.add_argument("--admin", action="store_true", help="give the Administrator role")
+    adduser.add_argument("--role", action="append", default=[], help="give this role (repeatable)")
+
+    passwd = command("passwd", cmd_passwd, "set a user's password (ends their sessions)")
+    passwd.add_argument("name")
+
+    role = command("role", cmd_role, "create or change a role")
+    role.add_argument("name")
+    role.add_argument("--grant", action="append", default=[], metavar="PERMISSION")
+    role.add_argument("--revoke", action="append", default=[], metavar="PERMISSION")
+    role.add_argument("--user", action="append", default=[], metavar="USERNAME",
+                      help="give the role to this user (repeatable)")
+
+    command("permissions", cmd_permissions, "list the permissions roles can grant")
+
+    ensure = command("ensure-admin", cmd_ensure_admin,
+                     "first run: add an administrator with a random password if there are no users")
+    ensure.add_argument("name", nargs="?", default="admin")
