@@ -79,7 +79,9 @@ def app_settings(database_url):
 
 @pytest.fixture(scope="session")
 def app(app_settings):
-    return main({}, **app_settings)
+    app = main({}, **app_settings)
+    yield app
+    app.registry["db_engine"].dispose()  # before the scratch database is dropped
 
 
 @pytest.fixture

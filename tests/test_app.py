@@ -9,10 +9,12 @@ from .databases import REPO
 
 def test_app_factory_boots_from_development_ini(database_url, monkeypatch):
     monkeypatch.setenv("POSER_DATABASE_URL", database_url)
-    app = TestApp(get_app(str(REPO / "development.ini")))
+    wsgi_app = get_app(str(REPO / "development.ini"))
+    app = TestApp(wsgi_app)
     response = app.get("/widgets")
     assert response.status_int == 303 and "/login" in response.location
     assert app.get("/login").status_int == 200
+    wsgi_app.registry["db_engine"].dispose()
 
 
 def test_widget_list_shows_widgets(testapp, dbsession):

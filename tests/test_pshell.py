@@ -25,3 +25,4 @@ def test_pshell_setup_runs_upstream_snippet(database_url, monkeypatch):
             session.execute(delete(model.Widget))
             session.commit()
             session.close()
+            env["registry"]["db_engine"].dispose()

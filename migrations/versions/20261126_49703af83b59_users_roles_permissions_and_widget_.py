@@ -36,7 +36,7 @@ def upgrade() -> None:
     op.create_table('poser_role',
     sa.Column('uuid', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('grants_all', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('grants_all', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.PrimaryKeyConstraint('uuid', name=op.f('pk_poser_role')),
     sa.UniqueConstraint('name', name=op.f('uq_poser_role_name'))
     )
@@ -44,7 +44,7 @@ def upgrade() -> None:
     sa.Column('uuid', sa.String(length=32), nullable=False),
     sa.Column('username', sa.String(length=50), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
-    sa.Column('active', sa.Boolean(), server_default=sa.text('1'), nullable=False),
+    sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.PrimaryKeyConstraint('uuid', name=op.f('pk_poser_user')),
     sa.UniqueConstraint('username', name=op.f('uq_poser_user_username'))
     )
