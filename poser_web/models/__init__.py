@@ -4,7 +4,9 @@ from sqlalchemy import engine_from_config, event
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
 from .meta import ALEMBIC_VERSION_TABLE, TABLE_PREFIX, Base, new_uuid, uuid_column  # noqa: F401
+from .audit import make_change, record_changes  # noqa: F401
 from .auth import LoginFailure, Role, RolePermission, User, user_roles, utcnow  # noqa: F401
+from .history import Change  # noqa: F401
 from .versioning import bump_versions  # noqa: F401
 from .widgets import Component, Widget  # noqa: F401
 
@@ -55,12 +57,12 @@ def get_session_factory(engine):
     return sessionmaker(bind=engine)
 
 
-def get_tm_session(session_factory, transaction_manager, request=None, writing=False):
+def get_tm_session(session_factory, transaction_manager, writing=False):
     """A session joined to `transaction_manager`: it commits or aborts with it.
 
     Views never commit; pyramid_tm ends the transaction with the request.
     """
-    options = {"info": {"request": request}}
+    options = {}
     if writing:
         engine = session_factory.kw["bind"]
         options["bind"] = engine.execution_options(**{WRITE_OPTION: True})
@@ -85,8 +87,9 @@ def includeme(config):
         # Tests hand in their own session (rolled back after each test).
         session = request.environ.get("app.dbsession")
         if session is None:
-            session = get_tm_session(session_factory, request.tm, request=request,
+            session = get_tm_session(session_factory, request.tm,
                                      writing=request.method not in SAFE_METHODS)
+        session.info["request"] = request  # history records who saved
         return session
 
     config.add_request_method(dbsession, reify=True)

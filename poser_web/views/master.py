@@ -53,6 +53,8 @@ class MasterView:
         if cls.schema is not None:
             config.add_route(f"{prefix}.create", f"{url}/new")
             cls._add(config, "create_page", f"{prefix}.create", "create", "master/form.pt")
+        if hasattr(cls, "include_history"):
+            cls.include_history(config)  # its /changes page must match before /{uuid}
         config.add_route(f"{prefix}.view", url + "/{uuid}")
         cls._add(config, "view_page", f"{prefix}.view", "view", "master/view.pt", "GET")
         if cls.schema is not None:
@@ -171,6 +173,8 @@ class MasterView:
         actions = ["list", "view"]
         if self.schema is not None:
             actions += ["create", "edit", "delete"]
+        if hasattr(self, "include_history"):
+            actions.append("history")
         return [a for a in actions if self.request.has_permission(f"{self.route_prefix}.{a}")]
 
     def flash(self, message):
@@ -223,7 +227,8 @@ class MasterView:
             if instance is None:
                 instance = self.model()
                 self.db.add(instance)
-            self.objectify(appstruct, instance)
+            with self.db.no_autoflush:  # one flush: one recorded change per save
+                self.objectify(appstruct, instance)
             self.db.flush()
             verb = "Saved" if "edit" in self.request.matched_route.name else "Created"
             self.flash(f"{verb} {self.title.lower()} “{instance}”.")
@@ -255,7 +260,10 @@ class MasterView:
             name = str(instance)
             self.db.delete(instance)
             self.db.flush()
-            self.flash(f"Deleted {self.title.lower()} “{name}”.")
+            message = f"Deleted {self.title.lower()} “{name}”."
+            if "history" in self.available_actions():
+                message += " Its history stays readable under Recent changes."
+            self.flash(message)
             return HTTPSeeOther(self.route())
         return self.page_context(instance=instance, summary=self.delete_summary(instance),
                                  conflict=None)

@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from ..forms.widgets import widget_schema
 from ..grids import Column, Contains, RelatedContains, YesNoFilter
 from ..models import Component, Widget
+from .history import HistoryPages
 from .master import MasterView
 
 COMPONENT_COUNT = (
@@ -22,8 +23,9 @@ def component_counts(session, widgets):
     return dict(rows.all())
 
 
-class WidgetView(MasterView):
+class WidgetView(HistoryPages, MasterView):
     model = Widget
+    history_entity = "widget"
     route_prefix = "widgets"
     url_prefix = "/widgets"
     title = "Widget"
