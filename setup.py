@@ -16,6 +16,8 @@ requires = [
     "deform>=3.0.1",
     "waitress>=3.0",
     "argon2-cffi>=23.1",
+    "openpyxl>=3.1",
+    "tqdm>=4.66",  # progress bar of `poser import` / `poser export` on a terminal
 ]
 
 extras = {

@@ -187,12 +187,13 @@ class Grid:
             return self.filtered(state).order_by(expression.desc(), self.key.desc())
         return self.filtered(state).order_by(expression.asc(), self.key.asc())
 
-    def count(self, session, state):
-        """(total, exact): exact up to count_limit, capped above it."""
-        capped = self.filtered(state).with_only_columns(self.key).limit(self.count_limit + 1)
+    def count(self, session, state, limit=None):
+        """(total, exact): exact up to `limit` (default count_limit), capped above it."""
+        limit = limit or self.count_limit
+        capped = self.filtered(state).with_only_columns(self.key).limit(limit + 1)
         total = session.scalar(select(func.count()).select_from(capped.subquery()))
-        if total > self.count_limit:
-            return self.count_limit, False
+        if total > limit:
+            return limit, False
         return total, True
 
     def page(self, session, state):

@@ -6,14 +6,20 @@ and views. Hooks for what a table needs beyond that: `get_query`,
 `view_sections`, `delete_summary`, `objectify`, `to_appstruct`.
 """
 import re
+from contextlib import contextmanager
 
 import deform
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
 
+from ..exports import XLSX_MAX_ROWS, csv_chunks, xlsx_chunks
 from ..forms import make_form
+from ..models import utcnow
 from ..permissions import register as register_permission
-from ..grids import DEFAULT_COUNT_LIMIT, PAGE_SIZES, Grid, GridError, dotted_value
+from ..grids import (
+    DEFAULT_COUNT_LIMIT, DEFAULT_PAGE_SIZE, PAGE_SIZES, Grid, GridError, dotted_value,
+)
 
 UUID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -53,6 +59,8 @@ class MasterView:
         if cls.schema is not None:
             config.add_route(f"{prefix}.create", f"{url}/new")
             cls._add(config, "create_page", f"{prefix}.create", "create", "master/form.pt")
+        config.add_route(f"{prefix}.export", url + "/export.{format:csv|xlsx}")
+        cls._add(config, "export_file", f"{prefix}.export", "export", None, "GET")
         if hasattr(cls, "include_history"):
             cls.include_history(config)  # its /changes page must match before /{uuid}
         config.add_route(f"{prefix}.view", url + "/{uuid}")
@@ -69,7 +77,8 @@ class MasterView:
         register_permission(config, permission, f"{action.capitalize()} {cls.title_plural.lower()}")
         config.add_view(
             cls, attr=attr, route_name=route_name, request_method=request_method,
-            renderer=f"poser_web:templates/{template}", permission=permission,
+            renderer=f"poser_web:templates/{template}" if template else None,
+            permission=permission,
         )
 
     # -- hooks ---------------------------------------------------------------
@@ -157,11 +166,12 @@ class MasterView:
             raise HTTPNotFound(f"No {self.title.lower()} has the key {uuid!r}; it may have been deleted.")
         return instance
 
-    def route(self, action=None, instance=None, **query):
+    def route(self, action=None, instance=None, format=None, **query):
         name = self.route_prefix if action is None else f"{self.route_prefix}.{action}"
-        if instance is not None:
-            return self.request.route_url(name, uuid=instance.uuid, _query=query)
-        return self.request.route_url(name, _query=query)
+        parts = {"uuid": instance.uuid} if instance is not None else {}
+        if format is not None:
+            parts["format"] = format
+        return self.request.route_url(name, _query=query, **parts)
 
     def page_context(self, **values):
         values.setdefault("master", self)
@@ -170,7 +180,7 @@ class MasterView:
 
     def available_actions(self):
         """The actions this user may take here: templates show only their buttons."""
-        actions = ["list", "view"]
+        actions = ["list", "view", "export"]
         if self.schema is not None:
             actions += ["create", "edit", "delete"]
         if hasattr(self, "include_history"):
@@ -192,13 +202,56 @@ class MasterView:
         return self.page_context(grid=grid, state=state, page=page, page_sizes=PAGE_SIZES,
                                  list_url=self.list_url)
 
+    def export_file(self):
+        """The list's rows (every page) as CSV or XLSX, streamed as they are read."""
+        grid = self.make_grid()
+        try:
+            state = grid.parse(self.request.GET)
+        except GridError as error:
+            raise HTTPBadRequest(str(error))
+        file_format = self.request.matchdict["format"]
+        if file_format == "xlsx" and not grid.count(self.db, state, limit=XLSX_MAX_ROWS)[1]:
+            raise HTTPBadRequest(f"More than {XLSX_MAX_ROWS:,} rows: too many for a spreadsheet. "
+                                 "Download CSV instead, or narrow the search.")
+        chunks = (csv_chunks if file_format == "csv" else xlsx_chunks)(
+            self._export_session, grid, state)
+        response = self.request.response
+        response.content_type = ("text/csv" if file_format == "csv" else
+                                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        if file_format == "csv":
+            response.charset = "utf-8"
+        stamp = utcnow().strftime("%Y%m%d-%H%M")
+        response.content_disposition = (
+            f'attachment; filename="{self.route_prefix}-{stamp}.{file_format}"')
+        response.app_iter = chunks
+        return response
+
+    @contextmanager
+    def _export_session(self):
+        """A session for streaming after the request's transaction has ended."""
+        shared = self.request.environ.get("app.dbsession")  # tests: their rolled-back one
+        if shared is not None:
+            yield shared
+            return
+        with Session(bind=self.request.registry["db_engine"]) as session:
+            yield session
+
+    def export_url(self, state, file_format):
+        """The export of exactly what the list shows (all pages)."""
+        query = self.list_query(state, page=1, per_page=DEFAULT_PAGE_SIZE)
+        return self.route("export", format=file_format, **query)
+
     def list_url(self, state, **changes):
-        """The list page's URL for `state` with `changes`, only non-default parameters kept."""
+        """The list page's URL for `state` with `changes`."""
+        return self.route(**self.list_query(state, **changes))
+
+    def list_query(self, state, **changes):
+        """Query parameters for `state` with `changes`, only non-default ones kept."""
         state = state.with_changes(**changes)
         query = {"q": state.q, **state.filters, "sort": state.sort, "dir": state.direction,
                  "page": state.page if state.page != 1 else "",
-                 "per_page": state.per_page if state.per_page != 50 else ""}
-        return self.route(**{k: v for k, v in query.items() if v not in ("", None)})
+                 "per_page": state.per_page if state.per_page != DEFAULT_PAGE_SIZE else ""}
+        return {k: v for k, v in query.items() if v not in ("", None)}
 
     def view_page(self):
         instance = self.get_instance()
