@@ -97,3 +97,27 @@ def test_alembic_command_line_from_repository_root(fresh_url, monkeypatch, args)
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     assert {"poser_widget", "poser_component"} <= table_names(fresh_url)
+
+
+def test_sort_filter_and_search_columns_are_indexed(fresh_url):
+    migrate(fresh_url)
+    engine = create_engine(fresh_url)
+    try:
+        inspector = inspect(engine)
+        indexed = {(table, tuple(ix["column_names"]))
+                   for table in ("poser_widget", "poser_component")
+                   for ix in inspector.get_indexes(table)}
+        names = {ix["name"] for table in ("poser_widget", "poser_component")
+                 for ix in inspector.get_indexes(table)}
+    finally:
+        engine.dispose()
+    for column in ("description", "active"):
+        assert ("poser_widget", (column,)) in indexed
+    for column in ("widget_uuid", "item_code", "description", "active"):
+        assert ("poser_component", (column,)) in indexed
+    trigram = {"ix_poser_widget_description_trgm", "ix_poser_component_item_code_trgm",
+               "ix_poser_component_description_trgm"}
+    if fresh_url.startswith("postgresql"):
+        assert trigram <= names  # ILIKE '%…%' searches use them
+    else:
+        assert not trigram & names  # SQLite has no trigram indexes
