@@ -31,8 +31,14 @@ class StrippedString(colander.String):
         return super().deserialize(node, cstruct)
 
 
-def text_node(name, title, max_length, **kwargs):
-    """A required, trimmed text field of at most `max_length` characters."""
+def text_node(name, title, max_length, in_row=False, **kwargs):
+    """A required, trimmed text field of at most `max_length` characters.
+
+    `in_row`: the field is a cell of an inline row (see InlineTableWidget).
+    """
+    widget = deform.widget.TextInputWidget(attributes={"maxlength": max_length})
+    if in_row:
+        widget.template = "row_textinput"
     return colander.SchemaNode(
         StrippedString(),
         name=name,
@@ -41,7 +47,7 @@ def text_node(name, title, max_length, **kwargs):
             max=max_length, max_err=f"Too long: at most {max_length} characters."
         ),
         missing_msg=f"{title} is required.",
-        widget=deform.widget.TextInputWidget(attributes={"maxlength": max_length}),
+        widget=widget,
         **kwargs,
     )
 
@@ -90,6 +96,7 @@ class InlineTableWidget(deform.widget.SequenceWidget):
 
     template = "sequence_table"
     item_template = "sequence_table_row"
+    category = "structural"  # the table carries its own heading, not a <label>
 
     def deserialize(self, field, pstruct):
         if pstruct is colander.null:
@@ -152,6 +159,11 @@ def inline_rows(name, title, row_schema, max_rows, add_text, parent_collection):
 def make_form(schema, request, instance=None, buttons=("Save",), **kwargs):
     """A deform Form over `schema` bound to this request (and the edited instance)."""
     bound = schema.bind(request=request, instance=instance)
+    # Focus the first visible field (deform would skip our StrippedString ones).
+    first = next((n for n in bound.children if not isinstance(n.widget, deform.widget.HiddenWidget)),
+                 None)
+    if first is not None:
+        first.autofocus = "on"
     return deform.Form(
         bound,
         buttons=[deform.Button(name=title.lower(), title=title) for title in buttons],

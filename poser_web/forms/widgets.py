@@ -14,8 +14,8 @@ def component_row():
         widget=deform.widget.MappingWidget(template="mapping_row_cells"),
     )
     row.add(key_node())
-    row.add(text_node("item_code", "Item Code", 20))
-    row.add(text_node("description", "Description", 255))
+    row.add(text_node("item_code", "Item Code", 20, in_row=True))
+    row.add(text_node("description", "Description", 255, in_row=True))
     row.add(checkbox_node("active", "Active"))
     return row
 
