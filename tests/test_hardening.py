@@ -145,3 +145,22 @@ def test_sqlite_settings_for_concurrency(engine):
         else:
             assert connection.exec_driver_sql("SHOW default_transaction_isolation").scalar() in (
                 "read committed", "repeatable read", "serializable")
+
+
+def test_a_locked_database_answers_503_not_500(app_settings):
+    """SQLite's lock held past the busy timeout (a long import): a clear 503, nothing saved."""
+    import sqlite3
+
+    config = configure(dict(app_settings))
+
+    def locked(request):
+        request.dbsession.connection()
+        raise OperationalError("UPDATE ...", {}, sqlite3.OperationalError("database is locked"))
+
+    config.add_route("locked", "/locked")
+    config.add_view(locked, route_name="locked", permission="__no_permission_required__")
+    app = webtest.TestApp(config.make_wsgi_app())
+    response = app.get("/locked", status=503)
+    assert "Nothing was saved; try again in a minute." in response.text
+    assert response.headers["Retry-After"] == "30"
+    config.registry["db_engine"].dispose()

@@ -23,6 +23,7 @@ def test_pshell_setup_runs_upstream_snippet(database_url, monkeypatch):
             # This test commits for real: clean up so other tests see an empty table.
             session.execute(delete(model.Component))
             session.execute(delete(model.Widget))
+            session.execute(delete(model.Change))
             session.commit()
             session.close()
             env["registry"]["db_engine"].dispose()

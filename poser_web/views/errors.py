@@ -2,6 +2,7 @@
 from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from sqlalchemy.exc import OperationalError
 
 TEMPLATE = "poser_web:templates/error.pt"
 
@@ -40,3 +41,16 @@ def forbidden(exc, request):
         return HTTPSeeOther(request.route_url("login", _query={"came_from": came_from}))
     return _error_page(request, 403, "Forbidden",
                        "You do not have permission for this page. Ask an administrator for access.")
+
+
+@exception_view_config(OperationalError, renderer=TEMPLATE)
+def database_unavailable(exc, request):
+    """The database is busy (a long import holds SQLite's lock) or down: say so, 503.
+
+    Retryable errors (PostgreSQL serialization failures, deadlocks) never get
+    here: pyramid_retry replays the request first.
+    """
+    request.response.headers["Retry-After"] = "30"
+    return _error_page(request, 503, "Database busy",
+                       "The database could not take this request just now (it may be busy with a "
+                       "long import). Nothing was saved; try again in a minute.")
