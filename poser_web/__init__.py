@@ -7,7 +7,7 @@ from .settings import apply_environment
 def configure(settings):
     """The Configurator with everything included (tests add to it before building)."""
     config = Configurator(settings=apply_environment(settings))
-    config.include("pyramid_chameleon")
+    config.include(".templating")
     config.include(".models")
     config.include(".security")
     config.include(".routes")
