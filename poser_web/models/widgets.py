@@ -1,5 +1,5 @@
 """Widget and Component: Poser's first custom tables, as documented upstream."""
-from sqlalchemy import Boolean, ForeignKey, Integer, String, true
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, uuid_column
@@ -11,11 +11,17 @@ class Widget(Base):
     """
 
     __tablename__ = "poser_widget"
+    # Sorts end with uuid (the tie-breaker): these let a page's keys come from
+    # the index alone, however deep the page.
+    __table_args__ = (
+        Index("ix_poser_widget_description_uuid", "description", "uuid"),
+        Index("ix_poser_widget_active_description_uuid", "active", "description", "uuid"),
+    )
 
     uuid: Mapped[str] = uuid_column()
 
     description: Mapped[str] = mapped_column(
-        String(255), nullable=False, index=True, doc="Description for the widget."
+        String(255), nullable=False, doc="Description for the widget."
     )
 
     active: Mapped[bool] = mapped_column(
@@ -55,6 +61,7 @@ class Component(Base):
     """
 
     __tablename__ = "poser_component"
+    __table_args__ = (Index("ix_poser_component_item_code_uuid", "item_code", "uuid"),)
 
     uuid: Mapped[str] = uuid_column()
 
@@ -72,7 +79,7 @@ class Component(Base):
     )
 
     item_code: Mapped[str] = mapped_column(
-        String(20), nullable=False, index=True, doc="Item code for the component."
+        String(20), nullable=False, doc="Item code for the component."
     )
 
     description: Mapped[str] = mapped_column(
