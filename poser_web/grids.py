@@ -8,7 +8,9 @@ from dataclasses import dataclass, field, replace
 from math import ceil
 from typing import Any, Callable
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Boolean, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
 
 PAGE_SIZES = (20, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -52,13 +54,39 @@ class Contains:
         return self.column.icontains(text, autoescape=True)
 
 
+class KeyInSelect(ColumnElement):
+    """`key IN (SELECT ...)`, written `key = ANY(ARRAY(SELECT ...))` on PostgreSQL.
+
+    PostgreSQL cannot OR an IN-subquery with other indexed conditions (it falls
+    back to reading the whole table); with ANY(ARRAY(...)) the subquery runs
+    once and its keys join the other conditions in one bitmap index scan.
+    """
+
+    type = Boolean()
+    inherit_cache = False  # statements holding it are compiled each time (searches only)
+
+    def __init__(self, key, subquery):
+        self.key = key
+        self.subquery = subquery
+
+
+@compiles(KeyInSelect)
+def _key_in_select(element, compiler, **kw):
+    return compiler.process(element.key.in_(element.subquery), **kw)
+
+
+@compiles(KeyInSelect, "postgresql")
+def _key_in_select_postgresql(element, compiler, **kw):
+    key = compiler.process(element.key, **kw)
+    return f"{key} = ANY(ARRAY({compiler.process(element.subquery, **kw)}))"
+
+
 @dataclass(frozen=True)
 class RelatedContains:
     """Search: some row of `relationship` has `column` containing the text.
 
-    Written as `key IN (SELECT foreign key ... )` rather than a correlated
-    EXISTS: the database runs the subquery once (a trigram index serves it on
-    PostgreSQL) instead of once per parent row.
+    The related keys are selected once (a trigram index serves it on
+    PostgreSQL), not with a correlated EXISTS per parent row.
     """
 
     relationship: Any
@@ -66,7 +94,7 @@ class RelatedContains:
 
     def clause(self, text):
         local, remote = self.relationship.property.local_remote_pairs[0]
-        return local.in_(select(remote).where(self.column.icontains(text, autoescape=True)))
+        return KeyInSelect(local, select(remote).where(self.column.icontains(text, autoescape=True)))
 
 
 @dataclass(frozen=True)
