@@ -126,3 +126,18 @@ def test_changes_made_in_code_name_the_runas_user(dbsession):
     recorded = changes(dbsession, widget.uuid)
     assert [(c.action, c.username, c.source) for c in recorded] == [
         ("create", "importer", "import"), ("update", "importer", "import")]
+
+
+def test_command_line_exports_show_under_recent_changes(testapp, dbsession):
+    from poser_web.models import make_change, new_uuid
+
+    dbsession.add(Change(**make_change("export", new_uuid(), "/tmp/widgets.csv",
+                                       {"file": "/tmp/widgets.csv", "widgets": 2, "components": 5},
+                                       "exporter", "export", entity="widget-export")))
+    dbsession.flush()
+    recent = testapp.get("/widgets/changes")
+    row = [tr for tr in recent.html.select("#history tbody tr") if "Exported" in tr.get_text()][0]
+    assert "Exported 2 widgets and 5 components" in row.get_text()
+    assert "exporter" in row.get_text()
+    detail = testapp.get(row.a["href"])
+    assert "Exported to /tmp/widgets.csv" in " ".join(detail.text.split())

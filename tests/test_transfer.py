@@ -128,7 +128,7 @@ def test_export_writes_the_documented_layout_in_order(cli_db, tmp_path, capsys):
         + f'component,{by_code["B2"]},"line\nbreak",false,B2\n'
         + f"component,{by_code['Z9']},last,true,Z9\n"
     )
-    assert counts(cli_db)[2] == 2  # the two creates above; exporting records nothing
+    assert counts(cli_db)[2] == 3  # the two creates above, and the export itself
 
 
 def test_export_of_an_empty_database_is_the_header(cli_db, tmp_path):
@@ -526,3 +526,17 @@ def test_long_imports_print_progress_lines_when_not_on_a_terminal(cli_db, tmp_pa
     assert "poser import: validated 12,000 / 12,000 rows" in "\n".join(err)
     assert "poser import: written" in "\n".join(err)
     assert len(err) <= 22
+
+
+def test_export_is_recorded_with_the_runas_user(cli_db, tmp_path, capsys):
+    add_user(cli_db, "exporter")
+    import_(write(tmp_path, BASIC))
+    target = str(tmp_path / "out.csv")
+    assert main(["export", INI, target, "--runas", "exporter"]) == 0
+    [export] = [c for c in changes(cli_db) if c.action == "export"]
+    assert (export.username, export.source, export.entity) == ("exporter", "export", "widget-export")
+    assert export.summary == "Exported 2 widgets and 3 components"
+    assert export.entity_label == target
+    assert main(["export", INI, target, "--runas", "nobody"]) == 2
+    assert "no user named 'nobody'" in capsys.readouterr().err
+    assert len([c for c in changes(cli_db) if c.action == "export"]) == 1

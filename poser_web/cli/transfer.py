@@ -4,20 +4,26 @@ import sys
 
 from ..models import get_engine
 from ..transfer import LayoutError, run_export, run_import
-from ..transfer.importer import UnknownUser
+from ..transfer.exporter import record_export
+from ..transfer.importer import UnknownUser, check_runas
 from ..transfer.progress import Progress
 from .common import CommandError, app_settings
 
 
 def cmd_export(args):
     engine = get_engine(app_settings(args.config))
+    target = "standard output" if args.file == "-" else args.file
     try:
+        with engine.connect() as connection:
+            check_runas(connection, args.runas)
         widgets, components = run_export(engine, args.file, Progress(prefix="poser export: "))
+        record_export(engine, target, widgets, components, args.runas)
+    except UnknownUser as error:
+        raise CommandError(str(error)) from None
     except OSError as error:
         raise CommandError(f"cannot write {args.file}: {error.strerror or error}") from None
     finally:
         engine.dispose()
-    target = "standard output" if args.file == "-" else args.file
     print(f"Exported {widgets:,} widget{'s' if widgets != 1 else ''} and {components:,} "
           f"component{'s' if components != 1 else ''} to {target}.", file=sys.stderr)
 
@@ -52,6 +58,8 @@ def add_commands(commands):
                     "`poser import` reads (header type,uuid,description,active,item_code).")
     export.add_argument("config", metavar="CONFIG.ini", help="the app's ini file, e.g. development.ini")
     export.add_argument("file", metavar="FILE", help="the CSV file to write (- for standard output)")
+    export.add_argument("--runas", metavar="NAME",
+                        help="who the export is recorded as (an existing user) in Recent changes")
     export.set_defaults(handler=cmd_export)
 
     imp = commands.add_parser(

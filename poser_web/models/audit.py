@@ -45,6 +45,8 @@ def field_changes(obj, fields):
 
 
 def summarize(action, diff):
+    if action == "export":
+        return f"Exported {diff['widgets']:,} widgets and {diff['components']:,} components"
     rows = diff.get("components", {})
     counts = [f"{len(rows[k])} component{'s' if len(rows[k]) != 1 else ''} {k}"
               for k in ("added", "changed", "removed") if rows.get(k)]
@@ -59,10 +61,10 @@ def summarize(action, diff):
     return "; ".join(parts) or "Saved without changes"
 
 
-def make_change(action, widget_uuid, label, diff, username, source, when=None):
+def make_change(action, widget_uuid, label, diff, username, source, when=None, entity="widget"):
     """Column values of one Change row (for the ORM or a bulk insert)."""
     values = {
-        "uuid": new_uuid(), "username": username, "source": source, "entity": "widget",
+        "uuid": new_uuid(), "username": username, "source": source, "entity": entity,
         "entity_uuid": widget_uuid, "entity_label": (label or "")[:255], "action": action,
         "summary": summarize(action, diff)[:255], "diff": json.dumps(diff, sort_keys=True),
     }

@@ -10,7 +10,7 @@ import tempfile
 
 from sqlalchemy import func, select
 
-from ..models import Component, Widget
+from ..models import Change, Component, Widget, make_change, new_uuid
 from . import layout
 
 BATCH = 2000
@@ -95,3 +95,18 @@ def run_export(engine, path, progress=None):
                 os.unlink(temporary)
                 raise
             return counts
+
+
+# Change.entity of export records: listed with the widgets' Recent changes.
+EXPORT_ENTITY = "widget-export"
+
+
+def record_export(engine, target, widgets, components, runas=None):
+    """An export changes no data, but who took what and when stays on record.
+
+    It is one Change row (action "export"), shown under Widgets › Recent changes.
+    """
+    diff = {"file": target, "widgets": widgets, "components": components}
+    with engine.begin() as connection:
+        connection.execute(Change.__table__.insert(), [make_change(
+            "export", new_uuid(), target, diff, runas, "export", entity=EXPORT_ENTITY)])

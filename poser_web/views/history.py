@@ -37,10 +37,15 @@ class HistoryPages:
         if not page.isdigit() or not 1 <= int(page) <= 100_000:
             raise HTTPBadRequest("page must be a whole number from 1.")
         page = int(page)
-        query = select(Change).where(Change.entity == self.history_entity, *conditions)
+        query = select(Change).where(Change.entity.in_(self.history_entities), *conditions)
         changes = list(self.db.scalars(query.order_by(Change.changed_at.desc(), Change.uuid.desc())
                                        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
         return changes[:PAGE_SIZE], page, len(changes) > PAGE_SIZE
+
+    @property
+    def history_entities(self):
+        """This table's records, and the command-line exports of it."""
+        return (self.history_entity, f"{self.history_entity}-export")
 
     def recent_changes_page(self):
         changes, page, more = self._changes()
@@ -59,9 +64,10 @@ class HistoryPages:
     def change_page(self):
         uuid = self.request.matchdict["uuid"]
         change = self.db.get(Change, self.request.matchdict["change"])
-        if change is None or change.entity_uuid != uuid or change.entity != self.history_entity:
+        if change is None or change.entity_uuid != uuid or change.entity not in self.history_entities:
             raise HTTPNotFound("There is no such change.")
-        diff = json.loads(change.diff)
+        # An export's record holds counts, not differences: its summary says it all.
+        diff = json.loads(change.diff) if change.action != "export" else {}
         total = self.db.scalar(select(func.count()).select_from(Change)
                                .where(Change.entity_uuid == uuid))
         return self.page_context(change=change, diff=diff, uuid=uuid, total=total,
