@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 POSER_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export POSER_TEST_PG_URL
 
-.PHONY: run test install install-test migrate
+.PHONY: run test install install-test migrate bench-smoke
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -31,3 +31,9 @@ run: migrate
 test: install-test
 	$(VENV)/bin/pytest --db sqlite
 	$(VENV)/bin/pytest --db postgresql
+
+# The benchmark and resilience scripts, seconds-long, so they never rot (CI runs
+# this; figures are printed, never asserted). Full runs: see bench/README.md.
+bench-smoke: install-test
+	$(PY) bench/run.py --smoke --login bench:bench-smoke-password
+	$(PY) bench/resilience.py --smoke --login bench:bench-smoke-password

@@ -25,6 +25,7 @@ class Http:
         if cookie:
             self.add_cookie_header(cookie)
         self._conn = None
+        self.on_response = None
 
     def add_cookie_header(self, header):
         """Add cookies given as a `Cookie:` header value ("a=1; b=2")."""
@@ -44,8 +45,10 @@ class Http:
     def request(self, method, path, body=None, headers=None):
         """Send one request; returns (status, headers dict (lower-case), body bytes).
 
-        Redirects are not followed. A dropped keep-alive connection is retried
-        once on a new connection; other connection errors propagate (OSError).
+        Redirects are not followed. For GET/HEAD a dropped keep-alive connection
+        is retried once on a new connection (never a POST: it may have been
+        applied); other connection errors propagate (OSError, HTTPException).
+        `self.on_response(method, path, status)` is called when set.
         """
         headers = dict(headers or {})
         if self.cookies:
@@ -62,7 +65,7 @@ class Http:
                 data = response.read()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 self.close()
-                if attempt == 2:
+                if attempt == 2 or method not in ("GET", "HEAD"):
                     raise
                 continue
             except Exception:
@@ -75,6 +78,8 @@ class Http:
                     self.cookies[name] = morsel.value
             if response.getheader("Connection", "").lower() == "close":
                 self.close()
+            if self.on_response is not None:
+                self.on_response(method, path, response.status)
             return response.status, {k.lower(): v for k, v in response.getheaders()}, data
         raise AssertionError("unreachable")
 
@@ -94,31 +99,38 @@ class Http:
 USER_FIELD_NAMES = ("login", "username", "user", "email")
 
 
-def login(port, credentials, path="/login"):
+def login_form(html, credentials):
+    """(action, [(name, value)]) of the page's login form filled with USER:PASSWORD."""
     from .forms import parse_forms  # local import: forms is only needed here
 
     user, _, password = credentials.partition(":")
-    http_ = Http(port)
-    status, _, body = http_.get(path)
-    if status != 200:
-        raise RuntimeError(f"GET {path} answered {status}")
-    forms = [f for f in parse_forms(body.decode("utf-8", "replace"))
-             if any(fl.type == "password" for fl in f.fields)]
+    forms = [f for f in parse_forms(html) if any(fl.type == "password" for fl in f.fields)]
     if not forms:
-        raise RuntimeError(f"no form with a password input on {path}")
-    form = forms[0]
+        raise RuntimeError("no form with a password input on the login page")
     values = []
-    for field in form.successful():
+    for field in forms[0].successful():
         if field.type == "password":
             values.append((field.name, password))
         elif field.name.lower() in USER_FIELD_NAMES:
             values.append((field.name, user))
         else:
             values.append((field.name, field.value))
-    status, headers, _ = http_.post(form.action or path, values)
+    return forms[0].action, values
+
+
+def login(port, credentials, path="/login"):
+    http_ = Http(port)
+    status, _, body = http_.get(path)
+    if status != 200:
+        raise RuntimeError(f"GET {path} answered {status}")
+    action, values = login_form(body.decode("utf-8", "replace"), credentials)
+    target = urllib.parse.urlsplit(urllib.parse.urljoin(path, action or path))
+    status, headers, _ = http_.post(target.path or path, values)
     if status not in (302, 303):
         raise RuntimeError(f"POST {path} answered {status}: login refused?")
     return http_.cookie_header()
+
+
 # --- end of login hook --------------------------------------------------------
 
 
@@ -134,7 +146,8 @@ def measure(port, work, duration, connections=4, cookie=None, warmup=1.0, timeou
 
     `work` may also be a path string: a GET of it, timed end to end. Requests
     are started until the deadline; in-flight ones are awaited (each bounded by
-    `timeout`). Warm-up requests (first `warmup` seconds) are not counted.
+    `timeout`). Each connection's first request (its status is kept apart in
+    "first") and those ending in the first `warmup` seconds are not counted.
     """
     if isinstance(work, str):
         path = work
@@ -145,16 +158,33 @@ def measure(port, work, duration, connections=4, cookie=None, warmup=1.0, timeou
             return status, time.perf_counter() - start
 
     results, lock = [], threading.Lock()
-    statuses, errors = Counter(), Counter()
-    start_at = time.perf_counter() + warmup
-    deadline = start_at + duration
+    statuses, errors, first = Counter(), Counter(), Counter()
+    clock = {}
     # Bound the loop by count too (a pathological fast path cannot spin forever).
     max_requests = 1_000_000
+
+    def start_clock():
+        clock["start"] = time.perf_counter() + warmup
+        clock["deadline"] = clock["start"] + duration
+
+    # Every connection first does one uncounted request (a cold first page may
+    # compile templates for seconds), then the clock starts for all at once.
+    barrier = threading.Barrier(connections, action=start_clock, timeout=timeout + 10)
 
     def worker():
         http_ = Http(port, cookie=cookie, timeout=timeout)
         done = 0
         try:
+            try:
+                status, _ = work(http_)
+                with lock:
+                    first[status] += 1
+            except Exception as error:
+                with lock:
+                    first[type(error).__name__] += 1
+                http_.close()
+            barrier.wait()
+            start_at, deadline = clock["start"], clock["deadline"]
             while done < max_requests:
                 now = time.perf_counter()
                 if now >= deadline:
@@ -169,10 +199,16 @@ def measure(port, work, duration, connections=4, cookie=None, warmup=1.0, timeou
                     time.sleep(0.05)
                     continue
                 done += 1
-                if now >= start_at:
+                finished = time.perf_counter()
+                # Counted when it ends after the warm-up: a page slower than warm-up + duration
+                # still yields its requests instead of none.
+                if finished >= start_at:
                     with lock:
-                        results.append((time.perf_counter(), seconds))
+                        results.append((now, finished, seconds))
                         statuses[status] += 1
+        except threading.BrokenBarrierError:
+            with lock:
+                errors["first request timed out"] += 1
         finally:
             http_.close()
 
@@ -180,10 +216,12 @@ def measure(port, work, duration, connections=4, cookie=None, warmup=1.0, timeou
     for t in threads:
         t.start()
     for t in threads:
-        t.join(warmup + duration + timeout + 10)
-    latencies = sorted(s for _, s in results)
-    end = max((t for t, _ in results), default=deadline)
-    elapsed = max(end - start_at, 1e-9)
+        t.join(2 * timeout + warmup + duration + 20)
+    latencies = sorted(s for _, _, s in results)
+    # Throughput over the span from the first counted request's start to the last one's end.
+    begin = min((b for b, _, _ in results), default=0.0)
+    end = max((e for _, e, _ in results), default=0.0)
+    elapsed = max(end - begin, 1e-9)
     return {
         "requests": len(latencies),
         "rps": len(latencies) / elapsed if latencies else 0.0,
@@ -191,6 +229,7 @@ def measure(port, work, duration, connections=4, cookie=None, warmup=1.0, timeou
         "p95_ms": percentile(latencies, 0.95) * 1000 if latencies else None,
         "statuses": dict(statuses),
         "errors": dict(errors),
+        "first": dict(first),  # each connection's uncounted first request
     }
 
 
@@ -201,6 +240,10 @@ def status_text(stats):
     if len(statuses) == 1 and not stats.get("errors"):
         parts.append(str(next(iter(statuses))))
     else:
-        parts += [f"{code}×{n}" for code, n in sorted(statuses.items())]
+        parts += [f"{code}×{n}" for code, n in sorted(statuses.items(), key=lambda item: str(item[0]))]
     parts += [f"{name}×{n}" for name, n in sorted(stats.get("errors", {}).items())]
+    odd_first = {k: n for k, n in stats.get("first", {}).items() if k not in statuses}
+    if odd_first:
+        parts.append("(first requests: " + " ".join(f"{k}×{n}" for k, n in sorted(
+            odd_first.items(), key=lambda item: str(item[0]))) + ")")
     return " ".join(parts) or "no answer"

@@ -178,6 +178,8 @@ def _split_items(fields):
     """Split a sequence's inner fields into item blocks (one mapping each)."""
     items, depth, current = [], 0, []
     for f in fields:
+        if depth == 0 and (not f.name or f.type in BUTTON_TYPES):
+            continue  # a row's remove/reorder buttons sit between the rows
         current.append(f)
         if f.name == "__start__":
             depth += 1

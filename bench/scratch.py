@@ -2,6 +2,8 @@
 PostgreSQL database named bench_*, migrated like tests/databases.py does
 (alembic.ini with config.attributes["database_url"], `upgrade heads`)."""
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -76,3 +78,21 @@ class _server:
     def __exit__(self, *exc):
         self.connection.close()
         self.engine.dispose()
+
+
+def poser_cli(args, url, stdin=None, ini="development.ini"):
+    """Run the project's `poser` command (e.g. ["db", ini]) against `url`; returns CompletedProcess."""
+    script = Path(sys.executable).with_name("poser")
+    command = [str(script)] if script.exists() else [
+        sys.executable, "-c", "import sys; from poser_web.cli import main; sys.exit(main())"]
+    env = dict(os.environ, POSER_DATABASE_URL=url)
+    return subprocess.run(command + list(args), cwd=REPO, env=env, input=stdin, capture_output=True,
+                          text=True, timeout=120)
+
+
+def add_login_user(url, credentials, ini="development.ini"):
+    """Create the USER:PASSWORD administrator the benchmark logs in as (`poser adduser --admin`)."""
+    user, _, password = credentials.partition(":")
+    done = poser_cli(["adduser", ini, user, "--admin"], url, stdin=password + "\n")
+    if done.returncode != 0:
+        raise RuntimeError(f"poser adduser {user} failed: {(done.stderr or done.stdout).strip()[-500:]}")

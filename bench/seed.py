@@ -38,19 +38,22 @@ def rows(n, per_widget=3, seed=42):
 
 
 def seed(url, n, per_widget=3, progress=None):
-    """Insert the widgets; returns {"widgets", "components", "sample"} (sample: a widget uuid)."""
+    """Insert the widgets; returns {"widgets", "components", "samples"}.
+
+    samples: uuids of up to 8 widgets from the middle of the sequence.
+    """
     from poser_web.models import Component, Widget, get_engine
 
     engine = get_engine({"sqlalchemy.url": url})
-    counts = {"widgets": 0, "components": 0, "sample": None}
+    counts = {"widgets": 0, "components": 0, "samples": []}
     try:
         ws, cs = [], []
         with Session(engine) as session:
             for i, (widget, components) in enumerate(rows(n, per_widget)):
                 ws.append(widget)
                 cs.extend(components)
-                if i == n // 2:
-                    counts["sample"] = widget["uuid"]
+                if n // 2 <= i < n // 2 + 8:
+                    counts["samples"].append(widget["uuid"])
                 if len(ws) >= BATCH or i == n - 1:
                     session.execute(insert(Widget), ws)
                     if cs:
