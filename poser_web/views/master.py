@@ -203,12 +203,16 @@ class MasterView:
 
     # -- pages ---------------------------------------------------------------
 
-    def list_page(self):
+    def grid_and_state(self):
+        """The grid and what the query string asks of it (400 when it cannot be honoured)."""
         grid = self.make_grid()
         try:
-            state = grid.parse(self.request.GET)
+            return grid, grid.parse(self.request.GET)
         except GridError as error:
             raise HTTPBadRequest(str(error))
+
+    def list_page(self):
+        grid, state = self.grid_and_state()
         page = grid.page(self.db, state)
         actions = self.available_actions()
         return self.page_context(grid=grid, state=state, page=page, page_sizes=PAGE_SIZES,
@@ -234,11 +238,7 @@ class MasterView:
 
     def export_file(self):
         """The list's rows (every page) as CSV or XLSX, streamed as they are read."""
-        grid = self.make_grid()
-        try:
-            state = grid.parse(self.request.GET)
-        except GridError as error:
-            raise HTTPBadRequest(str(error))
+        grid, state = self.grid_and_state()
         file_format = self.request.matchdict["format"]
         if file_format == "xlsx" and not grid.count(self.db, state, limit=XLSX_MAX_ROWS)[1]:
             raise HTTPBadRequest(f"More than {XLSX_MAX_ROWS:,} rows: too many for a spreadsheet. "
