@@ -203,7 +203,7 @@ def render(rows, args, env):
     out = ["## Throughput and latency (`bench/run.py`)", "", env, "",
            f"- settings: {args.duration:g} s per measurement after {args.warmup:g} s warm-up, "
            f"{CONNECTIONS} concurrent keep-alive connections (Python http.client client), waitress 4 threads, "
-           f"`{args.ini}`; widgets seeded with ~3 components each; PostgreSQL ANALYZEd after seeding",
+           f"`{args.ini}`; widgets seeded with ~3 components each; PostgreSQL VACUUM ANALYZEd after seeding",
            "- `answered`: HTTP status of every measured request (a 3xx/4xx is reported, not followed); "
            "`SQL`: statements one request issues (in-process count; BEGIN/COMMIT not counted)", ""]
     body = []
