@@ -2,9 +2,7 @@
 
 No HTTP here. Rows are read in batches from `open_session()`, a session of
 their own (the request's transaction has ended by the time the response body
-is sent), and
-page-loaded columns (component counts) are loaded one batch at a time, so
-memory stays flat however many rows there are.
+is sent), so memory stays flat however many rows there are.
 """
 import csv
 import io
@@ -23,17 +21,11 @@ def _rows(open_session, grid, state, key_label):
     """
     yield [key_label] + [column.label for column in grid.columns]
     with open_session() as session:
-        result = session.scalars(grid.ordered(state).execution_options(yield_per=BATCH))
-        for batch in result.partitions():
-            values = {c.key: c.page_values(session, batch) for c in grid.columns if c.page_values}
+        query = grid.with_values(grid.ordered(state)).execution_options(yield_per=BATCH)
+        for batch in session.execute(query).partitions():
             for row in batch:
-                cells = [getattr(row, grid.key.key)]
-                for column in grid.columns:
-                    if column.page_values is not None:
-                        cells.append(values[column.key].get(getattr(row, grid.key.key), column.default))
-                    else:
-                        cells.append(grid.cell(None, column, row))
-                yield cells
+                instance, cells = grid.cells(row)
+                yield [getattr(instance, grid.key.key)] + cells
 
 
 def _text(value):

@@ -6,7 +6,7 @@ turn a GridError into a 400.
 """
 from dataclasses import dataclass, field, replace
 from math import ceil
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Boolean, func, or_, select
 from sqlalchemy.ext.compiler import compiles
@@ -31,16 +31,17 @@ class Column:
 
     `sort` is the SQL expression to order by (None: not sortable). `link`
     is "view" (the row's own page) or a function (request, row) -> URL.
-    `page_values(session, rows)` loads the column for the shown rows only
-    (one statement, whatever the page size) and returns {row key: value}.
+    `value` is an SQL expression computed in the row query itself (e.g. a
+    correlated count): it is selected beside the shown rows only, so the
+    page costs no extra statement; without it the cell is the attribute
+    named by `key` ("widget.description" follows the relationship).
     """
 
     key: str
     label: str
     sort: Any = None
     link: Any = None
-    page_values: Callable | None = None
-    default: Any = None
+    value: Any = None
     numeric: bool = False
 
 
@@ -140,8 +141,7 @@ class GridState:
 class GridPage:
     """One page of results and what the pager needs to describe it honestly."""
 
-    rows: list
-    values: dict  # column key -> {row key: value} for page-loaded columns
+    rows: list  # (instance, [cell value per grid column]) pairs
     total: int
     total_is_exact: bool
     page: int
@@ -225,13 +225,25 @@ class Grid:
         """The filtered query in the asked order."""
         return self.filtered(state).order_by(*self.order(state))
 
+    def with_values(self, query):
+        """`query` also selecting the computed columns' values (see Column.value)."""
+        computed = [c.value.label(c.key) for c in self.columns if c.value is not None]
+        return query.add_columns(*computed)
+
+    def cells(self, result_row):
+        """(instance, [cell value per column]) from a row of a with_values() query."""
+        instance, selected = result_row[0], result_row._mapping
+        return instance, [selected[c.key] if c.value is not None else dotted_value(instance, c.key)
+                          for c in self.columns]
+
     def page_query(self, state, page):
         """The rows of one page, as a "deferred join": the page's keys are found
         first (an index-only walk, however deep the page), then only those rows
-        are read."""
+        are read, with their computed values."""
         keys = (self.ordered(state).with_only_columns(self.key)
                 .offset((page - 1) * state.per_page).limit(state.per_page))
-        return self.query.where(self.key.in_(keys.scalar_subquery())).order_by(*self.order(state))
+        return (self.with_values(self.query).where(self.key.in_(keys.scalar_subquery()))
+                .order_by(*self.order(state)))
 
     def count(self, session, state, limit=None):
         """(total, exact): exact up to `limit` (default count_limit), capped above it."""
@@ -243,24 +255,13 @@ class Grid:
         return total, True
 
     def page(self, session, state):
-        """The page the state asks for: at most 2 + (page-loaded columns) statements."""
+        """The page the state asks for, in two statements: the count, then the rows."""
         total, exact = self.count(session, state)
         pages = max(1, ceil(total / state.per_page))
         page = min(state.page, pages) if exact else state.page
-        rows = list(session.scalars(self.page_query(state, page)).unique())
-        values = {}
-        for column in self.columns:
-            if column.page_values is not None:
-                values[column.key] = column.page_values(session, rows) if rows else {}
-        return GridPage(rows=rows, values=values, total=total, total_is_exact=exact, page=page,
+        rows = [self.cells(row) for row in session.execute(self.page_query(state, page)).unique()]
+        return GridPage(rows=rows, total=total, total_is_exact=exact, page=page,
                         per_page=state.per_page)
-
-    def cell(self, grid_page, column, row):
-        """The value of `column` for `row` on this page."""
-        if column.page_values is not None:
-            row_key = getattr(row, self.key.key)
-            return grid_page.values[column.key].get(row_key, column.default)
-        return dotted_value(row, column.key)
 
 
 def dotted_value(row, key):

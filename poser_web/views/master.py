@@ -96,7 +96,7 @@ class MasterView:
     def view_fields(self, instance):
         """(label, value, url or None) for the view page."""
         return [(c.label, dotted_value(instance, c.key), None)
-                for c in self.columns if c.page_values is None and "." not in c.key]
+                for c in self.columns if c.value is None and "." not in c.key]
 
     def cell_url(self, column, row):
         """Where a list cell links to: the row's own page, another page, or nowhere."""
@@ -227,10 +227,9 @@ class MasterView:
         request's cost).
         """
         rows = []
-        for row in page.rows:
+        for row, values in page.rows:
             cells = []
-            for column in grid.columns:
-                value = grid.cell(page, column, row)
+            for column, value in zip(grid.columns, values):
                 text = ("Yes" if value else "No") if isinstance(value, bool) else value
                 cells.append((text, self.cell_url(column, row), "text-end" if column.numeric else ""))
             rows.append({"cells": cells, "url": self.row_url(row)})

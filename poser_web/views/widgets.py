@@ -13,16 +13,6 @@ COMPONENT_COUNT = (
 )
 
 
-def component_counts(session, widgets):
-    """{widget uuid: component count} for the shown widgets, in one statement."""
-    rows = session.execute(
-        select(Component.widget_uuid, func.count())
-        .where(Component.widget_uuid.in_([w.uuid for w in widgets]))
-        .group_by(Component.widget_uuid)
-    )
-    return dict(rows.all())
-
-
 class WidgetView(HistoryPages, MasterView):
     model = Widget
     history_entity = "widget"
@@ -34,8 +24,8 @@ class WidgetView(HistoryPages, MasterView):
     columns = (
         Column("description", "Description", sort=Widget.description, link="view"),
         Column("active", "Active", sort=Widget.active),
-        Column("components", "Components", sort=COMPONENT_COUNT, page_values=component_counts,
-               default=0, numeric=True),
+        Column("components", "Components", sort=COMPONENT_COUNT, value=COMPONENT_COUNT,
+               numeric=True),
     )
     search = (Contains(Widget.description), RelatedContains(Widget.components, Component.item_code))
     search_placeholder = "Description or component item code"
