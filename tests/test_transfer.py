@@ -540,3 +540,19 @@ def test_export_is_recorded_with_the_runas_user(cli_db, tmp_path, capsys):
     assert main(["export", INI, target, "--runas", "nobody"]) == 2
     assert "no user named 'nobody'" in capsys.readouterr().err
     assert len([c for c in changes(cli_db) if c.action == "export"]) == 1
+
+
+def test_imports_keep_the_stored_component_counts(cli_db, tmp_path):
+    """The importer writes in bulk (COPY on PostgreSQL); the database's triggers keep the count."""
+    def stored():
+        with cli_db.connect() as connection:
+            return dict(connection.execute(select(Widget.uuid, Widget.component_count)).all())
+
+    assert import_(write(tmp_path, BASIC)) == 0
+    assert stored() == {W1: 2, W2: 1}
+    grown = BASIC + f"component,{C4},Fourth part,true,D4\n"  # a second component for Beta
+    assert import_(write(tmp_path, grown, "grown.csv")) == 0
+    assert stored() == {W1: 2, W2: 2}
+    only_beta = HEADER + f"widget,{W2},Beta,false,\ncomponent,{C3},Only part,true,C3\n"
+    assert import_(write(tmp_path, only_beta, "beta.csv"), "--delete-missing") == 0
+    assert stored() == {W2: 1}

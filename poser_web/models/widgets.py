@@ -16,6 +16,7 @@ class Widget(Base):
     __table_args__ = (
         Index("ix_poser_widget_description_uuid", "description", "uuid"),
         Index("ix_poser_widget_active_description_uuid", "active", "description", "uuid"),
+        Index("ix_poser_widget_component_count_uuid", "component_count", "uuid"),
     )
 
     uuid: Mapped[str] = uuid_column()
@@ -40,6 +41,14 @@ class Widget(Base):
         server_default="1",
         doc="Goes up by one with every saved change to the widget or its components; "
         "a save based on an older version is refused (no lost updates).",
+    )
+
+    component_count: Mapped[int] = mapped_column(
+        Integer,
+        nullable=False,
+        server_default="0",
+        doc="How many components the widget has. Kept by database triggers for every "
+        "writer (see the stored_component_count migration): read it, never set it.",
     )
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}

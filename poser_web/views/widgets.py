@@ -1,16 +1,9 @@
 """Widget pages: a MasterView with components edited inline."""
-from sqlalchemy import func, select
-
 from ..forms.widgets import widget_schema
 from ..grids import Column, Contains, RelatedContains, YesNoFilter
 from ..models import Component, Widget
 from .history import HistoryPages
 from .master import MasterView
-
-COMPONENT_COUNT = (
-    select(func.count()).where(Component.widget_uuid == Widget.uuid)
-    .correlate(Widget).scalar_subquery()
-)
 
 
 class WidgetView(HistoryPages, MasterView):
@@ -24,8 +17,10 @@ class WidgetView(HistoryPages, MasterView):
     columns = (
         Column("description", "Description", sort=Widget.description, link="view"),
         Column("active", "Active", sort=Widget.active),
-        Column("components", "Components", sort=COMPONENT_COUNT, value=COMPONENT_COUNT,
-               numeric=True),
+        # Selected with the rows, not read off the instance: the stored count is
+        # kept by database triggers, which a loaded Widget would not see.
+        Column("components", "Components", sort=Widget.component_count,
+               value=Widget.component_count, numeric=True),
     )
     search = (Contains(Widget.description), RelatedContains(Widget.components, Component.item_code))
     search_placeholder = "Description or component item code"
