@@ -6,7 +6,8 @@ the last acknowledged (303) state and the states of later writes whose outcome i
 unknown (connection dropped, server killed, 5xx). `verify()` then checks:
 - lost: an acknowledged create/edit/delete that the database does not show
   (nor a later unacknowledged attempt explains);
-- inconsistent: a widget whose components are not exactly the K of one submission.
+- inconsistent: a widget whose components are not exactly the K of one submission, or
+  whose stored component count (kept by database triggers) differs from them.
 """
 import re
 import threading
@@ -56,8 +57,12 @@ class Ledger:
         prefix = f"r{self.run_id}c"
         try:
             with engine.connect() as conn:
-                widgets = dict(conn.execute(select(Widget.uuid, Widget.description)
-                                            .where(Widget.description.like(f"{prefix}%"))).all())
+                stored = {}  # uuid -> the component count the database keeps (triggers)
+                widgets = {}
+                for uuid, description, count in conn.execute(
+                        select(Widget.uuid, Widget.description, Widget.component_count)
+                        .where(Widget.description.like(f"{prefix}%"))):
+                    widgets[uuid], stored[uuid] = description, count
                 parts = {}
                 for widget_uuid, description in conn.execute(
                         select(Component.widget_uuid, Component.description)
@@ -69,6 +74,8 @@ class Ledger:
         inconsistent = []
         for uuid, description in widgets.items():
             problem = _check_parts(description, parts.get(uuid, []))
+            if not problem and stored[uuid] != len(parts.get(uuid, [])):
+                problem = f"stored component count {stored[uuid]}, has {len(parts.get(uuid, []))}"
             if problem:
                 inconsistent.append(f"{uuid} {description!r}: {problem}")
         lost = []
