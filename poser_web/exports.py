@@ -36,13 +36,24 @@ def _text(value):
     return "" if value is None else value
 
 
+# A spreadsheet opening a CSV runs a cell starting with one of these as a
+# formula; OWASP's advice is to make such text start with a quote instead.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_chunks(open_session, grid, state, key_label="UUID"):
     """UTF-8 CSV (with a BOM, so spreadsheet programs read accents right), in chunks."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     for count, cells in enumerate(_rows(open_session, grid, state, key_label)):
-        writer.writerow([_text(v) for v in cells])
+        writer.writerow([_csv_text(_text(v)) for v in cells])
         if count % BATCH == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -57,7 +68,7 @@ def xlsx_chunks(open_session, grid, state, key_label="UUID", chunk_size=1 << 16)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="Export")
     for cells in _rows(open_session, grid, state, key_label):
-        sheet.append([_text(v) for v in cells])
+        sheet.append([_xlsx_cell(sheet, _text(v)) for v in cells])
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
@@ -67,3 +78,14 @@ def xlsx_chunks(open_session, grid, state, key_label="UUID", chunk_size=1 << 16)
                 yield chunk
     finally:
         os.unlink(path)
+
+
+def _xlsx_cell(sheet, value):
+    """A cell showing `value` as it is: openpyxl stores text that starts with "="
+    as a formula, which the spreadsheet would run (formula injection)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    if cell.data_type == "f":
+        cell.data_type = "s"
+    return cell

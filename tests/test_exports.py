@@ -61,6 +61,24 @@ def test_xlsx_has_the_same_cells(testapp, stock):
     assert cells == csv_body
 
 
+def test_xlsx_keeps_formula_like_text_as_text(testapp, dbsession):
+    add_widget(dbsession, '=HYPERLINK("http://evil.example","click")', components=[("=1+2", "+SUM(A1)")])
+    for url, column in (("/widgets/export.xlsx", 1), ("/components/export.xlsx", 1)):
+        sheet = load_workbook(io.BytesIO(testapp.get(url).body)).active
+        cell = sheet.cell(row=2, column=column + 1)
+        assert cell.data_type == "s", (url, cell.value)
+        assert cell.value in ('=HYPERLINK("http://evil.example","click")', "=1+2")
+
+
+def test_csv_neutralizes_formula_like_text(testapp, dbsession):
+    add_widget(dbsession, "=1+2", components=[("@SUM", "-2+3")])
+    add_widget(dbsession, "plain = text")
+    rows = csv_rows(testapp.get("/widgets/export.csv"))
+    assert [r[1] for r in rows[1:]] == ["'=1+2", "plain = text"]
+    rows = csv_rows(testapp.get("/components/export.csv"))
+    assert rows[1][1:3] == ["'@SUM", "'-2+3"]
+
+
 def test_components_export(testapp, dbsession):
     add_widget(dbsession, "Parent", components=[("B", "bolt"), ("A", "axle", False)])
     rows = csv_rows(testapp.get("/components/export.csv"))
