@@ -262,6 +262,33 @@ def _copy(connection, table, rows, advance=None):
         cursor.close()
 
 
+def _copy_update(connection, table, rows, assignments, advance=None):
+    """PostgreSQL: changed rows COPYed into a temporary table, then one UPDATE ... FROM it.
+
+    One statement instead of one per row: an order of magnitude faster, and the
+    component-count trigger (a statement trigger) runs once.
+    """
+    names = [name for name in rows[0] if name != "key_uuid"]
+    scratch = f"poser_import_{table.name}"
+    listed = ", ".join(["uuid"] + names)
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS "
+                               f"SELECT {listed} FROM {table.name} WITH NO DATA")
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        for start in range(0, len(rows), BATCH):
+            batch = rows[start:start + BATCH]
+            with cursor.copy(f"COPY {scratch} ({listed}) FROM STDIN") as copy:
+                for row in batch:
+                    copy.write_row([row["key_uuid"]] + [row[name] for name in names])
+            if advance is not None:
+                advance(len(batch))
+    finally:
+        cursor.close()
+    connection.exec_driver_sql(f"UPDATE {table.name} AS target SET {assignments} "
+                               f"FROM {scratch} AS changed WHERE target.uuid = changed.uuid")
+    connection.exec_driver_sql(f"DROP TABLE {scratch}")
+
+
 def write_plan(connection, plan, phase=None):
     """The plan as Core bulk statements, children deleted first and parents inserted first."""
     done = 0
@@ -282,10 +309,12 @@ def write_plan(connection, plan, phase=None):
         if rows:
             Bulk(connection, statement_for(rows)).run(rows, advance)
 
+    copying = connection.dialect.driver == "psycopg"  # PostgreSQL's COPY, through psycopg 3
+
     def insert(table, rows):
         if not rows:
             return
-        if connection.dialect.driver == "psycopg":
+        if copying:
             _copy(connection, table, rows, advance)
         else:
             many(lambda rows: _insert(table, rows), rows)
@@ -294,12 +323,20 @@ def write_plan(connection, plan, phase=None):
     in_chunks(lambda chunk: delete(W).where(W.c.uuid.in_(chunk)), plan.widget_deletes)
     insert(W, plan.widget_inserts)
     insert(C, plan.component_inserts)
-    many(lambda rows: update(W).where(W.c.uuid == bindparam("key_uuid")).values(
-        description=bindparam("description"), active=bindparam("active"),
-        version=W.c.version + literal_column("1")), plan.widget_updates)
-    many(lambda rows: update(C).where(C.c.uuid == bindparam("key_uuid")).values(
-        item_code=bindparam("item_code"), description=bindparam("description"),
-        active=bindparam("active")), plan.component_updates)
+    if copying:
+        if plan.widget_updates:
+            _copy_update(connection, W, plan.widget_updates, "description = changed.description, "
+                         "active = changed.active, version = target.version + 1", advance)
+        if plan.component_updates:
+            _copy_update(connection, C, plan.component_updates, "item_code = changed.item_code, "
+                         "description = changed.description, active = changed.active", advance)
+    else:
+        many(lambda rows: update(W).where(W.c.uuid == bindparam("key_uuid")).values(
+            description=bindparam("description"), active=bindparam("active"),
+            version=W.c.version + literal_column("1")), plan.widget_updates)
+        many(lambda rows: update(C).where(C.c.uuid == bindparam("key_uuid")).values(
+            item_code=bindparam("item_code"), description=bindparam("description"),
+            active=bindparam("active")), plan.component_updates)
     insert(Change.__table__, plan.changes)
 
 
