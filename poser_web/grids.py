@@ -4,11 +4,14 @@ No HTTP in here: a Grid turns plain parameters into SQL and back into a page
 of rows. Views parse the request into a GridState with `Grid.parse()` and
 turn a GridError into a 400.
 """
+import base64
+import binascii
+import json
 from dataclasses import dataclass, field, replace
 from math import ceil
 from typing import Any
 
-from sqlalchemy import Boolean, func, or_, select
+from sqlalchemy import Boolean, func, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -134,6 +137,11 @@ class GridState:
     direction: str = "asc"
     page: int = 1
     per_page: int = DEFAULT_PAGE_SIZE
+    # Keyset cursors, set by the Next / Previous links: (sort value, key) of the
+    # row just before (after) this page. The page is then found from there,
+    # at the same cost however deep it is; `page` only numbers it.
+    after: tuple | None = None
+    before: tuple | None = None
 
     def with_changes(self, **changes):
         return replace(self, **changes)
@@ -148,6 +156,8 @@ class GridPage:
     total_is_exact: bool
     page: int
     per_page: int
+    next_cursor: str | None = None  # for the Next link: continue after the last row
+    prev_cursor: str | None = None  # for the Previous link: continue before the first row
 
     @property
     def pages(self):
@@ -204,8 +214,13 @@ class Grid:
         if len(q) > 200:
             raise GridError("Search text is limited to 200 characters.")
         filters = {f.key: f.parse(params.get(f.key)) for f in self.filters}
+        if params.get("after") and params.get("before"):
+            raise GridError("A page link cannot continue both after and before a row.")
+        sort_type = self.sortable[sort].sort.type
+        after = decode_cursor(params.get("after"), sort_type)
+        before = decode_cursor(params.get("before"), sort_type)
         return GridState(q=q, filters=filters, sort=sort, direction=direction, page=page,
-                         per_page=per_page)
+                         per_page=per_page, after=after, before=before)
 
     def filtered(self, state):
         """The query narrowed by the search text and filters, unordered."""
@@ -216,10 +231,10 @@ class Grid:
             query = grid_filter.apply(query, state.filters.get(grid_filter.key, ""))
         return query
 
-    def order(self, state):
+    def order(self, state, reverse=False):
         """ORDER BY clauses: the asked column and direction, the key as tie-breaker."""
         expression = self.sortable[state.sort].sort
-        if state.direction == "desc":
+        if (state.direction == "desc") != reverse:
             return expression.desc(), self.key.desc()
         return expression.asc(), self.key.asc()
 
@@ -240,12 +255,27 @@ class Grid:
 
     def page_query(self, state, page):
         """The rows of one page, as a "deferred join": the page's keys are found
-        first (an index-only walk, however deep the page), then only those rows
-        are read, with their computed values."""
-        keys = (self.ordered(state).with_only_columns(self.key)
-                .offset((page - 1) * state.per_page).limit(state.per_page))
-        return (self.with_values(self.query).where(self.key.in_(keys.scalar_subquery()))
-                .order_by(*self.order(state)))
+        first (an index-only walk), then only those rows are read, with their
+        computed values and sort value (for the next page's cursor).
+
+        With a cursor the walk starts at the cursor's row, so any page reached
+        by Next / Previous costs what the first does; a page jumped to by
+        number is skipped to with OFFSET (linear in its depth).
+        """
+        sort = self.sortable[state.sort].sort
+        if state.after is None and state.before is None:
+            keys = (self.ordered(state).offset((page - 1) * state.per_page))
+        else:
+            backwards = state.before is not None
+            position = tuple_(sort, self.key)
+            cursor = tuple_(*(state.before if backwards else state.after))
+            # Further along the list's order: after the cursor row, or before it going back.
+            ascending = (state.direction == "asc") != backwards
+            keys = (self.filtered(state).where(position > cursor if ascending else position < cursor)
+                    .order_by(*self.order(state, reverse=backwards)))
+        keys = keys.with_only_columns(self.key).limit(state.per_page)
+        return (self.with_values(self.query).add_columns(sort.label(SORT_LABEL))
+                .where(self.key.in_(keys.scalar_subquery())).order_by(*self.order(state)))
 
     def count(self, session, state, limit=None):
         """(total, exact): exact up to `limit` (default count_limit), capped above it."""
@@ -261,9 +291,47 @@ class Grid:
         total, exact = self.count(session, state)
         pages = max(1, ceil(total / state.per_page))
         page = min(state.page, pages) if exact else state.page
-        rows = [self.cells(row) for row in session.execute(self.page_query(state, page)).unique()]
+        result = session.execute(self.page_query(state, page)).unique().all()
+        if not result and (state.after or state.before):
+            # The rows around the cursor were deleted meanwhile: fall back to the number.
+            state = state.with_changes(after=None, before=None)
+            result = session.execute(self.page_query(state, page)).unique().all()
+        rows = [self.cells(row) for row in result]
+        cursors = {}
+        if result:
+            cursors = {"prev_cursor": encode_cursor(result[0], self.key),
+                       "next_cursor": encode_cursor(result[-1], self.key)}
         return GridPage(rows=rows, total=total, total_is_exact=exact, page=page,
-                        per_page=state.per_page)
+                        per_page=state.per_page, **cursors)
+
+
+SORT_LABEL = "_grid_sort_value"
+
+
+def encode_cursor(result_row, key):
+    """The Next / Previous link's cursor for a row of a page_query() result."""
+    position = [result_row._mapping[SORT_LABEL], getattr(result_row[0], key.key)]
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw, sort_type):
+    """(sort value, key) from a link's cursor; a GridError when it is damaged or
+    does not fit the sort column (it would otherwise reach the SQL)."""
+    if not raw:
+        return None
+    if len(raw) > 2000:
+        raise GridError("This page link is damaged; start again from the first page.")
+    try:
+        value, key = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        raise GridError("This page link is damaged; start again from the first page.") from None
+    expected = sort_type.python_type
+    fits = (type(value) is expected and type(key) is str and len(key) <= 64
+            and "\x00" not in key and (expected is not str or "\x00" not in value)
+            and (expected is not int or -2**63 <= value < 2**63))
+    if not fits:
+        raise GridError("This page link does not fit the list's sort; start again from the first page.")
+    return value, key
 
 
 def dotted_value(row, key):

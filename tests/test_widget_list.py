@@ -2,6 +2,8 @@
 import pytest
 from sqlalchemy import event
 
+from poser_web.models import Widget
+
 from .helpers import add_widget, grid_descriptions
 
 
@@ -158,6 +160,11 @@ def test_list_page_costs_at_most_three_statements(testapp, dbsession, engine, pe
         assert len(counter.statements) <= 3, counter.statements
         identity = [s for s in counter.statements if "poser_user" in s]
         assert len(identity) == 1, counter.statements
+    first_page = testapp.get("/widgets", {"per_page": per_page})
+    next_link = first_page.html.find("a", rel="next")["href"]  # a keyset page costs the same
+    with StatementCounter(engine) as counter:
+        assert len(row_hrefs(testapp.get(next_link))) == min(per_page, 210 - per_page)
+    assert len(counter.statements) <= 3, counter.statements
 
 
 def test_count_is_capped_honestly_above_the_limit(testapp, dbsession, monkeypatch):
@@ -169,3 +176,88 @@ def test_count_is_capped_honestly_above_the_limit(testapp, dbsession, monkeypatc
     response = testapp.get("/widgets", {"per_page": 20})
     assert "1–20 of more than 25" in range_text(response)
     assert response.html.find("a", rel="next") is not None
+
+
+def row_hrefs(response):
+    return [a["href"] for a in response.html.select("#grid tbody tr td:first-child a")]
+
+
+def follow(testapp, response, rel):
+    link = response.html.find("a", rel=rel)
+    if link is None or "disabled" in link.parent.get("class", []):
+        return None
+    return testapp.get(link["href"])
+
+
+@pytest.fixture
+def ties(dbsession):
+    """57 widgets with many equal descriptions, counts and flags: the tie-breaker matters."""
+    for i in range(57):
+        add_widget(dbsession, f"W{i % 4}", active=i % 3 != 0, components=[("P", "p")] * (i % 5))
+
+
+@pytest.mark.parametrize("sort", ["description", "active", "components"])
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_next_and_previous_links_walk_the_same_pages_as_page_numbers(testapp, ties, sort, direction):
+    params = {"sort": sort, "dir": direction, "per_page": 20}
+    by_number = [row_hrefs(testapp.get("/widgets", dict(params, page=n))) for n in (1, 2, 3)]
+    assert sum(map(len, by_number)) == 57 and len(set(sum(by_number, []))) == 57
+
+    response, forward = testapp.get("/widgets", params), []
+    while response is not None:
+        forward.append(row_hrefs(response))
+        response, last = follow(testapp, response, "next"), response
+    assert forward == by_number
+    assert "Page 3 of 3" in last.text and "41–57 of 57" in range_text(last)
+
+    backward = []
+    response = last
+    while response is not None:
+        backward.append(row_hrefs(response))
+        response = follow(testapp, response, "prev")
+    assert backward == list(reversed(by_number))
+
+
+def test_next_links_carry_a_cursor_and_other_links_do_not(testapp, ties):
+    page2 = follow(testapp, testapp.get("/widgets", {"per_page": 20}), "next")
+    assert "after=" in page2.request.url and "page=2" in page2.request.url
+    page3 = follow(testapp, page2, "next")
+    assert "before=" in page3.html.find("a", rel="prev")["href"]
+    assert "before=" not in page2.html.find("a", rel="prev")["href"]  # back to page 1: plain
+    sort_links = [a["href"] for a in page3.html.select("#grid thead a")]
+    assert sort_links and not any("after=" in h or "before=" in h for h in sort_links)
+    assert "after" not in page3.html.find("input", attrs={"name": "sort"}).find_parent("form").decode()
+
+
+def test_a_cursor_page_whose_rows_were_deleted_falls_back_to_its_number(testapp, dbsession, ties):
+    page1 = testapp.get("/widgets", {"per_page": 20})
+    next_link = page1.html.find("a", rel="next")["href"]
+    # Every row now sorts before the cursor: nothing follows it any more.
+    dbsession.execute(Widget.__table__.update().values(description="AAA"))
+    response = testapp.get(next_link)
+    assert row_hrefs(response) == row_hrefs(testapp.get("/widgets", {"per_page": 20, "page": 2}))
+    assert len(row_hrefs(response)) == 20 and "21–40" in range_text(response)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"after": "not-base64!"}, "This page link is damaged"),
+    ({"after": "bm90IGpzb24"}, "This page link is damaged"),  # "not json"
+    ({"after": "WzEsICJrZXkiXQ", "sort": "description"}, "does not fit the list's sort"),  # [1, "key"]
+    ({"after": "WyJ4IiwgImtleSJd", "sort": "components"}, "does not fit the list's sort"),  # ["x", "key"]
+    ({"after": "WyJ4XHUwMDAwIiwgImtleSJd"}, "does not fit the list's sort"),  # a NUL in the value
+    ({"after": "WyJ4IiwgImtleSJd", "before": "WyJ4IiwgImtleSJd"}, "both after and before"),
+])
+def test_damaged_cursors_answer_400(testapp, params, message):
+    response = testapp.get("/widgets", params, status=400)
+    assert message in response.text
+
+
+def test_next_continues_after_the_last_row_seen_even_when_rows_are_added_before_it(
+        testapp, dbsession, ties):
+    page1 = testapp.get("/widgets", {"per_page": 20})
+    for i in range(5):
+        add_widget(dbsession, f"A{i}")  # sorts before everything on page 1
+    page2 = follow(testapp, page1, "next")
+    shifted = row_hrefs(testapp.get("/widgets", {"per_page": 20, "page": 2}))
+    assert not set(row_hrefs(page2)) & set(row_hrefs(page1))  # no row shown twice
+    assert row_hrefs(page2) == shifted[5:] + row_hrefs(page2)[15:]

@@ -275,11 +275,17 @@ class MasterView:
         return self.route(**self.list_query(state, **changes))
 
     def list_query(self, state, **changes):
-        """Query parameters for `state` with `changes`, only non-default ones kept."""
+        """Query parameters for `state` with `changes`, only non-default ones kept.
+
+        A keyset cursor (`after` / `before`) is only kept when passed: every
+        other link (sort, search, page size) starts from a page number.
+        """
+        cursor = {k: changes.pop(k) for k in ("after", "before") if k in changes}
         state = state.with_changes(**changes)
         query = {"q": state.q, **state.filters, "sort": state.sort, "dir": state.direction,
                  "page": state.page if state.page != 1 else "",
-                 "per_page": state.per_page if state.per_page != DEFAULT_PAGE_SIZE else ""}
+                 "per_page": state.per_page if state.per_page != DEFAULT_PAGE_SIZE else "",
+                 **cursor}
         return {k: v for k, v in query.items() if v not in ("", None)}
 
     def view_page(self):
