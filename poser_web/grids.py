@@ -234,7 +234,7 @@ class Grid:
     def order(self, state, reverse=False):
         """ORDER BY clauses: the asked column and direction, the key as tie-breaker."""
         expression = self.sortable[state.sort].sort
-        if (state.direction == "desc") != reverse:
+        if _descending(state, reverse):
             return expression.desc(), self.key.desc()
         return expression.asc(), self.key.asc()
 
@@ -266,13 +266,11 @@ class Grid:
         if state.after is None and state.before is None:
             keys = (self.ordered(state).offset((page - 1) * state.per_page))
         else:
+            # Walk on from the cursor row: forwards after Next, backwards after Previous.
             backwards = state.before is not None
-            position = tuple_(sort, self.key)
-            cursor = tuple_(*(state.before if backwards else state.after))
-            # Further along the list's order: after the cursor row, or before it going back.
-            ascending = (state.direction == "asc") != backwards
-            keys = (self.filtered(state).where(position > cursor if ascending else position < cursor)
-                    .order_by(*self.order(state, reverse=backwards)))
+            position, cursor = tuple_(sort, self.key), tuple_(*(state.before or state.after))
+            onwards = position < cursor if _descending(state, backwards) else position > cursor
+            keys = self.filtered(state).where(onwards).order_by(*self.order(state, reverse=backwards))
         keys = keys.with_only_columns(self.key).limit(state.per_page)
         return (self.with_values(self.query).add_columns(sort.label(SORT_LABEL))
                 .where(self.key.in_(keys.scalar_subquery())).order_by(*self.order(state)))
@@ -306,6 +304,11 @@ class Grid:
 
 
 SORT_LABEL = "_grid_sort_value"
+
+
+def _descending(state, reverse=False):
+    """Whether the list (or, `reverse`d, a walk back through it) runs high to low."""
+    return (state.direction == "desc") != reverse
 
 
 def encode_cursor(result_row, key):
