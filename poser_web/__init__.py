@@ -12,6 +12,10 @@ def configure(settings):
     config.include(".security")
     config.include(".routes")
     config.scan(".views")
+    # Custom tables kept outside this package (and the tests' sample table):
+    # `poser.includes = mypackage.views` includes each like ours.
+    for name in (config.get_settings().get("poser.includes") or "").split():
+        config.include(name)
     return config
 
 

@@ -14,6 +14,7 @@ from poser_web import main
 from poser_web.models import get_engine
 
 from .databases import ScratchDatabases, migrate
+from .sample.models import SampleBase
 
 
 def pytest_addoption(parser):
@@ -52,6 +53,8 @@ def database_url(scratch_databases):
 @pytest.fixture(scope="session")
 def engine(database_url):
     engine = get_engine({"sqlalchemy.url": database_url})
+    # The test-only tables of every column type (tests/sample), beside the migrated ones.
+    SampleBase.metadata.create_all(engine)
     yield engine
     engine.dispose()
 
@@ -74,7 +77,8 @@ def dbsession(engine):
 
 @pytest.fixture(scope="session")
 def app_settings(database_url):
-    return {"sqlalchemy.url": database_url, "poser.secret": "test-secret-" + "x" * 32}
+    return {"sqlalchemy.url": database_url, "poser.secret": "test-secret-" + "x" * 32,
+            "poser.includes": "tests.sample.views"}
 
 
 @pytest.fixture(scope="session")

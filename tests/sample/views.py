@@ -1,0 +1,19 @@
+"""The Specimen master view: declared, nothing wired by hand.
+
+Included into the test app by the `poser.includes` setting (tests/conftest.py).
+"""
+from poser_web.grids import Column
+from poser_web.views.master import MasterView
+
+from .models import Specimen
+
+
+class SpecimenView(MasterView):
+    model = Specimen
+    route_prefix, url_prefix = "specimens", "/specimens"
+    title, title_plural = "Specimen", "Specimens"
+    columns = (Column("name", "Name", sort=Specimen.name, link="view"),)
+
+
+def includeme(config):
+    SpecimenView.include(config)
