@@ -1,20 +1,25 @@
-"""Records a Change for every saved change to a widget or its components.
+"""Records a Change for every saved change to an Audited record or its child rows.
 
 Runs at flush, so every writer through the ORM is covered (web, shell); the
 importer writes its Change rows itself, in bulk, with the same shape (`make_change`).
 Who: the request's user, or the session's `runas` for command-line work.
+
+A change's diff: {"fields": {name: [old, new]}, "<children>": {"added": [row...],
+"changed": [{"uuid", <first field>, "fields"}], "removed": [row...]}} where
+`<children>` is each relationship named in the parent's `__audit_children__`.
 """
+import enum
 import json
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from ..labels import label_of
 from .history import Change
 from .meta import new_uuid
-from .widgets import Component, Widget
-
-WIDGET_FIELDS = ("description", "active")
-COMPONENT_FIELDS = ("item_code", "description", "active")
+from .mixins import Audited, ChildRelation, child_relations
 
 
 def actor(session):
@@ -26,8 +31,19 @@ def actor(session):
     return session.info.get("runas"), session.info.get("source", "shell")
 
 
-def row_values(component):
-    return {"uuid": component.uuid, **{f: getattr(component, f) for f in COMPONENT_FIELDS}}
+def plain(value):
+    """A value as JSON keeps it: numbers and dates as text, enums by their value."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    return value
+
+
+def row_values(row, fields):
+    return {"uuid": row.uuid, **{f: plain(getattr(row, f)) for f in fields}}
 
 
 def field_changes(obj, fields):
@@ -37,35 +53,43 @@ def field_changes(obj, fields):
     for name in fields:
         history = state.attrs[name].history
         if history.has_changes():
-            old = history.deleted[0] if history.deleted else None
-            new = history.added[0] if history.added else None
+            old = plain(history.deleted[0]) if history.deleted else None
+            new = plain(history.added[0]) if history.added else None
             if old != new:
                 changes[name] = [old, new]
     return changes
 
 
+def _counted(count, key, verb=""):
+    singular = key.replace("_", " ")
+    singular = singular[:-1] if singular.endswith("s") else singular
+    return f"{count} {singular}{'s' if count != 1 else ''}{verb}"
+
+
 def summarize(action, diff):
     if action == "export":
         return f"Exported {diff['widgets']:,} widgets and {diff['components']:,} components"
-    rows = diff.get("components", {})
-    counts = [f"{len(rows[k])} component{'s' if len(rows[k]) != 1 else ''} {k}"
-              for k in ("added", "changed", "removed") if rows.get(k)]
+    children = {k: v for k, v in diff.items() if k != "fields" and isinstance(v, dict)}
     if action == "create":
-        return "Created" + (f" with {counts[0].replace(' added', '')}" if counts else "")
+        added = [_counted(len(rows["added"]), key) for key, rows in children.items()
+                 if rows.get("added")]
+        return "Created" + (f" with {' and '.join(added)}" if added else "")
     if action == "delete":
-        removed = len(rows.get("removed", []))
-        return "Deleted" + (f" with its {removed} component{'s' if removed != 1 else ''}"
-                            if removed else "")
+        removed = [_counted(len(rows["removed"]), key) for key, rows in children.items()
+                   if rows.get("removed")]
+        return "Deleted" + (f" with its {' and '.join(removed)}" if removed else "")
+    counts = [_counted(len(rows[kind]), key, f" {kind}") for key, rows in children.items()
+              for kind in ("added", "changed", "removed") if rows.get(kind)]
     fields = list(diff.get("fields", {}))
     parts = ([f"Changed {', '.join(fields)}"] if fields else []) + counts
     return "; ".join(parts) or "Saved without changes"
 
 
-def make_change(action, widget_uuid, label, diff, username, source, when=None, entity="widget"):
+def make_change(action, entity_uuid, label, diff, username, source, when=None, entity="widget"):
     """Column values of one Change row (for the ORM or a bulk insert)."""
     values = {
         "uuid": new_uuid(), "username": username, "source": source, "entity": entity,
-        "entity_uuid": widget_uuid, "entity_label": (label or "")[:255], "action": action,
+        "entity_uuid": entity_uuid, "entity_label": (label or "")[:255], "action": action,
         "summary": summarize(action, diff)[:255], "diff": json.dumps(diff, sort_keys=True),
     }
     if when is not None:
@@ -74,16 +98,20 @@ def make_change(action, widget_uuid, label, diff, username, source, when=None, e
 
 
 class _Pending:
-    def __init__(self, widget, action):
-        self.widget, self.action = widget, action
-        self.fields, self.added, self.changed, self.removed = {}, [], [], []
+    def __init__(self, record, action):
+        self.record, self.action = record, action
+        self.fields = {}
+        self.children = {}  # relationship name -> {"added": [...], ...}
+
+    def rows(self, name, kind):
+        return self.children.setdefault(name, {}).setdefault(kind, [])
 
     def diff(self):
         diff = {"fields": self.fields} if self.fields else {}
-        rows = {k: v for k, v in (("added", self.added), ("changed", self.changed),
-                                  ("removed", self.removed)) if v}
-        if rows:
-            diff["components"] = rows
+        for name, kinds in self.children.items():
+            kinds = {k: kinds[k] for k in ("added", "changed", "removed") if kinds.get(k)}
+            if kinds:
+                diff[name] = kinds
         return diff
 
 
@@ -91,51 +119,70 @@ class _Pending:
 def record_changes(session, flush_context, instances):
     pending = {}
 
-    def entry(widget, action="update"):
-        if widget.uuid is None:
-            widget.uuid = new_uuid()
-        if widget.uuid not in pending:
-            pending[widget.uuid] = _Pending(widget, action)
-        return pending[widget.uuid]
+    def entry(record, action="update"):
+        if record.uuid is None:
+            record.uuid = new_uuid()
+        key = (type(record), record.uuid)
+        if key not in pending:
+            pending[key] = _Pending(record, action)
+        return pending[key]
+
+    def relations(obj):
+        return [r for r in child_relations(type(obj)) if issubclass(r.parent, Audited)]
 
     with session.no_autoflush:
         for obj in session.new:
-            if isinstance(obj, Widget):
-                entry(obj, "create").fields = {f: [None, getattr(obj, f)] for f in WIDGET_FIELDS}
+            if isinstance(obj, Audited):
+                entry(obj, "create").fields = {
+                    f: [None, plain(getattr(obj, f))] for f in obj.audit_fields()
+                    if getattr(obj, f) is not None}
         for obj in session.deleted:
-            if isinstance(obj, Widget):
+            if isinstance(obj, Audited):
                 item = entry(obj, "delete")
-                item.fields = {f: [getattr(obj, f), None] for f in WIDGET_FIELDS}
-                item.removed = [row_values(c) for c in obj.components]
+                item.fields = {f: [plain(getattr(obj, f)), None] for f in obj.audit_fields()
+                               if getattr(obj, f) is not None}
+                for relation in child_relations_of(obj):
+                    item.rows(relation.name, "removed").extend(
+                        row_values(row, relation.fields) for row in getattr(obj, relation.name))
         for obj in session.dirty:
-            if isinstance(obj, Widget) and obj.uuid not in pending:
-                changes = field_changes(obj, WIDGET_FIELDS)
+            if isinstance(obj, Audited) and (type(obj), obj.uuid) not in pending:
+                changes = field_changes(obj, obj.audit_fields())
                 if changes:
                     entry(obj).fields = changes
         for obj in session.new:
-            if isinstance(obj, Component) and obj.widget is not None:
-                if obj.uuid is None:
-                    obj.uuid = new_uuid()
-                entry(obj.widget).added.append(row_values(obj))
+            for relation in relations(obj):
+                parent = getattr(obj, relation.back)
+                if parent is not None:
+                    if obj.uuid is None:
+                        obj.uuid = new_uuid()
+                    entry(parent).rows(relation.name, "added").append(
+                        row_values(obj, relation.fields))
         for obj in session.dirty:
-            if isinstance(obj, Component) and obj.widget is not None:
-                changes = field_changes(obj, COMPONENT_FIELDS)
+            for relation in relations(obj):
+                parent = getattr(obj, relation.back)
+                changes = field_changes(obj, relation.fields) if parent is not None else None
                 if changes:
-                    entry(obj.widget).changed.append(
-                        {"uuid": obj.uuid, "item_code": obj.item_code, "fields": changes})
+                    first = relation.fields[0]
+                    entry(parent).rows(relation.name, "changed").append(
+                        {"uuid": obj.uuid, first: plain(getattr(obj, first)), "fields": changes})
         removed = set()
         for obj in session.dirty:
-            # Rows dropped from a widget's list are deleted later in the flush
+            # Rows dropped from a parent's list are deleted later in the flush
             # (delete-orphan), so they show only in the collection's history.
-            if isinstance(obj, Widget) and obj not in session.deleted:
-                for component in inspect(obj).attrs.components.history.deleted:
-                    removed.add(component)
-                    entry(obj).removed.append(row_values(component))
+            if isinstance(obj, Audited) and obj not in session.deleted:
+                for relation in child_relations_of(obj):
+                    for row in inspect(obj).attrs[relation.name].history.deleted:
+                        removed.add(row)
+                        entry(obj).rows(relation.name, "removed").append(
+                            row_values(row, relation.fields))
         for obj in session.deleted:
-            if isinstance(obj, Component) and obj not in removed:
-                widget = obj.widget or _former_widget(session, obj)
-                if widget is not None and widget not in session.deleted:
-                    entry(widget).removed.append(row_values(obj))
+            if obj in removed:
+                continue
+            for relation in relations(obj):
+                parent = relation.parent_of(session, obj)
+                if parent is not None and parent not in session.deleted:
+                    entry(parent).rows(relation.name, "removed").append(
+                        row_values(obj, relation.fields))
 
     if not pending:
         return
@@ -144,13 +191,17 @@ def record_changes(session, flush_context, instances):
         diff = item.diff()
         if item.action == "update" and not diff:
             continue
-        session.add(Change(**make_change(item.action, item.widget.uuid, item.widget.description,
-                                         diff, username, source)))
+        record = item.record
+        session.add(Change(**make_change(item.action, record.uuid, label_of(record), diff,
+                                         username, source, entity=record.audit_entity())))
 
 
-def _former_widget(session, component):
-    """The widget a component was just removed from (delete-orphan)."""
-    history = inspect(component).attrs.widget.history
-    if history.deleted:
-        return history.deleted[0]
-    return session.get(Widget, component.widget_uuid) if component.widget_uuid else None
+_parent_relations = {}
+
+
+def child_relations_of(parent):
+    """The `__audit_children__` relations of an Audited record."""
+    model = type(parent)
+    if model not in _parent_relations:
+        _parent_relations[model] = [ChildRelation(model, name) for name in model.__audit_children__]
+    return _parent_relations[model]

@@ -1,29 +1,35 @@
-"""Widget.version goes up with every change to a widget or its components.
+"""A Versioned record's version goes up with every change to it or its child rows.
 
 The version is the lost-update guard: a form carries the version it was
-opened at, and the save is refused when the widget has moved on. Bumping it
-here, at flush, covers every writer (web, command line, importers).
+opened at, and the save is refused when the record has moved on. Bumping it
+here, at flush, covers every writer through the ORM (web, command line,
+scripts); children are those named in the parent's `__audit_children__`.
 """
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .widgets import Component, Widget
+from .mixins import Versioned, child_relations
+
+
+def _parents(session, obj):
+    for relation in child_relations(type(obj)):
+        if issubclass(relation.parent, Versioned):
+            parent = relation.parent_of(session, obj)
+            if parent is not None:
+                yield parent
 
 
 @event.listens_for(Session, "before_flush")
 def bump_versions(session, flush_context, instances):
     changed = set()
-    for obj in session.dirty:
-        if isinstance(obj, Widget) and session.is_modified(obj):
-            changed.add(obj)
-        elif isinstance(obj, Component) and session.is_modified(obj) and obj.widget is not None:
-            changed.add(obj.widget)
-    for obj in session.new:
-        if isinstance(obj, Component) and obj.widget is not None and obj.widget not in session.new:
-            changed.add(obj.widget)
-    for obj in session.deleted:
-        if isinstance(obj, Component) and obj.widget is not None and obj.widget not in session.deleted:
-            changed.add(obj.widget)
-    for widget in changed:
-        if widget not in session.new and widget not in session.deleted:
-            widget.version = (widget.version or 1) + 1
+    with session.no_autoflush:
+        for obj in session.dirty:
+            if isinstance(obj, Versioned) and session.is_modified(obj):
+                changed.add(obj)
+            elif session.is_modified(obj):
+                changed.update(_parents(session, obj))
+        for obj in list(session.new) + list(session.deleted):
+            changed.update(_parents(session, obj))
+    for record in changed:
+        if record not in session.new and record not in session.deleted:
+            record.version = (record.version or 1) + 1

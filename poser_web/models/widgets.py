@@ -3,9 +3,10 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, uuid_column
+from .mixins import Audited, Versioned
 
 
-class Widget(Base):
+class Widget(Versioned, Audited, Base):
     """
     Represents a widget.
     """
@@ -18,6 +19,11 @@ class Widget(Base):
         Index("ix_poser_widget_active_description_uuid", "active", "description", "uuid"),
         Index("ix_poser_widget_component_count_uuid", "component_count", "uuid"),
     )
+
+    # History and the version cover the widget's components too (models/mixins.py);
+    # the stored count is the database's business, not a change anyone made.
+    __audit_children__ = ("components",)
+    __audit_exclude__ = ("component_count",)
 
     uuid: Mapped[str] = uuid_column()
 
@@ -34,15 +40,6 @@ class Widget(Base):
         doc="Flag indicating whether the widget is currently \"active\".",
     )
 
-    version: Mapped[int] = mapped_column(
-        Integer,
-        nullable=False,
-        default=1,
-        server_default="1",
-        doc="Goes up by one with every saved change to the widget or its components; "
-        "a save based on an older version is refused (no lost updates).",
-    )
-
     component_count: Mapped[int] = mapped_column(
         Integer,
         nullable=False,
@@ -50,8 +47,6 @@ class Widget(Base):
         doc="How many components the widget has. Kept by database triggers for every "
         "writer (see the stored_component_count migration): read it, never set it.",
     )
-
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     components: Mapped[list["Component"]] = relationship(
         back_populates="widget",
