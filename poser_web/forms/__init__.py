@@ -156,9 +156,21 @@ def inline_rows(name, title, row_schema, max_rows, add_text, parent_collection):
     )
 
 
-def make_form(schema, request, instance=None, buttons=("Save",), **kwargs):
-    """A deform Form over `schema` bound to this request (and the edited instance)."""
-    bound = schema.bind(request=request, instance=instance)
+def make_form(schema, request, instance=None, buttons=("Save",), model=None, **kwargs):
+    """A deform Form over `schema` bound to this request (and the edited instance).
+
+    Every form carries the CSRF token, and the version it was opened at when
+    `model` is Versioned: schemas never add them themselves.
+    """
+    from ..display import display_timezone
+    from ..models.mixins import Versioned
+
+    schema = schema.clone()
+    if "csrf_token" not in schema:
+        schema.insert(0, csrf_node())
+    if model is not None and issubclass(model, Versioned) and "version" not in schema:
+        schema.insert(1, version_node())
+    bound = schema.bind(request=request, instance=instance, timezone=display_timezone(request))
     # Focus the first visible field (deform would skip our StrippedString ones).
     first = next((n for n in bound.children if not isinstance(n.widget, deform.widget.HiddenWidget)),
                  None)

@@ -2,7 +2,7 @@
 import colander
 import deform
 
-from . import checkbox_node, csrf_node, inline_rows, key_node, text_node, version_node
+from . import checkbox_node, inline_rows, key_node, text_node
 
 # Server-side limit of components per widget.
 MAX_COMPONENTS = 200
@@ -22,8 +22,6 @@ def component_row():
 
 def widget_schema():
     schema = colander.SchemaNode(colander.Mapping())
-    schema.add(csrf_node())
-    schema.add(version_node())
     schema.add(text_node("description", "Description", 255))
     schema.add(checkbox_node("active", "Active"))
     schema.add(inline_rows(

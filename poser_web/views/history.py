@@ -1,13 +1,18 @@
-"""History pages for a master view: a record's changes, one change, recent changes.
+"""History pages of a master view whose model is Audited (models/mixins.py).
 
 `/widgets/{uuid}/history` works for deleted widgets too (their changes stay);
 `/widgets/changes` lists the latest changes of every widget, deleted ones included.
+MasterView.include adds them for any Audited model: nothing to wire by hand.
 """
 import json
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from sqlalchemy import func, select
 
+from sqlalchemy import inspect
+
+from ..forms.derive import field_titles
+from ..labels import label_of
 from ..models import Change
 from ..permissions import register as register_permission
 
@@ -15,9 +20,12 @@ PAGE_SIZE = 50
 
 
 class HistoryPages:
-    """Mixed into a MasterView whose model is recorded by models/audit.py."""
+    """Part of every MasterView; its pages exist when the model is Audited."""
 
-    history_entity = None  # the Change.entity of this table, e.g. "widget"
+    @property
+    def history_entity(self):
+        """The Change.entity of this table, e.g. "widget"."""
+        return self.model.audit_entity()
 
     @classmethod
     def include_history(cls, config):
@@ -57,7 +65,7 @@ class HistoryPages:
         if not changes and page == 1:
             raise HTTPNotFound(f"There is no history for {uuid!r}.")
         instance = self.db.get(self.model, uuid)
-        label = str(instance) if instance is not None else changes[0].entity_label
+        label = label_of(instance) if instance is not None else changes[0].entity_label
         return self.page_context(changes=changes, page=page, more=more, instance=instance,
                                  label=label, uuid=uuid)
 
@@ -70,9 +78,44 @@ class HistoryPages:
         diff = json.loads(change.diff) if change.action != "export" else {}
         total = self.db.scalar(select(func.count()).select_from(Change)
                                .where(Change.entity_uuid == uuid))
+        titles = self.history_field_titles
         return self.page_context(change=change, diff=diff, uuid=uuid, total=total,
-                                 instance=self.db.get(self.model, uuid),
-                                 field_titles=self.history_field_titles)
+                                 instance=self.db.get(self.model, uuid), field_titles=titles,
+                                 child_sections=self.child_sections(diff), shown=shown)
 
-    history_field_titles = {"description": "Description", "active": "Active",
-                            "item_code": "Item Code"}
+    @property
+    def history_field_titles(self):
+        """{field: title} of the model's columns (from the declaration)."""
+        return field_titles(self.model)
+
+    def child_sections(self, diff):
+        """Tables of child rows added / removed / changed, from a change's diff."""
+        mapper = inspect(self.model)
+        sections = []
+        for name in getattr(self.model, "__audit_children__", ()):
+            rows = diff.get(name)
+            if not rows or name not in mapper.relationships:
+                continue
+            child = mapper.relationships[name].mapper.class_
+            titles = field_titles(child)
+            title = name.replace("_", " ").capitalize()
+            for kind in ("added", "removed"):
+                if rows.get(kind):
+                    columns = [(k, titles.get(k, k)) for k in rows[kind][0] if k != "uuid"]
+                    sections.append({"id": f"{name}-{kind}", "title": f"{title} {kind}",
+                                     "kind": kind, "columns": columns, "rows": rows[kind]})
+            if rows.get("changed"):
+                first = next(k for k in rows["changed"][0] if k not in ("uuid", "fields"))
+                sections.append({"id": f"{name}-changed", "title": f"{title} changed",
+                                 "kind": "changed", "first": (first, titles.get(first, first)),
+                                 "titles": titles, "rows": rows["changed"]})
+        return sections
+
+
+def shown(value):
+    """A recorded value as the change page shows it."""
+    if value is True:
+        return "Yes"
+    if value is False:
+        return "No"
+    return "" if value is None else value

@@ -1,14 +1,15 @@
-"""The landing page."""
+"""The landing page: every table the user may list, with how many rows it has."""
 from pyramid.view import view_config
-from sqlalchemy import func, select
 
-from ..models import Component, Widget
+from ..navigation import capped_count, entries
 
 
 @view_config(route_name="home", renderer="poser_web:templates/home.pt")
 def home(request):
-    db = request.dbsession
-    return {
-        "widget_count": db.scalar(select(func.count()).select_from(Widget)),
-        "component_count": db.scalar(select(func.count()).select_from(Component)),
-    }
+    tables = []
+    for entry in entries(request):
+        count, exact = (capped_count(request.dbsession, entry.model) if entry.model is not None
+                        else (None, True))
+        tables.append({"title": entry.title, "url": request.route_url(entry.route_name),
+                       "count": count, "exact": exact})
+    return {"tables": tables}

@@ -9,14 +9,18 @@ import re
 from contextlib import contextmanager
 
 import deform
-from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from ..exports import XLSX_MAX_ROWS, csv_chunks, xlsx_chunks
 from ..forms import make_form
-from ..models import utcnow
+from ..forms.derive import derived_schema, is_relation, lookup_matches
+from ..labels import label_of
+from ..models import Audited, utcnow
+from ..navigation import add_menu_entry
 from ..permissions import register as register_permission
+from .history import HistoryPages
 from ..grids import (
     DEFAULT_COUNT_LIMIT, DEFAULT_PAGE_SIZE, PAGE_SIZES, Grid, GridError, dotted_value,
 )
@@ -24,7 +28,20 @@ from ..grids import (
 UUID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 
-class MasterView:
+def _foreign_key(model, relationship_name):
+    """The key attribute behind a many-to-one relationship (widget -> widget_uuid)."""
+    mapper = inspect(model)
+    [column] = mapper.relationships[relationship_name].local_columns
+    return mapper.get_property_by_column(column).key
+
+
+def _shown(appstruct):
+    """Validated values as a form shows them again (None is a blank field)."""
+    return {name: [_shown(row) for row in value] if isinstance(value, list) else value
+            for name, value in appstruct.items() if value is not None}
+
+
+class MasterView(HistoryPages):
     model = None
     route_prefix = None  # "widgets": route names and permissions derive from it
     url_prefix = None  # "/widgets"
@@ -40,9 +57,17 @@ class MasterView:
     search_placeholder = "Search"
     count_limit = DEFAULT_COUNT_LIMIT  # exact totals up to here, "more than" above
 
-    # Forms: a callable returning a colander schema; None makes the table read-only.
+    # Forms: `form_fields` names the columns (and many-to-one relationships) the
+    # form edits, each field derived from its column's type (forms/derive.py);
+    # `schema`, a callable returning a colander schema, overrides it. Neither
+    # makes the table read-only.
+    form_fields = None
     schema = None
-    inlines = {}  # relationship name -> model, for sequences edited inline
+    # Child rows edited inline: relationship name -> the child's fields (derived),
+    # or -> the child model when `schema` builds the rows itself.
+    inlines = {}
+    # Navbar group this table's entry goes under (None: an entry of its own).
+    menu = None
 
     def __init__(self, request):
         self.request = request
@@ -56,16 +81,22 @@ class MasterView:
         prefix, url = cls.route_prefix, cls.url_prefix
         config.add_route(prefix, url)
         cls._add(config, "list_page", prefix, "list", "master/list.pt", "GET")
-        if cls.schema is not None:
+        add_menu_entry(config, cls.menu or cls.title_plural, cls.title_plural, prefix,
+                       f"{prefix}.list", cls.model)
+        if cls.editable():
             config.add_route(f"{prefix}.create", f"{url}/new")
             cls._add(config, "create_page", f"{prefix}.create", "create", "master/form.pt")
+            # Matches of the search-as-you-type pickers (foreign keys of large tables).
+            config.add_route(f"{prefix}.lookup", url + "/lookup/{field}")
+            config.add_view(cls, attr="lookup", route_name=f"{prefix}.lookup",
+                            request_method="GET", renderer="json")
         config.add_route(f"{prefix}.export", url + "/export.{format:csv|xlsx}")
         cls._add(config, "export_file", f"{prefix}.export", "export", None, "GET")
-        if hasattr(cls, "include_history"):
+        if cls.has_history():
             cls.include_history(config)  # its /changes page must match before /{uuid}
         config.add_route(f"{prefix}.view", url + "/{uuid}")
         cls._add(config, "view_page", f"{prefix}.view", "view", "master/view.pt", "GET")
-        if cls.schema is not None:
+        if cls.editable():
             config.add_route(f"{prefix}.edit", url + "/{uuid}/edit")
             cls._add(config, "edit_page", f"{prefix}.edit", "edit", "master/form.pt")
             config.add_route(f"{prefix}.delete", url + "/{uuid}/delete")
@@ -81,7 +112,34 @@ class MasterView:
             permission=permission,
         )
 
+    @classmethod
+    def editable(cls):
+        return cls.schema is not None or cls.form_fields is not None
+
+    @classmethod
+    def has_history(cls):
+        """History pages come with an Audited model."""
+        return isinstance(cls.model, type) and issubclass(cls.model, Audited)
+
     # -- hooks ---------------------------------------------------------------
+
+    def get_schema(self):
+        """The form's colander schema (CSRF and version nodes are make_form's business)."""
+        if self.schema is not None:
+            return self.schema()
+        return derived_schema(self.model, self.form_fields or (), self.derived_inlines(),
+                              self.request, lookup_url=self.lookup_url)
+
+    def derived_inlines(self):
+        return {name: fields for name, fields in self.inlines.items()
+                if isinstance(fields, (tuple, list))}
+
+    def lookup_url(self, field):
+        return self.request.route_url(f"{self.route_prefix}.lookup", field=field)
+
+    def label(self, instance):
+        """What `instance` is called on pages and in messages."""
+        return label_of(instance)
 
     def get_query(self):
         """The select() the list page starts from."""
@@ -114,18 +172,26 @@ class MasterView:
         """What else goes when `instance` is deleted, e.g. "and its 3 components"."""
         return ""
 
-    def to_appstruct(self, instance):
-        """Form values for an existing instance, inline rows included."""
-        schema = self.schema()
+    def to_appstruct(self, instance, schema=None):
+        """Form values for an existing instance, inline rows included.
+
+        Empty (None) values are left out: the form shows them blank.
+        """
+        schema = schema if schema is not None else self.get_schema()
         appstruct = {}
         for node in schema.children:
             if node.name in self.inlines:
                 row_names = [child.name for child in node.children[0].children]
                 appstruct[node.name] = [
-                    {name: getattr(row, name) for name in row_names}
+                    {name: value for name in row_names
+                     if (value := getattr(row, name)) is not None}
                     for row in getattr(instance, node.name)
                 ]
-            elif hasattr(self.model, node.name):
+            elif is_relation(self.model, node.name):
+                key = _foreign_key(self.model, node.name)
+                if getattr(instance, key) is not None:
+                    appstruct[node.name] = getattr(instance, key)
+            elif hasattr(self.model, node.name) and getattr(instance, node.name) is not None:
                 appstruct[node.name] = getattr(instance, node.name)
         return appstruct
 
@@ -138,12 +204,19 @@ class MasterView:
         columns = {c.key for c in inspect(self.model).column_attrs}
         for name, value in appstruct.items():
             if name in self.inlines:
-                self._update_rows(instance, name, self.inlines[name], value)
+                self._update_rows(instance, name, value)
+            elif is_relation(self.model, name):
+                # The key column and the relationship both: history sees the key
+                # change at this flush, pages the related row right away.
+                setattr(instance, _foreign_key(self.model, name), value)
+                target = inspect(self.model).relationships[name].mapper.class_
+                setattr(instance, name, self.db.get(target, value) if value else None)
             elif name in columns and name not in ("uuid", "version"):
                 setattr(instance, name, value)
         return instance
 
-    def _update_rows(self, instance, name, row_model, rows):
+    def _update_rows(self, instance, name, rows):
+        row_model = inspect(self.model).relationships[name].mapper.class_
         existing = {row.uuid: row for row in getattr(instance, name)}
         row_columns = {c.key for c in inspect(row_model).column_attrs}
         kept = []
@@ -192,9 +265,9 @@ class MasterView:
     def available_actions(self):
         """The actions this user may take here: templates show only their buttons."""
         actions = ["list", "view", "export"]
-        if self.schema is not None:
+        if self.editable():
             actions += ["create", "edit", "delete"]
-        if hasattr(self, "include_history"):
+        if self.has_history():
             actions.append("history")
         return [a for a in actions if self.request.has_permission(f"{self.route_prefix}.{a}")]
 
@@ -300,7 +373,8 @@ class MasterView:
         return self._form_page(self.get_instance())
 
     def _form_page(self, instance):
-        form = make_form(self.schema(), self.request, instance=instance, formid="master-form")
+        form = make_form(self.get_schema(), self.request, instance=instance, model=self.model,
+                         formid="master-form")
         if self.request.method == "POST":
             try:
                 appstruct = form.validate(list(self.request.POST.items()))
@@ -310,7 +384,7 @@ class MasterView:
             conflict = self.version_conflict(instance, appstruct.get("version"))
             if conflict:
                 self.request.response.status = 409
-                return self.page_context(instance=instance, form=form.render(appstruct),
+                return self.page_context(instance=instance, form=form.render(_shown(appstruct)),
                                          conflict=conflict, fields=self.view_fields(instance))
             if instance is None:
                 instance = self.model()
@@ -319,10 +393,31 @@ class MasterView:
                 self.objectify(appstruct, instance)
             self.db.flush()
             verb = "Saved" if "edit" in self.request.matched_route.name else "Created"
-            self.flash(f"{verb} {self.title.lower()} “{instance}”.")
+            self.flash(f"{verb} {self.title.lower()} “{self.label(instance)}”.")
             return HTTPSeeOther(self.route("view", instance))
-        appstruct = self.to_appstruct(instance) if instance is not None else {}
+        appstruct = self.to_appstruct(instance, form.schema) if instance is not None else {}
+        if instance is not None and "version" in form.schema:
+            appstruct["version"] = instance.version
         return self.page_context(instance=instance, form=form.render(appstruct), conflict=None)
+
+    def lookup(self):
+        """JSON matches for a picker: {"results": [{"value", "label"}], "more": bool}.
+
+        For the fields of this table's form that point at another table; needs
+        the right to create or edit here.
+        """
+        prefix = self.route_prefix
+        if not (self.request.has_permission(f"{prefix}.create")
+                or self.request.has_permission(f"{prefix}.edit")):
+            raise HTTPForbidden("You may not edit these records.")
+        field = self.request.matchdict["field"]
+        if field not in (self.form_fields or ()) or not is_relation(self.model, field):
+            raise HTTPNotFound(f"No field {field!r} to look up.")
+        query = self.request.GET.get("q", "")
+        if not isinstance(query, str) or len(query) > 100:
+            raise HTTPBadRequest("q: at most 100 characters.")
+        target = inspect(self.model).relationships[field].mapper.class_
+        return lookup_matches(self.db, target, query.strip())
 
     def version_conflict(self, instance, submitted_version):
         """A message when `instance` was saved by someone else since the page was opened."""
@@ -345,7 +440,7 @@ class MasterView:
                 self.request.response.status = 409
                 return self.page_context(instance=instance, conflict=conflict,
                                          summary=self.delete_summary(instance))
-            name = str(instance)
+            name = self.label(instance)
             self.db.delete(instance)
             self.db.flush()
             message = f"Deleted {self.title.lower()} “{name}”."

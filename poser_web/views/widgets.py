@@ -2,13 +2,11 @@
 from ..forms.widgets import widget_schema
 from ..grids import Column, Contains, RelatedContains, YesNoFilter
 from ..models import Component, Widget
-from .history import HistoryPages
 from .master import MasterView
 
 
-class WidgetView(HistoryPages, MasterView):
+class WidgetView(MasterView):
     model = Widget
-    history_entity = "widget"
     route_prefix = "widgets"
     url_prefix = "/widgets"
     title = "Widget"

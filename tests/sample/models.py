@@ -8,7 +8,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from poser_web.models import Widget
+from poser_web.models import Audited, Versioned, Widget
 from poser_web.models.meta import NAMING_CONVENTION, uuid_column
 
 
@@ -22,7 +22,7 @@ class Size(enum.Enum):
     large = "large"
 
 
-class Specimen(SampleBase):
+class Specimen(Versioned, Audited, SampleBase):
     """A thing with one column of each supported type, every one but `name` nullable."""
 
     __tablename__ = "poser_test_specimen"
@@ -45,12 +45,11 @@ class Specimen(SampleBase):
         String(32), ForeignKey(Widget.__table__.c.uuid), nullable=True, index=True,
         doc="The widget it belongs to, if any.")
     widget: Mapped[Widget | None] = relationship(Widget)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
 
     parts: Mapped[list["SpecimenPart"]] = relationship(
         back_populates="specimen", cascade="all, delete-orphan", order_by="SpecimenPart.code")
 
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __audit_children__ = ("parts",)  # parts' changes show in the specimen's history
     # No __str__ on purpose: pages must fall back to a sensible label (name).
 
 

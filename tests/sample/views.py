@@ -13,6 +13,9 @@ class SpecimenView(MasterView):
     route_prefix, url_prefix = "specimens", "/specimens"
     title, title_plural = "Specimen", "Specimens"
     columns = (Column("name", "Name", sort=Specimen.name, link="view"),)
+    form_fields = ("name", "notes", "quantity", "weight", "active", "received", "checked_at",
+                   "color", "size", "widget")
+    inlines = {"parts": ("code", "count")}
 
 
 def includeme(config):
