@@ -5,7 +5,7 @@ on (never a database error, never silent rounding).
 """
 import re
 from datetime import date, datetime, timezone
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import colander
 
@@ -79,7 +79,12 @@ class DecimalNumber(colander.SchemaType):
                 raise colander.Invalid(node, (
                     f"Too many digits: at most {before} before the decimal point "
                     f"({self.precision} in all)."))
-        return Decimal(text)
+        value = Decimal(text)
+        if self.scale is not None:  # exact (the places were checked): 2.5 -> 2.500, as stored
+            with localcontext() as context:
+                context.prec = max(28, len(whole) + self.scale + 2)
+                value = value.quantize(Decimal(1).scaleb(-self.scale))
+        return value
 
 
 class FloatNumber(DecimalNumber):

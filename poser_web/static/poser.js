@@ -34,3 +34,116 @@
     document.querySelectorAll(".poser-inline").forEach(refresh);
   });
 })();
+
+// Search-as-you-type pickers (templates/deform/picker.pt): a combobox whose
+// matches come from the form's JSON lookup route; the choice goes into the
+// hidden input beside it. Keyboard: type, Down/Up to move, Enter to pick,
+// Escape to close.
+(function () {
+  "use strict";
+
+  function setup(picker) {
+    var input = picker.querySelector(".poser-picker-input");
+    var hidden = picker.querySelector(".poser-picker-value");
+    var list = picker.querySelector(".poser-picker-list");
+    var status = picker.querySelector(".poser-picker-status");
+    var timer = null, active = -1, options = [], asked = 0, chosenLabel = input.value;
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+
+    function highlight(index) {
+      options.forEach(function (option, i) {
+        option.classList.toggle("active", i === index);
+        option.setAttribute("aria-selected", i === index ? "true" : "false");
+      });
+      active = index;
+      if (index >= 0) {
+        input.setAttribute("aria-activedescendant", options[index].id);
+        options[index].scrollIntoView({block: "nearest"});
+      }
+    }
+
+    function choose(option) {
+      hidden.value = option.dataset.value;
+      input.value = chosenLabel = option.textContent;
+      close();
+      status.textContent = "Chosen: " + option.textContent;
+    }
+
+    function show(data) {
+      list.textContent = "";
+      options = data.results.map(function (result, i) {
+        var item = document.createElement("li");
+        item.id = input.id + "-option-" + i;
+        item.className = "list-group-item list-group-item-action";
+        item.setAttribute("role", "option");
+        item.setAttribute("aria-selected", "false");
+        item.dataset.value = result.value;
+        item.textContent = result.label;
+        item.addEventListener("mousedown", function (event) {
+          event.preventDefault();  // keep the focus in the box
+          choose(item);
+        });
+        list.appendChild(item);
+        return item;
+      });
+      if (!options.length) {
+        var none = document.createElement("li");
+        none.className = "list-group-item text-muted";
+        none.textContent = "No matches";
+        list.appendChild(none);
+      }
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+      status.textContent = options.length + (data.more ? " or more" : "") + " matches";
+    }
+
+    function search() {
+      var ask = ++asked;
+      fetch(picker.dataset.lookup + "?q=" + encodeURIComponent(input.value.trim()),
+            {headers: {Accept: "application/json"}, credentials: "same-origin"})
+        .then(function (response) { return response.ok ? response.json() : {results: []}; })
+        .then(function (data) { if (ask === asked) { show(data); } })
+        .catch(function () { status.textContent = "Could not search just now."; });
+    }
+
+    input.addEventListener("input", function () {
+      if (!input.value.trim()) {
+        hidden.value = "";  // cleared: no choice
+        chosenLabel = "";
+      }
+      clearTimeout(timer);
+      timer = setTimeout(search, 200);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        if (list.hidden) { search(); return; }
+        if (!options.length) { return; }
+        var step = event.key === "ArrowDown" ? 1 : -1;
+        highlight((active + step + options.length) % options.length);
+      } else if (event.key === "Enter" && !list.hidden && active >= 0) {
+        event.preventDefault();  // pick, don't submit
+        choose(options[active]);
+      } else if (event.key === "Escape" && !list.hidden) {
+        event.preventDefault();
+        close();
+      }
+    });
+    input.addEventListener("blur", function () {
+      close();
+      if (input.value.trim() && input.value !== chosenLabel) {
+        input.value = chosenLabel;  // typed text that was never picked is not a choice
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".poser-picker").forEach(setup);
+  });
+})();

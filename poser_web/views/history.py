@@ -79,9 +79,33 @@ class HistoryPages:
         total = self.db.scalar(select(func.count()).select_from(Change)
                                .where(Change.entity_uuid == uuid))
         titles = self.history_field_titles
+        if diff.get("fields"):  # in the declaration's order (stored sorted by name)
+            order = {name: i for i, name in enumerate(titles)}
+            diff["fields"] = dict(sorted(diff["fields"].items(),
+                                         key=lambda item: order.get(item[0], len(order))))
         return self.page_context(change=change, diff=diff, uuid=uuid, total=total,
                                  instance=self.db.get(self.model, uuid), field_titles=titles,
-                                 child_sections=self.child_sections(diff), shown=shown)
+                                 child_sections=self.child_sections(diff),
+                                 shown=self.shown_value)
+
+    def shown_value(self, value, field=None):
+        """A recorded value as the change page shows it: a related row by its label."""
+        target = self._references().get(field)
+        if target is not None and isinstance(value, str):
+            row = self.db.get(target, value)
+            if row is not None:
+                return label_of(row)
+        return shown(value)
+
+    def _references(self):
+        """{key column: related model} of the model's many-to-one relationships."""
+        mapper = inspect(self.model)
+        references = {}
+        for relationship in mapper.relationships:
+            if relationship.direction.name == "MANYTOONE" and len(relationship.local_columns) == 1:
+                [column] = relationship.local_columns
+                references[mapper.get_property_by_column(column).key] = relationship.mapper.class_
+        return references
 
     @property
     def history_field_titles(self):

@@ -111,8 +111,14 @@ def seed_widgets(engine, widgets):
 
 
 def tables_to_empty():
-    """Every table of the models but the login's, children first (components before widgets)."""
-    return [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT_TABLES]
+    """Every table of the models but the login's, children first (components before widgets).
+
+    The test-only sample tables (specimens point at widgets) go first.
+    """
+    from ..sample.models import SampleBase
+
+    return [t for metadata in (SampleBase.metadata, Base.metadata)
+            for t in reversed(metadata.sorted_tables) if t.name not in KEPT_TABLES]
 
 
 def empty_tables(engine):
