@@ -129,3 +129,18 @@ def test_specimen_permissions_are_registered_and_held_by_administrators(app, tes
                                        "history")} <= set(names)
     testapp.get("/specimens/new")
     testapp.get("/specimens/changes")
+
+
+def test_poser_permissions_lists_an_included_table(tmp_path, database_url, monkeypatch, capsys):
+    from poser_web.cli import main
+
+    from .databases import REPO
+
+    ini = tmp_path / "app.ini"
+    ini.write_text((REPO / "development.ini").read_text().replace(
+        "poser.development = true", "poser.development = true\nposer.includes = tests.sample.views"))
+    monkeypatch.setenv("POSER_DATABASE_URL", database_url)
+    assert main(["permissions", str(ini)]) == 0
+    out = capsys.readouterr().out
+    for action in ("list", "create", "edit", "delete", "history"):
+        assert f"specimens.{action}" in out

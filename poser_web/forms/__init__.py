@@ -6,6 +6,9 @@ import colander
 import deform
 from pyramid.csrf import get_csrf_token
 
+from ..display import display_timezone
+from ..models.mixins import Versioned
+
 # Our deform templates first (no inline scripts, tabular inline rows), then deform's own.
 renderer = deform.ZPTRendererFactory(
     (str(files("poser_web") / "templates" / "deform"), str(files("deform") / "templates"))
@@ -162,9 +165,6 @@ def make_form(schema, request, instance=None, buttons=("Save",), model=None, **k
     Every form carries the CSRF token, and the version it was opened at when
     `model` is Versioned: schemas never add them themselves.
     """
-    from ..display import display_timezone
-    from ..models.mixins import Versioned
-
     schema = schema.clone()
     if "csrf_token" not in schema:
         schema.insert(0, csrf_node())

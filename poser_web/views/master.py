@@ -9,6 +9,7 @@ import re
 from contextlib import contextmanager
 
 import deform
+from pyramid.exceptions import ConfigurationError
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
@@ -78,6 +79,7 @@ class MasterView(HistoryPages):
     @classmethod
     def include(cls, config):
         """Add this master's routes and views to the Configurator."""
+        cls.check_form_fields()
         prefix, url = cls.route_prefix, cls.url_prefix
         config.add_route(prefix, url)
         cls._add(config, "list_page", prefix, "list", "master/list.pt", "GET")
@@ -111,6 +113,23 @@ class MasterView(HistoryPages):
             renderer=f"poser_web:templates/{template}" if template else None,
             permission=permission,
         )
+
+    @classmethod
+    def check_form_fields(cls):
+        """A misspelt field name fails at start-up, not on the first form."""
+        mapper = inspect(cls.model)
+        problems = [name for name in (cls.form_fields or ())
+                    if name not in mapper.column_attrs and not is_relation(cls.model, name)]
+        for name, fields in cls.inlines.items():
+            if name not in mapper.relationships:
+                problems.append(name)
+            elif isinstance(fields, (tuple, list)):
+                child = inspect(mapper.relationships[name].mapper.class_)
+                problems += [f"{name}.{f}" for f in fields if f not in child.column_attrs]
+        if problems:
+            raise ConfigurationError(
+                f"{cls.__name__}: {', '.join(problems)}: not a column or a many-to-one "
+                f"relationship of {cls.model.__name__} (form_fields / inlines).")
 
     @classmethod
     def editable(cls):

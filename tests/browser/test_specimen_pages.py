@@ -52,3 +52,10 @@ def test_menu_collapses_behind_a_toggler_on_a_phone(page):
     expect(link).to_be_visible()
     expect(link).to_have_attribute("aria-current", "page")
     assert page.evaluate("document.documentElement.scrollWidth") <= 391
+
+
+def test_specimen_form_fits_a_phone(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/specimens/new")
+    page.get_by_role("button", name="Add Part").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
