@@ -130,13 +130,17 @@ def test_bad_input_is_a_clear_400_and_nothing_is_saved(testapp, dbsession, value
     assert count(dbsession) == 0
 
 
-def test_odd_postings_are_a_400_never_a_500(testapp, dbsession):
+@pytest.mark.parametrize("field", FIELDS + ("active", "parts", "version"))
+def test_odd_postings_are_a_400_never_a_500(testapp, dbsession, field):
     token = csrf_token(testapp, "/specimens/new")
-    base = specimen_form(token, name="Odd")
-    for extra in ([("weight", "1"), ("weight", "2")], [("__start__", "weight:mapping"), ("x", "1"),
-                                                      ("__end__", "weight:mapping")]):
-        fields = base[:-1] + extra + base[-1:]
-        assert testapp.post("/specimens/new", fields, expect_errors=True).status_int in (303, 400)
+    base = [item for item in specimen_form(token, name="Odd") if item[0] != field]
+    for extra in ([(field, "1"), (field, "2")],
+                  [("__start__", f"{field}:mapping"), ("x", "1"), ("__end__", f"{field}:mapping")],
+                  [("__start__", f"{field}:sequence"), ("x", "1"), ("__end__", f"{field}:sequence")],
+                  [(field, "\x00"), (field, "9" * 400)]):
+        fields = base[:3] + extra + base[3:]
+        response = testapp.post("/specimens/new", fields, expect_errors=True)
+        assert response.status_int in (303, 400), (extra, response.status)
 
 
 def test_datetime_is_read_and_shown_in_the_display_time_zone(app_settings, dbsession, tm):

@@ -18,8 +18,15 @@ from ..labels import model_title
 from .meta import TABLE_PREFIX
 
 
+_generation = [0]  # goes up when a Versioned or Audited class is declared
+
+
 class Versioned:
     """A `version` counter checked by every UPDATE/DELETE (SQLAlchemy's version_id_col)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _generation[0] += 1
 
     version: Mapped[int] = mapped_column(
         Integer, nullable=False, default=1, server_default="1",
@@ -43,6 +50,10 @@ class Audited:
 
     __audit_children__ = ()
     __audit_exclude__ = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _generation[0] += 1
 
     @classmethod
     def audit_entity(cls):
@@ -94,7 +105,7 @@ class ChildRelation:
         return session.get(self.parent, key[0]) if len(key) == 1 and key[0] is not None else None
 
 
-_relations = {"count": -1, "by_child": {}}
+_relations = {"generation": -1, "by_child": {}}
 
 
 def _subclasses(cls):
@@ -104,14 +115,18 @@ def _subclasses(cls):
 
 
 def child_relations(child_class):
-    """The parents' `__audit_children__` entries whose rows are of `child_class`."""
-    parents = [c for c in set(_subclasses(Audited)) | set(_subclasses(Versioned))
-               if "__tablename__" in vars(c) or hasattr(c, "__table__")]
-    if len(parents) != _relations["count"]:
+    """The parents' `__audit_children__` entries whose rows are of `child_class`.
+
+    Called for every object a flush touches: the index is rebuilt only when a
+    Versioned or Audited class was declared since.
+    """
+    if _relations["generation"] != _generation[0]:
         by_child = {}
-        for parent in parents:
+        for parent in set(_subclasses(Audited)) | set(_subclasses(Versioned)):
+            if "__table__" not in parent.__dict__:
+                continue  # an abstract mixin of mixins, not a table
             for name in getattr(parent, "__audit_children__", ()):
                 relation = ChildRelation(parent, name)
                 by_child.setdefault(relation.child, []).append(relation)
-        _relations.update(count=len(parents), by_child=by_child)
+        _relations.update(generation=_generation[0], by_child=by_child)
     return _relations["by_child"].get(child_class, ())

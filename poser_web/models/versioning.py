@@ -26,7 +26,7 @@ def bump_versions(session, flush_context, instances):
         for obj in session.dirty:
             if isinstance(obj, Versioned) and session.is_modified(obj):
                 changed.add(obj)
-            elif session.is_modified(obj):
+            elif child_relations(type(obj)) and session.is_modified(obj):
                 changed.update(_parents(session, obj))
         for obj in list(session.new) + list(session.deleted):
             changed.update(_parents(session, obj))

@@ -7,9 +7,7 @@ MasterView.include adds them for any Audited model: nothing to wire by hand.
 import json
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
-from sqlalchemy import func, select
-
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 
 from ..forms.derive import field_titles
 from ..labels import label_of

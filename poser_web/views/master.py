@@ -60,8 +60,8 @@ class MasterView(HistoryPages):
 
     # Forms: `form_fields` names the columns (and many-to-one relationships) the
     # form edits, each field derived from its column's type (forms/derive.py);
-    # `schema`, a callable returning a colander schema, overrides it. Neither
-    # makes the table read-only.
+    # `schema`, a callable returning a colander schema, overrides it. With
+    # neither, the table is read-only.
     form_fields = None
     schema = None
     # Child rows edited inline: relationship name -> the child's fields (derived),
