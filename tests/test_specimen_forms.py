@@ -228,3 +228,16 @@ def test_delete_confirmation_and_message_use_the_label(testapp, dbsession):
     response = confirm.forms["delete-form"].submit(status=303).follow()
     assert "Deleted specimen “Doomed”." in response.text
     assert reload(dbsession, specimen.uuid) is None
+
+
+def test_a_declared_form_carries_the_csrf_token_and_needs_it(testapp, dbsession):
+    page = testapp.get("/specimens/new")
+    form = page.forms["master-form"]
+    assert form["csrf_token"].value and "version" in form.fields
+    fields = [item for item in specimen_form("wrong", name="Forged")]
+    response = testapp.post("/specimens/new", fields, status=400)
+    assert "Form expired" in response.text
+    assert count(dbsession) == 0
+    form["name"] = "Genuine"
+    form.submit("save", status=303)
+    assert count(dbsession) == 1
