@@ -16,6 +16,16 @@ def model_title(model):
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", model.__name__)
 
 
+def plural(word):
+    """English plural of a table's name or title: gizmo -> gizmos, entry -> entries."""
+    lower = word.lower()
+    if lower.endswith("y") and lower[-2:-1] not in tuple("aeiou"):
+        return word[:-1] + "ies"
+    if lower.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+
+
 def label_column(model):
     """The column a record of `model` is best known by (None when it has none of them)."""
     columns = {attr.key for attr in inspect(model).column_attrs}

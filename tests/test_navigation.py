@@ -68,3 +68,33 @@ def test_a_group_of_entries_is_a_dropdown(app, testapp):
     items = page.html.select("#poser-navbar .dropdown-menu a")
     assert [(a.get_text(strip=True), a.get("aria-current")) for a in items] == [
         ("More specimens", "page")]
+
+
+def test_names_default_from_the_table_and_the_class():
+    from sqlalchemy import Column, String
+    from sqlalchemy.orm import DeclarativeBase
+
+    from poser_web.labels import plural
+
+    class Base(DeclarativeBase):
+        pass
+
+    class BoxEntry(Base):
+        __tablename__ = "poser_box_entry"
+        uuid = Column(String(32), primary_key=True)
+        name = Column(String(10))
+
+    class BoxEntryView(MasterView):
+        model = BoxEntry
+        form_fields = ("name",)
+
+    config = testing.setUp()
+    try:
+        BoxEntryView.include(config)
+        assert (BoxEntryView.route_prefix, BoxEntryView.url_prefix) == ("box_entries", "/box-entries")
+        assert (BoxEntryView.title, BoxEntryView.title_plural) == ("Box Entry", "Box Entries")
+        assert config.get_routes_mapper().get_route("box_entries.edit").pattern == \
+            "/box-entries/{uuid}/edit"
+    finally:
+        testing.tearDown()
+    assert [plural(w) for w in ("gizmo", "day", "box", "Widget")] == ["gizmos", "days", "boxes", "Widgets"]

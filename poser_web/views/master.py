@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from ..exports import XLSX_MAX_ROWS, csv_chunks, xlsx_chunks
 from ..forms import make_form
 from ..forms.derive import derived_schema, is_relation, lookup_matches
-from ..labels import label_of
-from ..models import Audited, utcnow
+from ..labels import label_of, model_title, plural
+from ..models import TABLE_PREFIX, Audited, utcnow
 from ..navigation import add_menu_entry
 from ..permissions import register as register_permission
 from .history import HistoryPages
@@ -79,6 +79,7 @@ class MasterView(HistoryPages):
     @classmethod
     def include(cls, config):
         """Add this master's routes and views to the Configurator."""
+        cls.apply_defaults()
         cls.check_form_fields()
         prefix, url = cls.route_prefix, cls.url_prefix
         config.add_route(prefix, url)
@@ -113,6 +114,20 @@ class MasterView(HistoryPages):
             renderer=f"poser_web:templates/{template}" if template else None,
             permission=permission,
         )
+
+    @classmethod
+    def apply_defaults(cls):
+        """Names left undeclared: from the table (poser_gizmo -> gizmos, /gizmos) and the class."""
+        table = cls.model.__tablename__
+        name = table[len(TABLE_PREFIX):] if table.startswith(TABLE_PREFIX) else table
+        if cls.route_prefix is None:
+            cls.route_prefix = plural(name)
+        if cls.url_prefix is None:
+            cls.url_prefix = "/" + cls.route_prefix.replace("_", "-")
+        if cls.title is None:
+            cls.title = model_title(cls.model)
+        if cls.title_plural is None:
+            cls.title_plural = plural(cls.title)
 
     @classmethod
     def check_form_fields(cls):
