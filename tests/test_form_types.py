@@ -72,3 +72,11 @@ def test_big_precisions_are_kept_exactly():
     node = colander.SchemaNode(DecimalNumber(38, 10), name="n")
     assert str(node.deserialize("1234567890123456789012345678.5")) == \
         "1234567890123456789012345678.5000000000"
+
+
+def test_selects_in_inline_rows_never_block_a_blank_row():
+    import deform
+
+    node = column_node(Thing, "mood", in_row=True)
+    html = deform.Form(colander.SchemaNode(colander.Mapping(), node)).render()
+    assert "<select" in html and "required" not in html.split("<select")[1].split(">")[0]

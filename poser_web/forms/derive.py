@@ -122,6 +122,9 @@ def column_node(model, name, in_row=False):
     else:
         raise TypeError(f"{model.__name__}.{name}: no form field for {kind!r}; "
                         "write a schema for it (MasterView.schema).")
+    if in_row and isinstance(widget, deform.widget.SelectWidget):
+        # A row left blank is dropped by the server: the browser must let it go.
+        widget.attributes = {"required": None}
     if column.nullable:
         kwargs["missing"] = None
     else:
