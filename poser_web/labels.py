@@ -1,0 +1,44 @@
+"""What a record is called on pages, in messages and in other records' cells.
+
+A model's own `__str__` wins; without one the first filled of its name /
+description / title / code columns is used, else "<Title> 1a2b3c4d" (the
+model's title and the start of its key), never "<... object at 0x7f...>".
+"""
+import re
+
+from sqlalchemy import inspect
+
+LABEL_COLUMNS = ("name", "description", "title", "code")
+
+
+def title_of(model):
+    """"SpecimenPart" -> "Specimen Part"."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", model.__name__)
+
+
+def label_column(model):
+    """The mapped column a label falls back to (also what a relationship cell sorts by), or None."""
+    columns = {c.key: c for c in inspect(model).column_attrs}
+    for name in LABEL_COLUMNS:
+        if name in columns:
+            return getattr(model, name)
+    return None
+
+
+def has_own_str(model):
+    return any("__str__" in vars(klass) for klass in model.__mro__ if klass is not object)
+
+
+def label_of(instance):
+    """The text naming `instance` to a user."""
+    if instance is None:
+        return ""
+    model = type(instance)
+    if has_own_str(model):
+        return str(instance)
+    for name in LABEL_COLUMNS:
+        value = getattr(instance, name, None)
+        if value not in (None, "") and not callable(value):
+            return str(value)
+    key = inspect(model).primary_key[0].key
+    return f"{title_of(model)} {str(getattr(instance, key, '') or '')[:8]}".strip()
