@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from math import ceil
 from typing import Any
 
-from sqlalchemy import Boolean, and_, func, or_, select, tuple_
+from sqlalchemy import Boolean, and_, func, literal, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.sql.expression import ColumnElement
@@ -299,12 +299,13 @@ class Grid:
         column = self.sortable[state.sort]
         sort = column.sort
         value, key = state.before if backwards else state.after
+        value = literal(value, type_=sort.type)  # typed: an Enum member, a Decimal on SQLite
         down = _descending(state, backwards)
         if not column.sort_nullable:
             position, cursor = tuple_(sort, self.key), tuple_(value, key)
             return position < cursor if down else position > cursor
         # NULL is the largest value: it comes last going up, first going down.
-        if value is None:
+        if value.value is None:
             tied = and_(sort.is_(None), self.key < key if down else self.key > key)
             return or_(tied, sort.is_not(None)) if down else tied
         position, cursor = tuple_(sort, self.key), tuple_(value, key)
