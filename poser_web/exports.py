@@ -55,6 +55,9 @@ def _converters(grid, zone, typed):
     def plain(column):
         labels = dict(column.choices)
         scale = getattr(column.type, "scale", None)
+        if column.related is None and not labels and kind_of(column.type) in ("string", "text", "integer"):
+            blank = None if typed else ""
+            return lambda value: blank if value is None else value  # as stored (most cells)
 
         def convert(value):
             if value is None:
