@@ -283,8 +283,11 @@ class BooleanFilter(FieldFilter):
             self.choices = self.choices + (("empty", "Empty"),)
 
     def parse(self, params):
-        raw = _get(params, self.key)
-        if _get(params, f"{self.key}.op") == "empty" and self.nullable:
+        raw, op = _get(params, self.key), _get(params, f"{self.key}.op")
+        if op and op not in self.operators:
+            names = ", ".join(self.operators)
+            raise GridError(f"The {self.label} filter's operator must be one of {names}, not {op[:50]!r}.")
+        if op == "empty":
             raw = "empty"
         if raw == "":
             return None

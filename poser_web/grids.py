@@ -230,6 +230,8 @@ class Grid:
         q = (params.get("q") or "").strip()
         if len(q) > 200:
             raise GridError("Search text is limited to 200 characters.")
+        if not _safe_text(q):
+            raise GridError("Search text cannot contain a NUL character.")
         filters = {}
         for grid_filter in self.filters:
             value = grid_filter.parse(params)

@@ -62,3 +62,9 @@ def test_well_formed_cursors_of_each_type_are_accepted(testapp, sort, value):
     raw = cursor(json.dumps([value, "0" * 32]))
     testapp.get("/specimens", {"sort": sort, "after": raw}, status=200)
     testapp.get("/specimens", {"sort": sort, "dir": "desc", "before": raw}, status=200)
+
+
+@pytest.mark.parametrize("url", ["/widgets", "/components", "/specimens", "/widgets/export.csv"])
+def test_nul_in_search_text_answers_400(testapp, url):
+    response = testapp.get(url, {"q": "a\x00b"}, status=400)
+    assert "Search text cannot contain a NUL character." in response.text

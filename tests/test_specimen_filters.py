@@ -149,3 +149,8 @@ def test_filters_stay_in_links_forms_and_downloads(testapp, stock):
 def test_malformed_filters_answer_400_with_a_message(testapp, params, message, url):
     response = testapp.get(url, params, status=400)
     assert message in response.text
+
+
+def test_a_boolean_filter_on_a_required_column_has_no_empty(testapp, stock):
+    response = testapp.get("/specimens", {"active.op": "empty"}, status=400)
+    assert "The Active filter's operator must be one of is, not 'empty'." in response.text
