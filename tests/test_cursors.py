@@ -4,6 +4,8 @@ import base64
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 def cursor(raw):
@@ -68,3 +70,20 @@ def test_well_formed_cursors_of_each_type_are_accepted(testapp, sort, value):
 def test_nul_in_search_text_answers_400(testapp, url):
     response = testapp.get(url, {"q": "a\x00b"}, status=400)
     assert "Search text cannot contain a NUL character." in response.text
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=json_values, key=json_values,
+       sort=st.sampled_from(["name", "weight", "quantity", "received", "checked_at", "active", "size",
+                             "widget"]),
+       direction=st.sampled_from(["asc", "desc"]), name=st.sampled_from(["after", "before"]))
+def test_any_json_cursor_is_a_page_or_a_400(testapp, value, key, sort, direction, name):
+    raw = cursor(json.dumps([value, key]))
+    response = testapp.get("/specimens", {"sort": sort, "dir": direction, name: raw}, expect_errors=True)
+    assert response.status_int in (200, 400), response.text[:500]

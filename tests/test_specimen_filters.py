@@ -6,6 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .helpers import add_widget
 from .sample.models import Size
@@ -154,3 +156,19 @@ def test_malformed_filters_answer_400_with_a_message(testapp, params, message, u
 def test_a_boolean_filter_on_a_required_column_has_no_empty(testapp, stock):
     response = testapp.get("/specimens", {"active.op": "empty"}, status=400)
     assert "The Active filter's operator must be one of is, not 'empty'." in response.text
+
+
+FILTER_KEYS = ["name", "notes", "quantity", "weight", "active", "received", "checked_at", "color", "size",
+               "widget"]
+texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=25)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=st.dictionaries(
+    st.sampled_from(FILTER_KEYS).flatmap(lambda key: st.sampled_from([key, f"{key}.op", f"{key}.to"])),
+    st.one_of(texts, st.sampled_from(["equals", "between", "min", "max", "empty", "any", "is", "contains",
+                                      "1", "-3", "0.5", "2026-01-10", "red", "small", "yes"])),
+    max_size=5))
+def test_any_filter_parameters_give_a_page_or_a_400(testapp, stock, params):
+    response = testapp.get("/specimens", params, expect_errors=True)
+    assert response.status_int in (200, 400), response.text[:500]
