@@ -9,7 +9,7 @@ Objects (grids.Column, Contains, RelatedContains, a filter) pass through as they
 """
 from dataclasses import replace
 
-from sqlalchemy import inspect
+from sqlalchemy import Enum, String, cast, inspect
 from sqlalchemy.orm import RelationshipProperty, aliased
 
 from .display import choices_of, column_kind
@@ -45,7 +45,12 @@ def make_column(model, name):
     kind, attribute = _attribute(model, name)
     if kind == "column":
         column = _table_column(attribute)
-        return Column(name, _label(name), sort=attribute, type=column.type,
+        sort = attribute
+        if isinstance(column.type, Enum) and column.type.native_enum:
+            # PostgreSQL orders a native enum by declaration, SQLite by its text:
+            # by the text on both.
+            sort = cast(attribute, String())
+        return Column(name, _label(name), sort=sort, type=column.type,
                       nullable=column.nullable, choices=choices_of(column))
     prop = attribute.property
     if prop.uselist:
