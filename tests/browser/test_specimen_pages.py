@@ -36,6 +36,10 @@ def test_filter_by_keyboard_at_phone_width(page, specimens):
     page.set_viewport_size(PHONE)
     page.goto("/specimens")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    more = page.get_by_text("More filters")
+    expect(page.get_by_label("Weight: how to match")).to_be_hidden()  # folded away until asked for
+    more.focus()
+    page.keyboard.press("Enter")
     to = page.get_by_label("Weight: to")
     expect(to).to_be_hidden()  # only "between" has a second value
 
@@ -56,7 +60,8 @@ def test_filter_by_keyboard_at_phone_width(page, specimens):
     expect(page).to_have_url(re.compile(r"weight\.op=between&weight=2&weight\.to=3&color=red&color=blue"))
     assert not re.search(r"[?&](name|name\.op|notes|notes\.op|active|q)=", page.url)
     assert names(page) == ["Specimen 08", "Specimen 09", "Specimen 11", "Specimen 12"]
-    expect(page.get_by_label("Weight: to")).to_have_value("3")
+    expect(page.get_by_label("Weight: to")).to_have_value("3")  # open while filters are on
+    expect(page.get_by_text("More filters (2 on)")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     # "is empty" needs no value.
