@@ -9,6 +9,7 @@ def configure(settings):
     config = Configurator(settings=apply_environment(settings))
     config.include(".templating")
     config.include(".models")
+    config.include(".display")  # checks the poser.timezone setting
     config.include(".security")
     config.include(".routes")
     config.scan(".views")

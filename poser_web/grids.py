@@ -7,13 +7,20 @@ turn a GridError into a 400.
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from math import ceil
 from typing import Any
 
-from sqlalchemy import Boolean, func, or_, select, tuple_
+from sqlalchemy import Boolean, and_, func, literal, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import contains_eager
 from sqlalchemy.sql.expression import ColumnElement
+
+from .display import kind_of
+from .grid_filters import BooleanFilter, GridError, YesNoFilter  # noqa: F401 (re-exported)
 
 PAGE_SIZES = (20, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -24,10 +31,6 @@ DEFAULT_PAGE_SIZE = 50
 DEFAULT_COUNT_LIMIT = 1_000
 # Beyond any real table's last page; keeps OFFSET within what databases accept.
 MAX_PAGE = 1_000_000
-
-
-class GridError(ValueError):
-    """A list-page parameter that cannot be honoured; the message is for the user."""
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,37 @@ class Column:
     """
 
     key: str
-    label: str
+    label: str = ""  # default: from the key ("checked_at" -> "Checked At")
     sort: Any = None
     link: Any = None
     value: Any = None
     numeric: bool = False
+    # The SQLAlchemy type of the cell values: decides their format, alignment and
+    # export cell (default: the type of `value`, else of `sort`).
+    type: Any = None
+    nullable: Any = None  # whether the sort value can be NULL (default: from the sort column)
+    choices: tuple = ()  # (stored value, label) pairs of a choice column
+    # A relationship (usually `.of_type(alias)`) joined into the list query and
+    # loaded with the rows: the cell is then that related record (see `related`).
+    join: Any = None
+    related: Any = None  # the related model when the cell is a record (its label, linked)
+
+    def __post_init__(self):
+        if not self.label:
+            words = self.key.replace(".", " ").replace("_", " ").split()
+            object.__setattr__(self, "label", " ".join(w.capitalize() for w in words))
+        if self.type is None:
+            source = self.value if self.value is not None else self.sort
+            object.__setattr__(self, "type", getattr(source, "type", None))
+        if not self.numeric and self.related is None and kind_of(self.type) in ("integer", "numeric"):
+            object.__setattr__(self, "numeric", True)
+
+    @property
+    def sort_nullable(self):
+        """Whether NULL sort values must be ordered and paged past explicitly."""
+        if self.nullable is not None:
+            return self.nullable
+        return getattr(self.sort, "nullable", True) is not False
 
 
 @dataclass(frozen=True)
@@ -104,30 +133,6 @@ class RelatedContains:
 
 
 @dataclass(frozen=True)
-class YesNoFilter:
-    """A filter on a boolean column: any / yes / no."""
-
-    key: str
-    label: str
-    column: Any
-    choices: tuple = (("", "Any"), ("yes", "Yes"), ("no", "No"))
-
-    def parse(self, raw):
-        if raw in (None, ""):
-            return ""
-        if raw not in ("yes", "no"):
-            raise GridError(f"{self.label} filter must be yes, no or empty, not {raw!r}.")
-        return raw
-
-    def apply(self, query, value):
-        if value == "yes":
-            return query.where(self.column.is_(True))
-        if value == "no":
-            return query.where(self.column.is_(False))
-        return query
-
-
-@dataclass(frozen=True)
 class GridState:
     """What the user asked for: every list-page parameter, validated."""
 
@@ -181,11 +186,22 @@ class Grid:
 
     def __init__(self, query, key, columns, search=(), filters=(), default_sort=None,
                  default_direction="asc", count_limit=DEFAULT_COUNT_LIMIT):
+        self.columns = list(columns)
+        # Related records shown in cells are joined (their label may be sorted
+        # and filtered on) and loaded with the page's rows: no statement per row.
+        self.eager = []
+        for column in self.columns:
+            if column.join is not None:
+                query = query.outerjoin(column.join)
+                self.eager.append(contains_eager(column.join))
         self.query = query  # a select() of the listed entity
         self.key = key  # unique column: the stable tie-breaker, and the row key
-        self.columns = list(columns)
         self.search = tuple(search)
         self.filters = tuple(filters)
+        reserved = {"q", "sort", "dir", "page", "per_page", "after", "before"}
+        clashes = sorted(reserved & {f.key for f in self.filters})
+        if clashes:
+            raise ValueError(f"A filter cannot be named {', '.join(clashes)}: the list page uses it.")
         self.default_sort = default_sort or next(c.key for c in self.columns if c.sort is not None)
         self.default_direction = default_direction
         self.count_limit = count_limit
@@ -195,7 +211,8 @@ class Grid:
         return {c.key: c for c in self.columns if c.sort is not None}
 
     def parse(self, params):
-        """A GridState from query parameters (a mapping of str -> str)."""
+        """A GridState from query parameters (a mapping of str -> str; a
+        MultiDict's repeated values are read where a filter takes several)."""
         sort = params.get("sort") or self.default_sort
         if sort not in self.sortable:
             names = ", ".join(sorted(self.sortable))
@@ -213,14 +230,28 @@ class Grid:
         q = (params.get("q") or "").strip()
         if len(q) > 200:
             raise GridError("Search text is limited to 200 characters.")
-        filters = {f.key: f.parse(params.get(f.key)) for f in self.filters}
+        if not _safe_text(q):
+            raise GridError("Search text cannot contain a NUL character.")
+        filters = {}
+        for grid_filter in self.filters:
+            value = grid_filter.parse(params)
+            if value is not None:
+                filters[grid_filter.key] = value
         if params.get("after") and params.get("before"):
             raise GridError("A page link cannot continue both after and before a row.")
-        sort_type = self.sortable[sort].sort.type
-        after = decode_cursor(params.get("after"), sort_type)
-        before = decode_cursor(params.get("before"), sort_type)
+        column = self.sortable[sort]
+        after = decode_cursor(params.get("after"), column, self.key)
+        before = decode_cursor(params.get("before"), column, self.key)
         return GridState(q=q, filters=filters, sort=sort, direction=direction, page=page,
                          per_page=per_page, after=after, before=before)
+
+    def filter_params(self, state):
+        """The query parameters that keep `state`'s filters (for links and forms)."""
+        params = {}
+        for grid_filter in self.filters:
+            if grid_filter.key in state.filters:
+                params.update(grid_filter.params(state.filters[grid_filter.key]))
+        return params
 
     def filtered(self, state):
         """The query narrowed by the search text and filters, unordered."""
@@ -228,23 +259,35 @@ class Grid:
         if state.q and self.search:
             query = query.where(or_(*(s.clause(state.q) for s in self.search)))
         for grid_filter in self.filters:
-            query = grid_filter.apply(query, state.filters.get(grid_filter.key, ""))
+            if grid_filter.key in state.filters:
+                query = grid_filter.apply(query, state.filters[grid_filter.key])
         return query
 
     def order(self, state, reverse=False):
-        """ORDER BY clauses: the asked column and direction, the key as tie-breaker."""
-        expression = self.sortable[state.sort].sort
+        """ORDER BY clauses: the asked column and direction, the key as tie-breaker.
+
+        NULL sorts as the largest value on every database: last going up, first
+        going down (PostgreSQL's own order, which its indexes serve; SQLite is
+        told so).
+        """
+        column = self.sortable[state.sort]
+        expression = column.sort
         if _descending(state, reverse):
-            return expression.desc(), self.key.desc()
-        return expression.asc(), self.key.asc()
+            clause = expression.desc()
+            return (clause.nulls_first() if column.sort_nullable else clause), self.key.desc()
+        clause = expression.asc()
+        return (clause.nulls_last() if column.sort_nullable else clause), self.key.asc()
 
     def ordered(self, state):
         """The filtered query in the asked order."""
         return self.filtered(state).order_by(*self.order(state))
 
     def with_values(self, query):
-        """`query` also selecting the computed columns' values (see Column.value)."""
+        """`query` also selecting the computed columns' values (see Column.value),
+        and loading the related records shown in cells."""
         computed = [c.value.label(c.key) for c in self.columns if c.value is not None]
+        if self.eager:
+            query = query.options(*self.eager)
         return query.add_columns(*computed)
 
     def cells(self, result_row):
@@ -252,6 +295,23 @@ class Grid:
         instance, selected = result_row[0], result_row._mapping
         return instance, [selected[c.key] if c.value is not None else dotted_value(instance, c.key)
                           for c in self.columns]
+
+    def onwards(self, state, backwards):
+        """The keyset condition: rows after the cursor's row in the walk's order."""
+        column = self.sortable[state.sort]
+        sort = column.sort
+        value, key = state.before if backwards else state.after
+        value = literal(value, type_=sort.type)  # typed: an Enum member, a Decimal on SQLite
+        down = _descending(state, backwards)
+        if not column.sort_nullable:
+            position, cursor = tuple_(sort, self.key), tuple_(value, key)
+            return position < cursor if down else position > cursor
+        # NULL is the largest value: it comes last going up, first going down.
+        if value.value is None:
+            tied = and_(sort.is_(None), self.key < key if down else self.key > key)
+            return or_(tied, sort.is_not(None)) if down else tied
+        position, cursor = tuple_(sort, self.key), tuple_(value, key)
+        return position < cursor if down else or_(position > cursor, sort.is_(None))
 
     def page_query(self, state, page):
         """The rows of one page, as a "deferred join": the page's keys are found
@@ -268,9 +328,8 @@ class Grid:
         else:
             # Walk on from the cursor row: forwards after Next, backwards after Previous.
             backwards = state.before is not None
-            position, cursor = tuple_(sort, self.key), tuple_(*(state.before or state.after))
-            onwards = position < cursor if _descending(state, backwards) else position > cursor
-            keys = self.filtered(state).where(onwards).order_by(*self.order(state, reverse=backwards))
+            keys = (self.filtered(state).where(self.onwards(state, backwards))
+                    .order_by(*self.order(state, reverse=backwards)))
         keys = keys.with_only_columns(self.key).limit(state.per_page)
         return (self.with_values(self.query).add_columns(sort.label(SORT_LABEL))
                 .where(self.key.in_(keys.scalar_subquery())).order_by(*self.order(state)))
@@ -297,8 +356,9 @@ class Grid:
         rows = [self.cells(row) for row in result]
         cursors = {}
         if result:
-            cursors = {"prev_cursor": encode_cursor(result[0], self.key),
-                       "next_cursor": encode_cursor(result[-1], self.key)}
+            column = self.sortable[state.sort]
+            cursors = {"prev_cursor": encode_cursor(result[0], column, self.key),
+                       "next_cursor": encode_cursor(result[-1], column, self.key)}
         return GridPage(rows=rows, total=total, total_is_exact=exact, page=page,
                         per_page=state.per_page, **cursors)
 
@@ -311,30 +371,118 @@ def _descending(state, reverse=False):
     return (state.direction == "desc") != reverse
 
 
-def encode_cursor(result_row, key):
+# -- keyset cursors ------------------------------------------------------------
+#
+# A cursor is base64url JSON: [sort value, key]. The JSON is typed by the sort
+# column: numbers (Numeric) and dates travel as strings in one fixed format,
+# booleans and integers as themselves, NULL as null; every value is checked
+# against the column's type before it can reach the SQL.
+
+DAMAGED = "This page link is damaged; start again from the first page."
+MISFIT = "This page link does not fit the list's sort; start again from the first page."
+DECIMAL_TEXT = re.compile(r"-?[0-9]{1,40}(\.[0-9]{1,40})?")
+DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATETIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?")
+
+
+def _to_json(value, sql_type):
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise TypeError("keyset paging needs naive (UTC) date-times")
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "name") and getattr(sql_type, "enum_class", None) is not None:
+        return value.name  # an Enum member: stored (and ordered) by its name
+    return str(value)
+
+
+def _from_json(value, sql_type, nullable):
+    """The Python value of a cursor part for a column of `sql_type`; ValueError when it does not fit."""
+    if value is None:
+        if nullable:
+            return None
+        raise ValueError("null")
+    kind = kind_of(sql_type)
+    if kind == "boolean":
+        if type(value) is bool:
+            return value
+    elif kind == "integer":
+        if type(value) is int and -2**63 <= value < 2**63:
+            return value
+    elif kind == "numeric":
+        if type(value) is str and DECIMAL_TEXT.fullmatch(value):
+            number = Decimal(value)
+            return number if getattr(sql_type, "asdecimal", True) else float(number)
+    elif kind == "date":
+        if type(value) is str and DATE_TEXT.fullmatch(value):
+            return date.fromisoformat(value)
+    elif kind == "datetime":
+        if type(value) is str and DATETIME_TEXT.fullmatch(value):
+            return datetime.fromisoformat(value)
+    elif kind == "choice" and getattr(sql_type, "enum_class", None) is not None:
+        if type(value) is str and value in sql_type.enum_class.__members__:
+            return sql_type.enum_class[value]
+    elif kind in ("string", "text", "choice") or kind is None and _python_type(sql_type) is str:
+        if type(value) is str and _safe_text(value):
+            return value
+    elif kind is None and type(value) is _python_type(sql_type) and type(value) in (int, bool):
+        return value
+    raise ValueError("misfit")
+
+
+def _python_type(sql_type):
+    try:
+        return sql_type.python_type
+    except (AttributeError, NotImplementedError):
+        return None
+
+
+def _safe_text(text):
+    """Text a database accepts: no NUL, no lone surrogate (it cannot be UTF-8)."""
+    if "\x00" in text or len(text) > 10_000:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def encode_cursor(result_row, column, key):
     """The Next / Previous link's cursor for a row of a page_query() result."""
-    position = [result_row._mapping[SORT_LABEL], getattr(result_row[0], key.key)]
+    position = [_to_json(result_row._mapping[SORT_LABEL], column.sort.type),
+                _to_json(getattr(result_row[0], key.key), key.type)]
     return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
 
 
-def decode_cursor(raw, sort_type):
+def decode_cursor(raw, column, key):
     """(sort value, key) from a link's cursor; a GridError when it is damaged or
     does not fit the sort column (it would otherwise reach the SQL)."""
     if not raw:
         return None
     if len(raw) > 2000:
-        raise GridError("This page link is damaged; start again from the first page.")
+        raise GridError(DAMAGED)
     try:
-        value, key = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
-        raise GridError("This page link is damaged; start again from the first page.") from None
-    expected = sort_type.python_type
-    fits = (type(value) is expected and type(key) is str and len(key) <= 64
-            and "\x00" not in key and (expected is not str or "\x00" not in value)
-            and (expected is not int or -2**63 <= value < 2**63))
-    if not fits:
-        raise GridError("This page link does not fit the list's sort; start again from the first page.")
-    return value, key
+        position = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, RecursionError):
+        raise GridError(DAMAGED) from None
+    if type(position) is not list or len(position) != 2:
+        raise GridError(DAMAGED)
+    try:
+        value = _from_json(position[0], column.sort.type, column.sort_nullable)
+        row_key = _from_json(position[1], key.type, False)
+    except (ValueError, OverflowError):
+        raise GridError(MISFIT) from None
+    if isinstance(row_key, str) and len(row_key) > 64:
+        raise GridError(MISFIT)
+    return value, row_key
 
 
 def dotted_value(row, key):

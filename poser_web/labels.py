@@ -1,8 +1,8 @@
-"""What a record is called on pages, in messages and in history: `label_of(instance)`.
+"""What a record is called on pages, in messages and in other records' cells.
 
-A model's own `__str__` wins; otherwise the first of its name / description /
-title / code columns that has a value; otherwise "<Title> 1a2b3c4d" (its class
-name and the start of its key). No model needs a `__str__` for pages to read well.
+A model's own `__str__` wins; without one the first filled of its name /
+description / title / code columns is used, else "<Title> 1a2b3c4d" (the
+model's title and the start of its key), never "<... object at 0x7f...>".
 """
 import re
 
@@ -11,9 +11,41 @@ from sqlalchemy import inspect
 LABEL_COLUMNS = ("name", "description", "title", "code")
 
 
-def model_title(model):
+def title_of(model):
     """"SpecimenPart" -> "Specimen Part"."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", model.__name__)
+
+
+def label_column(model):
+    """The mapped column a label falls back to (also what a relationship cell sorts by), or None."""
+    columns = {c.key: c for c in inspect(model).column_attrs}
+    for name in LABEL_COLUMNS:
+        if name in columns:
+            return getattr(model, name)
+    return None
+
+
+def has_own_str(model):
+    return any("__str__" in vars(klass) for klass in model.__mro__ if klass is not object)
+
+
+def label_of(instance):
+    """The text naming `instance` to a user."""
+    if instance is None:
+        return ""
+    model = type(instance)
+    if has_own_str(model):
+        return str(instance)
+    for name in LABEL_COLUMNS:
+        value = getattr(instance, name, None)
+        if value not in (None, "") and not callable(value):
+            return str(value)
+    key = inspect(model).primary_key[0].key
+    return f"{title_of(model)} {str(getattr(instance, key, '') or '')[:8]}".strip()
+
+
+# The forms and navigation side call a model's title this.
+model_title = title_of
 
 
 def plural(word):
@@ -24,27 +56,3 @@ def plural(word):
     if lower.endswith(("s", "x", "z", "ch", "sh")):
         return word + "es"
     return word + "s"
-
-
-def label_column(model):
-    """The column a record of `model` is best known by (None when it has none of them)."""
-    columns = {attr.key for attr in inspect(model).column_attrs}
-    return next((name for name in LABEL_COLUMNS if name in columns), None)
-
-
-def label_of(instance):
-    """A short human name for `instance`."""
-    if instance is None:
-        return ""
-    model = type(instance)
-    if model.__str__ is not object.__str__:
-        return str(instance)
-    columns = {attr.key for attr in inspect(model).column_attrs}
-    for name in LABEL_COLUMNS:
-        if name in columns:
-            value = getattr(instance, name)
-            if value not in (None, ""):
-                return str(value)
-    key = inspect(instance).identity
-    key = str(key[0]) if key else str(getattr(instance, "uuid", "") or "")
-    return f"{model_title(model)} {key[:8]}".strip()

@@ -221,10 +221,9 @@ LOOKUP_LIMIT = 20
 def lookup_matches(db, model, query):
     """Rows of `model` whose label column contains `query` (any case), by label."""
     key = inspect(model).primary_key[0]
-    column_name = label_column(model)
+    column = label_column(model)
     statement = select(model)
-    if column_name is not None:
-        column = getattr(model, column_name)
+    if column is not None:
         if query:
             statement = statement.where(func.lower(column).contains(query.lower(), autoescape=True))
         statement = statement.order_by(column, key)

@@ -14,9 +14,11 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from ..display import display_timezone, formatter
 from ..exports import XLSX_MAX_ROWS, csv_chunks, xlsx_chunks
 from ..forms import make_form
 from ..forms.derive import derived_schema, is_relation, lookup_matches
+from ..grid_columns import make_columns, make_filters, make_search
 from ..labels import label_of, model_title, plural
 from ..models import TABLE_PREFIX, Audited, utcnow
 from ..navigation import add_menu_entry
@@ -42,6 +44,25 @@ def _shown(appstruct):
             for name, value in appstruct.items() if value is not None}
 
 
+def master_for(registry, model):
+    """The MasterView class serving `model` in this app (its routes added), or None."""
+    from pyramid.interfaces import IRoutesMapper
+
+    found = registry.get("poser.masters_by_model")
+    if found is None:
+        found = registry["poser.masters_by_model"] = {}
+    if model not in found:
+        mapper = registry.queryUtility(IRoutesMapper)
+        candidates, seen = list(MasterView.__subclasses__()), []
+        while candidates:
+            cls = candidates.pop()
+            candidates += cls.__subclasses__()
+            if cls.model is model and cls.route_prefix and mapper.get_route(f"{cls.route_prefix}.view"):
+                seen.append(cls)
+        found[model] = seen[0] if seen else None
+    return found[model]
+
+
 class MasterView(HistoryPages):
     model = None
     route_prefix = None  # "widgets": route names and permissions derive from it
@@ -49,10 +70,11 @@ class MasterView(HistoryPages):
     title = None  # "Widget"
     title_plural = None  # "Widgets"
 
-    # The list page.
-    columns = ()  # grids.Column
-    search = ()  # grids.Contains / RelatedContains
-    filters = ()  # grids.YesNoFilter
+    # The list page: names of the model's columns and relationships (their types
+    # decide format, sort, filter and export cell; see grid_columns), or objects.
+    columns = ()  # "name" / grids.Column
+    search = ()  # "name", "relationship", "relationship.column" / grids.Contains, RelatedContains
+    filters = ()  # "name" / a grid_filters filter
     default_sort = None
     default_direction = "asc"
     search_placeholder = "Search"
@@ -179,16 +201,58 @@ class MasterView(HistoryPages):
         """The select() the list page starts from."""
         return select(self.model)
 
+    @classmethod
+    def declared_grid(cls, zone):
+        """(columns, search, filters) from the declaration, made once per class and zone."""
+        cache = cls.__dict__.get("_declared_grid")
+        if cache is None:
+            cache = {}
+            cls._declared_grid = cache
+        if zone not in cache:
+            cache[zone] = (make_columns(cls.model, cls.columns), make_search(cls.model, cls.search),
+                           make_filters(cls.model, cls.filters, zone))
+        return cache[zone]
+
     def make_grid(self):
         key = inspect(self.model).primary_key[0]
-        return Grid(self.get_query(), key, self.columns, search=self.search,
-                    filters=self.filters, default_sort=self.default_sort,
+        columns, search, filters = self.declared_grid(display_timezone(self.request))
+        return Grid(self.get_query(), key, columns, search=search,
+                    filters=filters, default_sort=self.default_sort,
                     default_direction=self.default_direction, count_limit=self.count_limit)
 
     def view_fields(self, instance):
-        """(label, value, url or None) for the view page."""
-        return [(c.label, dotted_value(instance, c.key), None)
-                for c in self.columns if c.value is None and "." not in c.key]
+        """(label, text, url or None) for the view page, each value formatted by its type."""
+        zone = display_timezone(self.request)
+        fields = []
+        for column in self.declared_grid(zone)[0]:
+            if column.value is not None or "." in column.key:
+                continue
+            value = dotted_value(instance, column.key)
+            if column.related is not None:
+                fields.append((column.label, label_of(value), self.record_url(value)))
+            else:
+                text = formatter(column.type, zone, column.choices, cell=False)(value)[0]
+                fields.append((column.label, text, None))
+        return fields
+
+    def record_url(self, record):
+        """The view page of `record` (any model with a registered master view the
+        user may see), or None."""
+        if record is None:
+            return None
+        base = self._record_base(type(record))
+        if base is None:
+            return None
+        return f"{base}/{getattr(record, inspect(type(record)).primary_key[0].key)}"
+
+    def _record_base(self, model):
+        bases = self.__dict__.setdefault("_record_bases", {})
+        if model not in bases:
+            bases[model] = None
+            master = master_for(self.request.registry, model)
+            if master is not None and self.request.has_permission(f"{master.route_prefix}.view"):
+                bases[model] = self.request.route_url(master.route_prefix)
+        return bases[model]
 
     def cell_url(self, column, row):
         """Where a list cell links to: the row's own page, another page, or nowhere."""
@@ -293,6 +357,7 @@ class MasterView(HistoryPages):
 
     def page_context(self, **values):
         values.setdefault("master", self)
+        values.setdefault("label_of", label_of)  # a record's name, with the fallback label
         values.setdefault("actions", self.available_actions())
         return values
 
@@ -313,6 +378,7 @@ class MasterView(HistoryPages):
     def grid_and_state(self):
         """The grid and what the query string asks of it (400 when it cannot be honoured)."""
         grid = self.make_grid()
+        self.grid = grid  # list_query() keeps its filters in links
         try:
             return grid, grid.parse(self.request.GET)
         except GridError as error:
@@ -325,20 +391,58 @@ class MasterView(HistoryPages):
         return self.page_context(grid=grid, state=state, page=page, page_sizes=PAGE_SIZES,
                                  list_url=self.list_url, actions=actions,
                                  table_rows=self.table_rows(grid, page),
+                                 filter_panel=self.filter_panel(grid, state),
                                  can_edit="edit" in actions, can_delete="delete" in actions)
 
+    def filter_panel(self, grid, state):
+        """What the list page's filter form shows: per filter, its operators, the
+        values asked and, for a record filter over a small table, its choices."""
+        panel = []
+        for grid_filter in grid.filters:
+            entry = {"filter": grid_filter, "criterion": state.filters.get(grid_filter.key),
+                     "id": "filter-" + grid_filter.key.replace(".", "-"), "options": None}
+            if grid_filter.widget == "record":
+                records = self.db.scalars(grid_filter.options_query()).all()
+                if len(records) <= grid_filter.OPTION_LIMIT:
+                    key = inspect(grid_filter.related).primary_key[0].key
+                    entry["options"] = [(str(getattr(r, key)), label_of(r)) for r in records]
+            panel.append(entry)
+        return panel
+
+    def filter_inputs(self, state):
+        """(name, value) pairs of hidden inputs keeping the filters in a form."""
+        pairs = []
+        for name, value in self.grid.filter_params(state).items():
+            pairs += [(name, v) for v in value] if isinstance(value, list) else [(name, value)]
+        return pairs
+
+    def cell_formats(self, grid):
+        """Per column, a function value -> (text, tooltip, url-or-None)."""
+        zone = display_timezone(self.request)
+        formats = []
+        for column in grid.columns:
+            if column.related is not None:
+                formats.append(lambda value: (label_of(value), None, self.record_url(value)))
+            else:
+                show = formatter(column.type, zone, column.choices)
+                formats.append(lambda value, show=show: show(value) + (None,))
+        return formats
+
     def table_rows(self, grid, page):
-        """The page's rows as the template shows them: text, link and alignment per cell.
+        """The page's rows as the template shows them: text, link, alignment and
+        tooltip per cell.
 
         Prepared here so the template only prints (rendering is most of a list
         request's cost).
         """
+        formats = self.cell_formats(grid)
+        aligns = ["text-end" if column.numeric else "" for column in grid.columns]
         rows = []
         for row, values in page.rows:
             cells = []
-            for column, value in zip(grid.columns, values):
-                text = ("Yes" if value else "No") if isinstance(value, bool) else value
-                cells.append((text, self.cell_url(column, row), "text-end" if column.numeric else ""))
+            for column, value, show, align in zip(grid.columns, values, formats, aligns):
+                text, tooltip, url = show(value)
+                cells.append((text, url or self.cell_url(column, row), align, tooltip))
             rows.append({"cells": cells, "url": self.row_url(row)})
         return rows
 
@@ -350,7 +454,7 @@ class MasterView(HistoryPages):
             raise HTTPBadRequest(f"More than {XLSX_MAX_ROWS:,} rows: too many for a spreadsheet. "
                                  "Download CSV instead, or narrow the search.")
         chunks = (csv_chunks if file_format == "csv" else xlsx_chunks)(
-            self._export_session, grid, state)
+            self._export_session, grid, state, zone=display_timezone(self.request))
         response = self.request.response
         response.content_type = ("text/csv" if file_format == "csv" else
                                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -389,7 +493,7 @@ class MasterView(HistoryPages):
         """
         cursor = {k: changes.pop(k) for k in ("after", "before") if k in changes}
         state = state.with_changes(**changes)
-        query = {"q": state.q, **state.filters, "sort": state.sort, "dir": state.direction,
+        query = {"q": state.q, **self.grid.filter_params(state), "sort": state.sort, "dir": state.direction,
                  "page": state.page if state.page != 1 else "",
                  "per_page": state.per_page if state.per_page != DEFAULT_PAGE_SIZE else "",
                  **cursor}
