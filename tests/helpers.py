@@ -177,8 +177,12 @@ def _split_for_mapping(value, inner_names):
     """A date/time value for a deform mapping of `date` and `time` inputs."""
     import datetime as dt
 
-    if isinstance(value, dict) or value is None:
-        return value or {}
+    if isinstance(value, dict):
+        return value
+    if value is None:
+        return {name: None for name in inner_names}
+    if isinstance(value, str):  # typed into the first input, e.g. a malformed date
+        return {sorted(inner_names)[0]: value}
     if isinstance(value, dt.datetime) and "time" in inner_names:
         return {"date": value.date().isoformat(), "time": value.strftime("%H:%M:%S")}
     if isinstance(value, dt.date) and "date" in inner_names:
@@ -299,3 +303,15 @@ def post_form(app, url, values=None, status=None, button=None, form_id=None):
     (with the page's CSRF token and version); returns the response."""
     action, fields = form_fields(app.get(url), values, button, form_id)
     return app.post(action, fields, status=status)
+
+
+def assert_saved(record, values):
+    """`record` holds `values` (a record compared by its key)."""
+    from sqlalchemy import inspect as sa_inspect
+
+    for name, expected in values.items():
+        actual = getattr(record, name)
+        if hasattr(expected, "__mapper__"):
+            expected = sa_inspect(expected).identity
+            actual = actual and sa_inspect(actual).identity
+        assert actual == expected, f"{name}: saved {actual!r}, expected {expected!r}"
