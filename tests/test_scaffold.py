@@ -147,25 +147,64 @@ def run(args, checkout, database_url, timeout=120):
     return result.stdout
 
 
-@pytest.mark.skipif(not API_LANDED, reason="until the declaration API of issue 10 is merged "
-                    "(poser_web/models/mixins.py, string columns/filters/form_fields)")
-def test_end_to_end_in_a_scratch_copy(tmp_path, db_kind, scratch_databases):
-    """The README's scaffold steps, unmodified: scaffold, autogenerate, upgrade, check, and
-    the generated tests pass (the copy runs on this venv through PYTHONPATH)."""
-    checkout = copy_repository(tmp_path / "repo")
+# Until the declaration API is merged, the scratch copy gets this stand-in for
+# poser_web/models/mixins.py, so the scaffolded model can be migrated and checked today.
+MIXINS_STAND_IN = '''"""Stand-in written by tests/test_scaffold.py (the real mixins are not merged yet)."""
+from sqlalchemy import Integer
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+
+class Versioned:
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.__table__.c.version, "version_id_generator": False}
+
+
+class Audited:
+    pass
+'''
+
+
+@pytest.fixture(scope="module")
+def migrated_copy(tmp_path_factory, scratch_databases):
+    """The README's scaffold steps in a scratch copy, unmodified: scaffold, then
+    upgrade, autogenerate, upgrade, check (the copy runs on this venv via PYTHONPATH)."""
+    checkout = copy_repository(tmp_path_factory.mktemp("scaffolded") / "repo")
+    if not API_LANDED:
+        (checkout / "poser_web" / "models" / "mixins.py").write_text(MIXINS_STAND_IN)
     url = scratch_databases.create()
     python = sys.executable
     poser = [python, "-c", "import sys; from poser_web.cli import main; sys.exit(main())"]
     out = run(poser + ["scaffold", *SPEC], checkout, url)
     assert "wrote poser_web/models/gizmos.py" in out
-    alembic = [python, "-m", "alembic"]
-    run(alembic + ["upgrade", "heads"], checkout, url)
-    run(alembic + ["revision", "--head", "poser@head", "--autogenerate", "-m", "add gizmos"],
-        checkout, url)
+    run(alembic(["upgrade", "heads"],
+                ["revision", "--head", "poser@head", "--autogenerate", "-m", "add gizmos"],
+                ["upgrade", "heads"]), checkout, url)
+    return checkout, url
+
+
+def alembic(*commands):
+    """`alembic <command>` for each of `commands`, one after the other, in one process
+    (the app is imported once: seconds saved per command)."""
+    calls = "; ".join(f"main({command!r})" for command in commands)
+    return [sys.executable, "-c", f"from alembic.config import main; {calls}"]
+
+
+def test_the_scaffolded_table_migrates_with_no_hand_edit(migrated_copy):
+    checkout, url = migrated_copy
     [revision] = (checkout / "migrations" / "versions").glob("*_add_gizmos.py")
-    assert "sa.true()" in revision.read_text()
-    run(alembic + ["upgrade", "heads"], checkout, url)
-    run(alembic + ["check"], checkout, url)
-    out = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--db", db_kind,
+    source = revision.read_text()
+    assert "op.create_table('poser_gizmo'" in source and "server_default=sa.true()" in source
+    assert "fk_poser_gizmo_widget_uuid_poser_widget" in source
+    run(alembic(["check"]), checkout, url)  # models and database agree
+
+
+@pytest.mark.skipif(not API_LANDED, reason="until the declaration API of issue 10 is merged "
+                    "(poser_web/models/mixins.py, string columns/filters/form_fields)")
+def test_the_generated_tests_pass(migrated_copy, db_kind):
+    checkout, url = migrated_copy
+    out = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--db", db_kind,
                "tests/test_gizmos.py"], checkout, url)
     assert " passed" in out and "failed" not in out
