@@ -208,3 +208,24 @@ def test_the_generated_tests_pass(migrated_copy, db_kind):
     out = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--db", db_kind,
                "tests/test_gizmos.py"], checkout, url)
     assert " passed" in out and "failed" not in out
+
+
+@pytest.mark.parametrize("spec, expected", [
+    (["flag", "on:bool"], ["server_default=false()", "def test_edit", "!BAD_VALUES", "!pytest"]),
+    (["thing", "code:str(3)", "a:fk(widget)", "b:fk(Widget)?", "c:fk(poser_component)?"],
+     ["relationship(foreign_keys=[a_uuid]", "relationship(foreign_keys=[b_uuid]",
+      "c: Mapped[Component | None] = relationship(", "from .widgets import Component, Widget"]),
+    (["entry", "amount:numeric(5,0)", "ratio:numeric(3,3)?", "seen:bool?", "kind:choice(a)"],
+     ["Numeric(5, 0)", "Numeric(3, 3)", "seen: Mapped[bool | None]", 'Decimal("0.555")',
+      'Decimal("1")', '("kind", None)']),
+])
+def test_other_specs_write_working_code(checkout, capsys, spec, expected):
+    assert scaffold(checkout, *spec) == 0
+    plural = capsys.readouterr().out.split("poser_web/models/")[1].split(".py")[0]
+    written = "".join((checkout / path).read_text() for path in (
+        f"poser_web/models/{plural}.py", f"poser_web/views/{plural}.py", f"tests/test_{plural}.py"))
+    for text in expected:
+        if text.startswith("!"):
+            assert text[1:] not in written  # e.g. no bad-input test when nothing can be wrong
+        else:
+            assert text in written

@@ -137,31 +137,32 @@ class Scaffold:
     # -- the tests -----------------------------------------------------------
 
     def test(self):
-        imports = python_imports(self.fields)
-        models = {"Change", self.class_name} | {t.class_name for t in self.targets.values()}
         bad = [f"    ({quoted(name)}, {code})," for name, code in self.bad_values()]
+        imports = python_imports(self.fields)
+        if imports:
+            imports.append("")
+        if bad:
+            imports += ["import pytest"]
+        models = {"Change", self.class_name} | {t.class_name for t in self.targets.values()}
         search = next((f for f in self.fields if f.kind == "str"), None)
         search_check = ""
         if search is not None:
             search_check = (
                 f"    page = testapp.get(URL, {{\"q\": full.{search.name}}})  # search\n"
-                "    assert str(full) in page.text and str(sparse) not in page.text\n")
-        text = template("test.py.tmpl").substitute(
+                "    assert full.uuid in page.text and sparse.uuid not in page.text\n")
+        return template("test.py.tmpl").substitute(
             title_plural=self.title_plural, imports="".join(line + "\n" for line in imports),
             model_imports=", ".join(sorted(models)), module=self.module,
             class_name=self.class_name, url_prefix=self.url_prefix,
             required=tuple_code([f.name for f in self.fields if not f.nullable]),
             optional=tuple_code([f.name for f in self.fields if f.nullable]),
-            bad_values="\n".join(bad), first_values=self.values_code(0),
-            second_values=self.values_code(1), search_check=search_check)
-        if not bad:  # nothing can be typed wrong (only yes/no fields)
-            start = text.index("@pytest.mark.parametrize")
-            end = text.index("def test_history")
-            text = text[:start] + text[end:]
-            text = text.replace("import pytest\n", "").replace(
-                "# (field, what is typed): each is refused with a message (400) and nothing is "
-                "saved.\nBAD_VALUES = [\n\n]\n", "")
-        return text
+            bad_values=BAD_VALUES.format("\n".join(bad)) if bad else "",
+            bad_input_test=BAD_INPUT_TEST if bad else "",
+            first_values=self.values_code(0), second_values=self.values_code(1),
+            search_check=search_check,
+            # With a text field the model has __str__ (its label); otherwise the key shows.
+            full_shown="str(full)" if search else "full.uuid",
+            record_shown="str(record)" if search else "record.uuid")
 
     def values_code(self, which):
         lines = []
@@ -215,6 +216,24 @@ class Scaffold:
             elif f.kind == "fk":
                 bad.append((f.name, '"0" * 32'))  # no such record
         return bad
+
+
+BAD_VALUES = """
+# (field, what is typed): each is refused with a message (400) and nothing is saved.
+BAD_VALUES = [
+{}
+]
+"""
+
+BAD_INPUT_TEST = """\
+@pytest.mark.parametrize("field, typed", BAD_VALUES)
+def test_bad_input_is_refused(testapp, dbsession, field, typed):
+    values = {**first_values(dbsession), field: typed}
+    post_form(testapp, f"{URL}/new", values, status=400)
+    assert count(dbsession) == 0
+
+
+"""
 
 
 def python_imports(fields):
