@@ -43,3 +43,60 @@ def test_form_fields_keep_the_version_the_page_was_opened_at(testapp, dbsession)
 def test_an_unknown_field_is_a_clear_failure(testapp):
     with pytest.raises(AssertionError, match="no field"):
         post_form(testapp, "/widgets/new", {"colour": "red"})
+
+
+class FakePage:
+    """What form_fields reads of a WebTest response: its parsed HTML and URL."""
+
+    def __init__(self, html, url="http://example.com/things/new"):
+        from types import SimpleNamespace
+
+        from bs4 import BeautifulSoup
+
+        self.html = BeautifulSoup(html, "html.parser")
+        self.request = SimpleNamespace(url=url)
+
+
+DEFORM_LIKE = """
+<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="t"></form>
+<form method="post" id="master-form" action="/things/new">
+  <input type="hidden" name="csrf_token" value="t"><input type="hidden" name="version" value="3">
+  <input name="name" value="old"><textarea name="notes">old notes</textarea>
+  <input type="checkbox" name="active" value="true" checked>
+  <select name="color"><option value="">-</option><option value="red" selected>red</option>
+    <option value="blue">blue</option></select>
+  <select name="flag"><option value=""></option><option value="true">Yes</option>
+    <option value="false">No</option></select>
+  <input type="radio" name="size" value="s" checked><input type="radio" name="size" value="l">
+  <input type="hidden" name="__start__" value="received:mapping">
+    <input type="date" name="date" value=""></input>
+  <input type="hidden" name="__end__" value="received:mapping">
+  <input type="hidden" name="__start__" value="checked:mapping">
+    <input type="date" name="date" value="2026-01-01"><input type="time" name="time" value="10:00">
+  <input type="hidden" name="__end__" value="checked:mapping">
+  <input type="datetime-local" name="seen" value="">
+  <button type="submit" name="save" value="save">Save</button>
+</form>"""
+
+
+def test_form_fields_types_values_as_a_browser_would():
+    from datetime import date, datetime
+
+    action, fields = form_fields(FakePage(DEFORM_LIKE), {
+        "name": "new", "notes": None, "active": False, "color": "blue", "flag": True,
+        "size": "l", "received": date(2026, 3, 4), "checked": datetime(2026, 5, 6, 7, 8, 9),
+        "seen": datetime(2026, 1, 2, 3, 4)})
+    assert action == "/things/new"
+    assert fields == [
+        ("csrf_token", "t"), ("version", "3"), ("name", "new"), ("notes", ""),
+        ("color", "blue"), ("flag", "true"), ("size", "l"),
+        ("__start__", "received:mapping"), ("date", "2026-03-04"), ("__end__", "received:mapping"),
+        ("__start__", "checked:mapping"), ("date", "2026-05-06"), ("time", "07:08:09"),
+        ("__end__", "checked:mapping"), ("seen", "2026-01-02T03:04"), ("save", "save")]
+
+
+def test_form_fields_keep_what_is_not_typed():
+    _, fields = form_fields(FakePage(DEFORM_LIKE), {"received": "2026-02-30"})
+    assert ("name", "old") in fields and ("notes", "old notes") in fields
+    assert ("active", "true") in fields and ("color", "red") in fields and ("size", "s") in fields
+    assert ("date", "2026-02-30") in fields and ("time", "10:00") in fields
