@@ -74,6 +74,14 @@ def test_writes_model_view_and_tests_and_registers_them(checkout, capsys):
     assert '("weight", "NaN")' in tests and '"widget": create_record(dbsession, Widget)' in tests
 
 
+def test_several_fields_to_an_argument(checkout, capsys):
+    assert scaffold(checkout, "gizmo", " ".join(SPEC[1:6]), *SPEC[6:]) == 0
+    model = (checkout / "poser_web/models/gizmos.py").read_text()
+    assert "poser scaffold gizmo 'name:str(100) weight:numeric(10,3)?" in model
+    for field in ("name", "weight", "active", "color", "widget_uuid", "notes", "checked"):
+        assert f"    {field}: Mapped[" in model
+
+
 def test_names_are_derived_from_the_singular(checkout, capsys):
     assert scaffold(checkout, "purchase_entry", "code:str(20)", "--dry-run") == 0
     out = capsys.readouterr().out

@@ -1,5 +1,6 @@
 """`poser scaffold NAME FIELD...`: a new table's model, master view and tests."""
 import shlex
+import textwrap
 from pathlib import Path
 
 from ..scaffold.project import MODELS_INIT, ROUTES, Project
@@ -20,7 +21,7 @@ def plan(args):
             raise SpecError(f"{f.name}:fk({f.target}): a foreign key to the new table itself is "
                             "not supported by the scaffold; add it by hand afterwards")
     targets = {f.name: project.find_table(f.target) for f in fields if f.kind == "fk"}
-    command = " ".join(["poser scaffold", *map(shlex.quote, [name, *args.fields])]
+    command = " ".join(["poser scaffold", name, shlex.quote(" ".join(f.spec for f in fields))]
                        + ([f"--plural {args.plural}"] if args.plural else []))
     scaffold = Scaffold(name, fields, targets, command, plural=args.plural)
     project.check_new(scaffold.class_name, scaffold.table)
@@ -69,15 +70,17 @@ then `make run` and open {scaffold.url_prefix}. Review the revision before commi
 def add_commands(commands):
     scaffold = commands.add_parser(
         "scaffold", help="write the model, master view and tests of a new table",
-        description="Write poser_web/models/<plural>.py, poser_web/views/<plural>.py and "
-                    "tests/test_<plural>.py for a new table, register the model and the view, "
-                    "and print the Alembic commands to run next. Nothing is written when the "
-                    "spec is wrong or a file exists.",
+        description=textwrap.fill(
+            "Write poser_web/models/<plural>.py, poser_web/views/<plural>.py and "
+            "tests/test_<plural>.py for a new table, register the model and the view, and "
+            "print the Alembic commands to run next. Nothing is written when the spec is "
+            "wrong or a file exists.", 88),
         epilog=GRAMMAR, formatter_class=_Formatter)
     scaffold.add_argument("name", metavar="NAME",
                           help="the table's singular name, e.g. gizmo (table poser_gizmo)")
     scaffold.add_argument("fields", metavar="FIELD", nargs="+",
-                          help="name:type, ? at the end when it may be empty (grammar below)")
+                          help="name:type, ? at the end when it may be empty (grammar below); "
+                               "quoted, several to an argument")
     scaffold.add_argument("--plural", metavar="PLURAL",
                           help="the plural for file names, routes and titles "
                                "(default: NAME + s, es or ies)")

@@ -1,4 +1,6 @@
 """The model and view `poser scaffold` writes, from the parsed spec and the checkout's tables."""
+import textwrap
+
 from ..models.meta import TABLE_PREFIX
 from .code import (
     call_code, python_imports, quoted, template, tuple_assignment, tuple_code, words, wrap_import,
@@ -60,7 +62,8 @@ class Scaffold:
         for module, names in sorted(self.target_imports().items()):
             lines.append(f"from .{module} import {', '.join(sorted(names))}")
         return template("model.py.tmpl").substitute(
-            title_plural=self.title_plural, table=self.table, command=self.command,
+            title_plural=self.title_plural, table=self.table,
+            command=textwrap.fill(self.command, 96, subsequent_indent=" " * 8),
             imports="\n".join(lines), class_name=self.class_name, label=words(self.name),
             columns="\n".join(columns).rstrip("\n") + "\n")
 

@@ -25,10 +25,12 @@ Each FIELD is name:type, with a trailing ? when the field may be left empty (NUL
 
 Field names: lowercase letters, digits and _, starting with a letter; not uuid, version
 (every scaffolded table has them) nor a Python keyword. Without ?, a field is required.
-Example:
-  poser scaffold gizmo name:str(100) weight:numeric(10,3)? active:bool(true) \\
-      color:choice(red,green,blue)? widget:fk(widget)? notes:text? qty:int? \\
-      received:date? checked:datetime?
+
+Quote the fields: the shell treats ( ) and ? specially. One quoted argument may hold
+several fields, separated by spaces:
+  poser scaffold gizmo 'name:str(100) weight:numeric(10,3)? active:bool(true)
+      color:choice(red,green,blue)? widget:fk(widget)? notes:text? qty:int?
+      received:date? checked:datetime?'
 """
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -56,6 +58,7 @@ class Field:
     default: bool | None = None  # bool
     choices: tuple = ()
     target: str | None = None  # fk: as written; resolved by project.py
+    spec: str = ""  # as written on the command line
     label: str = field(init=False)
 
     def __post_init__(self):
@@ -99,7 +102,7 @@ def parse_field(text):
     if kind not in KINDS:
         raise SpecError(f"field {text!r}: unknown type {kind!r}; the types are {', '.join(KINDS)}")
     parts = [] if args is None else [a.strip() for a in args.split(",")]
-    result = Field(name, kind, nullable)
+    result = Field(name, kind, nullable, spec=text)
 
     def numbers(count, usage):
         if len(parts) != count or not all(p.isdigit() for p in parts):
@@ -145,6 +148,7 @@ def parse_field(text):
 def parse_spec(name, field_texts):
     """NAME and the FIELDs of `poser scaffold` → (name, [Field])."""
     check_name(name)
+    field_texts = [text for argument in field_texts for text in argument.split()]
     if not field_texts:
         raise SpecError("give at least one field, e.g. name:str(100)")
     fields = [parse_field(text) for text in field_texts]
