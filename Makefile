@@ -5,27 +5,44 @@ PY := $(VENV)/bin/python
 POSER_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export POSER_TEST_PG_URL
 
+PIP := $(PY) -m pip --quiet --disable-pip-version-check
+# Stamps: pip runs again only when setup.py has changed since (delete one to force it).
+INSTALLED := $(VENV)/.installed
+INSTALLED_TEST := $(VENV)/.installed-test
+
 .PHONY: run test install install-test migrate bench-smoke
 
 $(PY):
-	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	@echo "Creating the virtualenv $(VENV)"
+	@python3 -m venv $(VENV)
+	@$(PIP) install --upgrade pip
 
-install: $(PY)
-	$(PY) -m pip install --quiet -e .
+$(INSTALLED): setup.py | $(PY)
+	@echo "Installing poser-web and its dependencies into $(VENV) (setup.py changed; a minute the first time)"
+	@$(PIP) install -e .
+	@touch $@
 
-install-test: $(PY)
-	$(PY) -m pip install --quiet -e '.[testing,postgresql]'
-	bash scripts/ensure-chromium
+$(INSTALLED_TEST): setup.py | $(PY)
+	@echo "Installing poser-web with its test tools into $(VENV) (setup.py changed; a minute the first time)"
+	@$(PIP) install -e '.[testing,postgresql]'
+	@bash scripts/ensure-chromium
+	@touch $@ $(INSTALLED)
+
+install: $(INSTALLED)
+
+install-test: $(INSTALLED_TEST)
 
 migrate: install
-	$(VENV)/bin/alembic upgrade heads
+	@$(VENV)/bin/alembic upgrade heads
 
-# Install, migrate the SQLite database beside development.ini, add a first
-# administrator (printed once) when there are no users, serve on :6543.
+# Install (when setup.py changed), migrate the SQLite database beside
+# development.ini, add a first administrator (printed once) when there are no
+# users, and serve on :6543, restarting when a file of the code changes
+# (pserve --reload); Ctrl-C stops it (scripts/serve).
 run: migrate
-	$(VENV)/bin/poser ensure-admin development.ini
-	$(VENV)/bin/pserve development.ini
+	@$(VENV)/bin/poser ensure-admin development.ini
+	@echo "Serving http://127.0.0.1:6543/ (restarts when the code changes; Ctrl-C stops)"
+	@bash scripts/serve $(VENV)/bin/pserve --reload development.ini
 
 # The whole suite, once on SQLite and once on PostgreSQL.
 test: install-test

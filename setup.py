@@ -1,5 +1,5 @@
 """Distribution metadata for poser-web, the Pyramid admin for Poser's custom tables."""
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 requires = [
     # pyramid 2.1 and deform 3.0.1 still import pkg_resources, gone from setuptools 81.
@@ -39,8 +39,14 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=find_packages(exclude=["tests", "tests.*"]),
-    include_package_data=True,
+    # Data directories (static/, templates/, templates/deform/, scaffold/templates/, …)
+    # count as (namespace) packages: their files install by package_data below, without
+    # setuptools' "absent from the packages configuration" warnings; new ones alike.
+    packages=find_namespace_packages(include=["poser_web", "poser_web.*"],
+                                     exclude=["*.__pycache__"]),
+    package_dir={"": "."},  # a plain .pth editable install (no import hook, no warning)
+    # Templates, assets and scaffold templates of every package (MANIFEST.in: the sdist).
+    package_data={"": ["*.pt", "*.css", "*.js", "*.tmpl"]},
     zip_safe=False,
     install_requires=requires,
     extras_require=extras,

@@ -5,6 +5,7 @@
 overrides either, as it does for the app.
 """
 from alembic import context
+from sqlalchemy.sql.elements import False_, True_
 
 from poser_web.models import ALEMBIC_VERSION_TABLE, Base, get_engine
 from poser_web.settings import database_url
@@ -15,7 +16,8 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = Base.metadata
+# Tests may hand in other models (tests/test_autogenerate.py); the app's by default.
+target_metadata = config.attributes.get("target_metadata", Base.metadata)
 
 
 def app_database_url():
@@ -35,12 +37,34 @@ def include_name(name, type_, parent_names):
     return True
 
 
+def render_item(type_, obj, autogen_context):
+    """Autogenerate writes what works on every database we support.
+
+    `server_default=true()` compiles to `1` on SQLite, which autogenerate would
+    write as `sa.text('1')` and PostgreSQL refuses for a boolean: write
+    `sa.true()` / `sa.false()`, which each database compiles its own way.
+    """
+    if type_ == "server_default" and hasattr(obj, "arg"):
+        if isinstance(obj.arg, True_):
+            return "sa.true()"
+        if isinstance(obj.arg, False_):
+            return "sa.false()"
+    return False  # alembic's own rendering
+
+
+# Options shared by online and offline runs. Revisions are always written in
+# batch mode, whichever database they were generated against: a revision made
+# on PostgreSQL must also run on SQLite, which cannot ALTER most things (on
+# PostgreSQL a batch is plain ALTER statements).
+AUTOGENERATE_OPTIONS = dict(render_as_batch=True, render_item=render_item)
+
+
 def run_migrations_offline():
     context.configure(
         url=app_database_url(),
         target_metadata=target_metadata,
         literal_binds=True,
-        render_as_batch=True,
+        **AUTOGENERATE_OPTIONS,
         include_name=include_name,
         version_table=ALEMBIC_VERSION_TABLE,
     )
@@ -65,8 +89,7 @@ def _run(connection):
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        # SQLite cannot ALTER most things; batch mode rebuilds the table.
-        render_as_batch=connection.dialect.name == "sqlite",
+        **AUTOGENERATE_OPTIONS,
         include_name=include_name,
         version_table=ALEMBIC_VERSION_TABLE,
         compare_type=True,

@@ -8,6 +8,7 @@ def configure(settings):
     """The Configurator with everything included (tests add to it before building)."""
     config = Configurator(settings=apply_environment(settings))
     config.include(".templating")
+    config.include(".request_log")
     config.include(".models")
     config.include(".display")  # checks the poser.timezone setting
     config.include(".security")

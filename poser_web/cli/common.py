@@ -8,6 +8,13 @@ from ..models import get_engine
 from ..settings import apply_environment
 
 
+def add_config_argument(parser):
+    """The app's ini file: the first positional of every command that uses the database."""
+    parser.add_argument("config", metavar="CONFIG",
+                        help="the app's ini file, e.g. development.ini (its [app:main] names the "
+                             "database; POSER_DATABASE_URL overrides it)")
+
+
 class CommandError(Exception):
     """A problem the user can fix; printed without a traceback, exit status 2."""
 

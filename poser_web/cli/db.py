@@ -1,7 +1,9 @@
-"""`poser db CONFIG.ini`: which database a config uses and whether it is migrated."""
+"""`poser db CONFIG`: which database a config uses and whether it is migrated."""
 import sys
 
 from sqlalchemy.engine import make_url
+
+from .common import add_config_argument
 
 
 def _alembic_config(ini_path):
@@ -11,7 +13,7 @@ def _alembic_config(ini_path):
 
 
 def cmd_db(args):
-    """Which database CONFIG.ini uses and whether its migrations are at head."""
+    """Which database CONFIG uses and whether its migrations are at head."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
@@ -45,6 +47,10 @@ def cmd_db(args):
 
 
 def add_commands(commands):
-    db = commands.add_parser("db", help="show the database a config uses and its migration status")
-    db.add_argument("config", help="the app's ini file, e.g. development.ini")
+    db = commands.add_parser(
+        "db", help="show the database a config uses and its migration status",
+        description="Print the database CONFIG uses (password hidden), its current and head "
+                    "migration revisions, and whether it needs `alembic upgrade heads` (exit "
+                    "status 1) or cannot be reached (2).")
+    add_config_argument(db)
     db.set_defaults(handler=cmd_db)

@@ -7,7 +7,7 @@ from ..transfer import LayoutError, run_export, run_import
 from ..transfer.exporter import record_export
 from ..transfer.importer import UnknownUser, check_runas
 from ..transfer.progress import Progress
-from .common import CommandError, app_settings
+from .common import CommandError, add_config_argument, app_settings
 
 
 def cmd_export(args):
@@ -56,7 +56,7 @@ def add_commands(commands):
         "export", help="write every widget with its components to a CSV file",
         description="Write every widget with its components to FILE in the CSV layout that "
                     "`poser import` reads (header type,uuid,description,active,item_code).")
-    export.add_argument("config", metavar="CONFIG.ini", help="the app's ini file, e.g. development.ini")
+    add_config_argument(export)
     export.add_argument("file", metavar="FILE", help="the CSV file to write (- for standard output)")
     export.add_argument("--runas", metavar="NAME",
                         help="who the export is recorded as (an existing user) in Recent changes")
@@ -68,7 +68,7 @@ def add_commands(commands):
                     "in one transaction: rows whose uuid exists are updated, others created; "
                     "components of an imported widget that are not in the file are deleted. "
                     "The first bad line stops the import and nothing is written (exit status 2).")
-    imp.add_argument("config", metavar="CONFIG.ini", help="the app's ini file, e.g. development.ini")
+    add_config_argument(imp)
     imp.add_argument("file", metavar="FILE", help="the CSV file to read")
     imp.add_argument("--dry-run", action="store_true",
                      help="check the file and report what would change, writing nothing")

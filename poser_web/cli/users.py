@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from ..models import Role, RolePermission, User
 from ..passwords import hash_password, password_problem
 from ..permissions import catalogue
-from .common import CommandError, app_settings, session_for
+from .common import CommandError, add_config_argument, app_settings, session_for
 
 ADMIN_ROLE = "Administrator"
 
@@ -117,29 +117,43 @@ def cmd_ensure_admin(args):
 
 
 def add_commands(commands):
-    def command(name, handler, help):
-        parser = commands.add_parser(name, help=help)
-        parser.add_argument("config", help="the app's ini file, e.g. development.ini")
+    def command(name, handler, help, description):
+        parser = commands.add_parser(name, help=help, description=description)
+        add_config_argument(parser)
         parser.set_defaults(handler=handler)
         return parser
 
-    adduser = command("adduser", cmd_adduser, "add a user (password prompted, or read from stdin)")
-    adduser.add_argument("name")
+    adduser = command("adduser", cmd_adduser, "add a user (password prompted, or read from stdin)",
+                      "Add a user who logs in with NAME. The password is prompted for twice on a "
+                      "terminal, otherwise read as one line from standard input.")
+    adduser.add_argument("name", metavar="NAME", help="the new user's login name")
     adduser.add_argument("--admin", action="store_true", help="give the Administrator role")
-    adduser.add_argument("--role", action="append", default=[], help="give this role (repeatable)")
+    adduser.add_argument("--role", action="append", default=[], metavar="ROLE",
+                         help="give this existing role (repeatable)")
 
-    passwd = command("passwd", cmd_passwd, "set a user's password (ends their sessions)")
-    passwd.add_argument("name")
+    passwd = command("passwd", cmd_passwd, "set a user's password (ends their sessions)",
+                     "Set the password of user NAME (prompted, or one line from standard input); "
+                     "their other sessions are logged out.")
+    passwd.add_argument("name", metavar="NAME", help="the user's login name")
 
-    role = command("role", cmd_role, "create or change a role")
-    role.add_argument("name")
-    role.add_argument("--grant", action="append", default=[], metavar="PERMISSION")
-    role.add_argument("--revoke", action="append", default=[], metavar="PERMISSION")
+    role = command("role", cmd_role, "create or change a role",
+                   "Create role NAME if it does not exist, grant and revoke permissions "
+                   "(`poser permissions CONFIG` lists them), and give it to users.")
+    role.add_argument("name", metavar="NAME", help="the role's name, e.g. Clerk")
+    role.add_argument("--grant", action="append", default=[], metavar="PERMISSION",
+                      help="let the role do this, e.g. widgets.edit (repeatable)")
+    role.add_argument("--revoke", action="append", default=[], metavar="PERMISSION",
+                      help="take this permission away from the role (repeatable)")
     role.add_argument("--user", action="append", default=[], metavar="USERNAME",
                       help="give the role to this user (repeatable)")
 
-    command("permissions", cmd_permissions, "list the permissions roles can grant")
+    command("permissions", cmd_permissions, "list the permissions roles can grant",
+            "List every permission a role can grant, with what it allows; the Administrator "
+            "role holds them all.")
 
     ensure = command("ensure-admin", cmd_ensure_admin,
-                     "first run: add an administrator with a random password if there are no users")
-    ensure.add_argument("name", nargs="?", default="admin")
+                     "first run: add an administrator with a random password if there are no users",
+                     "When the database has no users at all, add an administrator with a random "
+                     "password and print it once; otherwise do nothing (`make run` runs this).")
+    ensure.add_argument("name", metavar="NAME", nargs="?", default="admin",
+                        help="the administrator's login name (default: admin)")

@@ -1,0 +1,101 @@
+"""`poser scaffold NAME FIELD...`: a new table's model, master view and tests."""
+import shlex
+import textwrap
+from pathlib import Path
+
+from ..scaffold.project import MODELS_INIT, ROUTES, Project
+from ..models.meta import TABLE_PREFIX
+from ..scaffold.render import Scaffold, camel
+from ..scaffold.spec import GRAMMAR, SpecError, check_name, parse_spec
+from .common import CommandError
+
+
+def plan(args):
+    """{path: text} of every file to write or change; nothing is written yet."""
+    name, fields = parse_spec(args.name, args.fields)
+    if args.plural:
+        check_name(args.plural, "--plural")
+    project = Project(args.root)
+    for f in fields:
+        if f.kind == "fk" and f.target in (name, TABLE_PREFIX + name, camel(name)):
+            raise SpecError(f"{f.name}:fk({f.target}): a foreign key to the new table itself is "
+                            "not supported by the scaffold; add it by hand afterwards")
+    targets = {f.name: project.find_table(f.target) for f in fields if f.kind == "fk"}
+    command = " ".join(["poser scaffold", name, shlex.quote(" ".join(f.spec for f in fields))]
+                       + ([f"--plural {args.plural}"] if args.plural else []))
+    scaffold = Scaffold(name, fields, targets, command, plural=args.plural)
+    project.check_new(scaffold.class_name, scaffold.table)
+    paths = scaffold.paths
+    existing = [p for p in paths.values() if (project.root / p).exists()]
+    if existing:
+        raise SpecError(f"{', '.join(existing)} exist(s) already; nothing was written "
+                        "(choose another name or --plural, or remove them)")
+    files = {paths["model"]: scaffold.model(), paths["view"]: scaffold.view(),
+             paths["test"]: scaffold.test()}
+    files[str(MODELS_INIT)] = project.registration(
+        MODELS_INIT, f"from .{scaffold.module} import {scaffold.class_name}  # noqa: F401",
+        r"from \.\w+ import ")
+    files[str(ROUTES)] = project.registration(
+        ROUTES, f'config.include(".views.{scaffold.module}")', r"\s*config\.include\(\"\.views\.")
+    for path, text in files.items():
+        compile(text, path, "exec")  # a bug of ours, never a broken file in the checkout
+    return project, scaffold, files
+
+
+def cmd_scaffold(args):
+    try:
+        project, scaffold, files = plan(args)
+    except SpecError as error:
+        raise CommandError(f"{error}\n(see `poser scaffold --help` for the spec's grammar)") from None
+    for path, text in files.items():
+        verb = "changed" if (project.root / path).exists() else "wrote"
+        if not args.dry_run:
+            (project.root / path).write_text(text, encoding="utf-8")
+        print(f"{'would have ' if args.dry_run else ''}{verb} {path}")
+    if args.dry_run:
+        return 0
+    message = f"add {scaffold.plural.replace('_', ' ')}"
+    print(f"""
+Next, from {Path(project.root).resolve()}:
+    alembic upgrade heads        # the database at the current head first
+    alembic revision --head poser@head --autogenerate -m "{message}"
+    alembic upgrade heads
+    alembic check
+    .venv/bin/pytest --db sqlite tests/test_{scaffold.module}.py
+    .venv/bin/pytest --db postgresql tests/test_{scaffold.module}.py
+then `make run` and open {scaffold.url_prefix}. Review the revision before committing it.""")
+    return 0
+
+
+def add_commands(commands):
+    scaffold = commands.add_parser(
+        "scaffold", help="write the model, master view and tests of a new table",
+        description=textwrap.fill(
+            "Write poser_web/models/<plural>.py, poser_web/views/<plural>.py and "
+            "tests/test_<plural>.py for a new table, register the model and the view, and "
+            "print the Alembic commands to run next. Nothing is written when the spec is "
+            "wrong or a file exists.", 88),
+        epilog=GRAMMAR, formatter_class=_Formatter)
+    scaffold.add_argument("name", metavar="NAME",
+                          help="the table's singular name, e.g. gizmo (table poser_gizmo)")
+    scaffold.add_argument("fields", metavar="FIELD", nargs="+",
+                          help="name:type, ? at the end when it may be empty (grammar below); "
+                               "quoted, several to an argument")
+    scaffold.add_argument("--plural", metavar="PLURAL",
+                          help="the plural for file names, routes and titles "
+                               "(default: NAME + s, es or ies)")
+    scaffold.add_argument("--root", metavar="DIR", default=".",
+                          help="the repository checkout to write into (default: the current "
+                               "directory)")
+    scaffold.add_argument("--dry-run", action="store_true",
+                          help="check the spec and list the files, writing nothing")
+    scaffold.set_defaults(handler=cmd_scaffold)
+
+
+class _Formatter:
+    """argparse's default, keeping the grammar's line breaks."""
+
+    def __new__(cls, prog):
+        import argparse
+
+        return argparse.RawDescriptionHelpFormatter(prog)

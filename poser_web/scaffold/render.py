@@ -1,0 +1,131 @@
+"""The model and view `poser scaffold` writes, from the parsed spec and the checkout's tables."""
+import textwrap
+
+from ..models.meta import TABLE_PREFIX
+from .code import (
+    call_code, python_imports, quoted, template, tuple_assignment, tuple_code, words, wrap_import,
+)
+from .spec import plural_of
+from .tests_module import render_tests
+
+
+def camel(name):
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+class Scaffold:
+    """Everything written for one new table: names, then each file's text."""
+
+    def __init__(self, name, fields, targets, command, plural=None):
+        self.name, self.fields, self.targets, self.command = name, fields, targets, command
+        self.plural = plural or plural_of(name)
+        self.class_name = camel(name)
+        self.table = TABLE_PREFIX + name
+        self.module = self.plural  # poser_web/models/<plural>.py, views/<plural>.py
+        self.route_prefix = self.plural
+        self.url_prefix = "/" + self.plural.replace("_", "-")
+        self.title = words(name).title()
+        self.title_plural = words(self.plural).title()
+
+    @property
+    def paths(self):
+        return {"model": f"poser_web/models/{self.module}.py",
+                "view": f"poser_web/views/{self.module}.py",
+                "test": f"tests/test_{self.module}.py"}
+
+    # -- the model -----------------------------------------------------------
+
+    def model(self):
+        sa_names, relation = {"mapped_column"}, False
+        columns = []
+        for f in self.fields:
+            sa_names.add({"str": "String", "choice": "String", "text": "Text", "int": "Integer",
+                          "numeric": "Numeric", "bool": "Boolean", "date": "Date",
+                          "datetime": "DateTime", "fk": "String"}[f.kind])
+            if f.kind == "bool" and f.default is not None:
+                sa_names.add("true" if f.default else "false")
+            if f.kind == "fk":
+                sa_names.add("ForeignKey")
+                relation = True
+            columns.append(self.column_code(f))
+        if any(f.kind == "str" for f in self.fields):
+            label = next(f for f in self.fields if f.kind == "str")
+            columns.append(f"    def __str__(self):\n        return self.{label.name} or \"\"\n")
+        core = sorted(n for n in sa_names if n != "mapped_column")
+        orm = ["Mapped", "mapped_column"] + (["relationship"] if relation else [])
+        lines = python_imports(self.fields)
+        if lines:
+            lines.append("")
+        lines += wrap_import("sqlalchemy", core) + [f"from sqlalchemy.orm import {', '.join(orm)}", "",
+                                                     "from .meta import Base, uuid_column",
+                                                     "from .mixins import Audited, Versioned"]
+        for module, names in sorted(self.target_imports().items()):
+            lines.append(f"from .{module} import {', '.join(sorted(names))}")
+        return template("model.py.tmpl").substitute(
+            title_plural=self.title_plural, table=self.table,
+            command=textwrap.fill(self.command, 96, subsequent_indent=" " * 8),
+            imports="\n".join(lines), class_name=self.class_name, label=words(self.name),
+            columns="\n".join(columns).rstrip("\n") + "\n")
+
+    def target_imports(self):
+        imports = {}
+        for f in self.fields:
+            if f.kind == "fk":
+                target = self.targets[f.name]
+                imports.setdefault(target.module, set()).add(target.class_name)
+        return imports
+
+    def column_code(self, f):
+        python_type = {"str": "str", "choice": "str", "text": "str", "int": "int",
+                       "numeric": "Decimal", "bool": "bool", "date": "date",
+                       "datetime": "datetime", "fk": "str"}[f.kind]
+        sql_type = {"str": f"String({f.length})", "choice": f"String({f.length})", "text": "Text",
+                    "int": "Integer", "numeric": f"Numeric({f.precision}, {f.scale})",
+                    "bool": "Boolean", "date": "Date", "datetime": "DateTime",
+                    "fk": "String(32)"}[f.kind]
+        optional = " | None" if f.nullable else ""
+        args = [sql_type]
+        what = words(self.name)
+        doc = f"{f.label} of the {what}."
+        if f.kind == "fk":
+            target = self.targets[f.name]
+            args.append(f'ForeignKey("{target.table}.uuid")')
+            doc = f"UUID of the {words(f.name)} of the {what} ({target.table})."
+        args.append(f"nullable={f.nullable}")
+        if f.kind != "text":
+            args.append("index=True")  # the list sorts and filters by it
+        if f.kind == "bool" and f.default is not None:
+            args += [f"default={f.default}", f"server_default={'true' if f.default else 'false'}()"]
+        if f.kind == "choice":
+            args.append(f"info={{\"choices\": {tuple_code(f.choices)}}}")
+        if f.kind == "datetime":
+            doc = f"{f.label} of the {what}, in UTC."
+        args.append(f"doc={quoted(doc)}")
+        code = call_code(f"    {f.column}: Mapped[{python_type}{optional}] = mapped_column", args)
+        if f.kind == "fk":
+            target = self.targets[f.name]
+            relation_args = [f"doc=\"The {words(f.name)} of the {what}.\""]
+            same_target = [o for o in self.fields if o.kind == "fk"
+                           and self.targets[o.name] == target]
+            if len(same_target) > 1:
+                relation_args.insert(0, f"foreign_keys=[{f.column}]")
+            code += call_code(
+                f"    {f.name}: Mapped[{target.class_name}{optional}] = relationship", relation_args)
+        return code
+
+    # -- the master view -----------------------------------------------------
+
+    def view(self):
+        listed = [f.name for f in self.fields if f.kind != "text"]
+        searched = [f.name for f in self.fields if f.kind == "str"]
+        attributes = [("columns", listed), ("search", searched[:1]),
+                      ("filters", [n for n in listed if n not in searched[:1]]),
+                      ("form_fields", [f.name for f in self.fields])]
+        body = "".join(tuple_assignment(name, values) for name, values in attributes if values)
+        return template("view.py.tmpl").substitute(
+            title_plural=self.title_plural, class_name=self.class_name,
+            route_prefix=self.route_prefix, url_prefix=self.url_prefix, title=self.title,
+            attributes=body.rstrip("\n"))
+
+    def test(self):
+        return render_tests(self)

@@ -1,0 +1,113 @@
+"""The test module `poser scaffold` writes: values to type, values to refuse, the tests."""
+from .code import python_imports, quoted, template, tuple_code, words
+
+BAD_VALUES = """
+# (field, what is typed): each is refused with a message (400) and nothing is saved.
+BAD_VALUES = [
+{}
+]
+"""
+
+BAD_INPUT_TEST = """\
+@pytest.mark.parametrize("field, typed", BAD_VALUES)
+def test_bad_input_is_refused(testapp, dbsession, field, typed):
+    values = {**first_values(dbsession), field: typed}
+    post_form(testapp, f"{URL}/new", values, status=400)
+    assert count(dbsession) == 0
+
+
+"""
+
+
+def render_tests(scaffold):
+    """tests/test_<plural>.py for `scaffold` (a render.Scaffold)."""
+    return GeneratedTests(scaffold).text()
+
+
+class GeneratedTests:
+    def __init__(self, scaffold):
+        self.scaffold = scaffold
+        self.fields, self.targets = scaffold.fields, scaffold.targets
+
+    def text(self):
+        bad = [f"    ({quoted(name)}, {code})," for name, code in self.bad_values()]
+        imports = python_imports(self.fields)
+        if imports:
+            imports.append("")
+        if bad:
+            imports += ["import pytest"]
+        models = {"Change", self.scaffold.class_name} | {t.class_name for t in self.targets.values()}
+        search = next((f for f in self.fields if f.kind == "str"), None)
+        search_check = ""
+        if search is not None:
+            search_check = (
+                f"    page = testapp.get(URL, {{\"q\": full.{search.name}}})  # search\n"
+                "    assert full.uuid in page.text and sparse.uuid not in page.text\n")
+        return template("test.py.tmpl").substitute(
+            title_plural=self.scaffold.title_plural, imports="".join(line + "\n" for line in imports),
+            model_imports=", ".join(sorted(models)), module=self.scaffold.module,
+            class_name=self.scaffold.class_name, url_prefix=self.scaffold.url_prefix,
+            required=tuple_code([f.name for f in self.fields if not f.nullable]),
+            optional=tuple_code([f.name for f in self.fields if f.nullable]),
+            bad_values=BAD_VALUES.format("\n".join(bad)) if bad else "",
+            bad_input_test=BAD_INPUT_TEST if bad else "",
+            first_values=self.values_code(0), second_values=self.values_code(1),
+            search_check=search_check,
+            # With a text field the model has __str__ (its label); otherwise the key shows.
+            full_shown="str(full)" if search else "full.uuid",
+            record_shown="str(record)" if search else "record.uuid")
+
+    def values_code(self, which):
+        lines = []
+        for f in self.fields:
+            lines.append(f"        {quoted(f.name)}: {self.value_code(f, which)},")
+        return "\n".join(lines)
+
+    def value_code(self, f, which):
+        if f.kind == "str":
+            text = f"{'First' if which == 0 else 'Second'} {words(f.name)}"
+            return quoted(text[: f.length].strip())
+        if f.kind == "text":
+            return quoted(f"Some {words(f.name)}\nover two lines" if which == 0 else "Other text")
+        if f.kind == "int":
+            return str(3 + which)
+        if f.kind == "numeric":
+            whole = ("1" if which == 0 else "2") if f.precision > f.scale else "0"
+            fraction = ("5" if which == 0 else "2") * f.scale
+            return f"Decimal({quoted(whole + ('.' + fraction if fraction else ''))})"
+        if f.kind == "bool":
+            return str(which == 0)
+        if f.kind == "date":
+            return "date(2026, 3, 4)" if which == 0 else "date(2026, 5, 6)"
+        if f.kind == "datetime":
+            return "datetime(2026, 3, 4, 5, 6)" if which == 0 else "datetime(2026, 7, 8, 9, 10)"
+        if f.kind == "choice":
+            return quoted(f.choices[min(which, len(f.choices) - 1)])
+        if f.kind == "fk":
+            return f"create_record(dbsession, {self.targets[f.name].class_name})"
+        raise AssertionError(f.kind)
+
+    def bad_values(self):
+        """(field, python code of a value the form must refuse)."""
+        bad = []
+        for f in self.fields:
+            if not f.nullable and f.kind != "bool":
+                bad.append((f.name, "None"))
+            if f.kind == "str":
+                bad.append((f.name, f'"x" * {f.length + 1}'))  # too long
+            elif f.kind == "int":
+                bad += [(f.name, '"many"'), (f.name, '"2147483648"')]  # beyond a 32-bit integer
+            elif f.kind == "numeric":
+                too_big = "1" + "0" * (f.precision - f.scale)  # one digit too many
+                bad += [(f.name, '"abc"'), (f.name, '"NaN"'), (f.name, quoted(too_big))]
+            elif f.kind == "date":
+                bad.append((f.name, '"2026-02-30"'))
+            elif f.kind == "datetime":
+                bad.append((f.name, '"not a moment"'))
+            elif f.kind == "choice":
+                bad.append((f.name, '"not-a-choice"'))
+            elif f.kind == "fk":
+                bad.append((f.name, '"0" * 32'))  # no such record
+        return bad
+
+
