@@ -144,6 +144,7 @@ def includeme(config):
     config.registry["poser.hsts"] = hsts_header(settings)
     config.include(".sessions")
     config.include(".hosts")
+    config.include(".input_guard")
     # Pyramid checks the token (POST field csrf_token or X-CSRF-Token header)
     # before any view runs, so a refused form saves nothing.
     config.set_default_csrf_options(require_csrf=True)
