@@ -38,6 +38,8 @@ def input_guard_tween_factory(handler, registry):
     def input_guard(request):
         message = problem(request)
         if message:
+            if request.method not in ("GET", "HEAD"):
+                message += " The form was not saved."
             raise HTTPBadRequest(message)  # under the exception view: a styled 400 page
         return handler(request)
 
