@@ -79,8 +79,8 @@ def dbsession(engine):
 def app_settings(database_url):
     return {"sqlalchemy.url": database_url, "poser.secret": "test-secret-" + "x" * 32,
             "poser.includes": "tests.sample.views",
-            # The test clients name example.com (and webtest's default, localhost).
-            "poser.allowed_hosts": "example.com localhost"}
+            # The test clients name example.com (webtest: localhost; the browser tests: 127.0.0.1).
+            "poser.allowed_hosts": "example.com localhost 127.0.0.1"}
 
 
 @pytest.fixture(scope="session")
