@@ -1,7 +1,8 @@
 """Server-side sessions: the cookie is a random token, everything else is a poser_session row.
 
 - Nothing in the cookie can be read: it is 32 random bytes; the row's id is
-  their SHA-256, so even a copy of the table opens no session.
+  their HMAC-SHA256 under `poser.secret`, so even a copy of the table opens no
+  session, and changing the secret ends every session.
 - A session ends on the server: logging out deletes its row; deactivating a
   user or changing their password deletes all of theirs (`_end_sessions_of_changed_users`,
   whoever makes the change: web, command line, pshell); "log out my other
@@ -15,6 +16,7 @@
   (whose transaction is aborted) saves nothing and sets no cookie.
 """
 import hashlib
+import hmac
 import json
 import logging
 import re
@@ -61,10 +63,12 @@ class SessionSettings:
         # last_seen_at is written at most this often (a GET rarely writes).
         self.touch_interval = min(timedelta(minutes=1), self.idle_timeout / 10)
         self.secure_cookies = str(settings.get("poser.secure_cookies", "false")).lower() == "true"
+        self.key = (settings.get("poser.secret") or "").encode("utf-8")
 
 
-def token_id(token):
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
+def token_id(token, key):
+    """The row id of a cookie token: HMAC-SHA256 under the app's secret."""
+    return hmac.new(key, token.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def _valid(table, now, config):
@@ -106,7 +110,7 @@ class ServerSideSession(dict):
             .outerjoin(user_roles, user_roles.c.user_uuid == User.uuid)
             .outerjoin(Role, Role.uuid == user_roles.c.role_uuid)
             .outerjoin(RolePermission, RolePermission.role_uuid == Role.uuid)
-            .where(table.c.id == token_id(token), *_valid(table, now, self.config))
+            .where(table.c.id == token_id(token, self.config.key), *_valid(table, now, self.config))
         ).all()
         if not rows:
             return  # unknown, ended or expired: a new session starts
@@ -144,15 +148,15 @@ class ServerSideSession(dict):
                 return
             self.token = secrets.token_urlsafe(32)
             db.execute(insert(table).values(
-                id=token_id(self.token), user_uuid=self.user_uuid, data=self._dump(),
+                id=self._row_id(), user_uuid=self.user_uuid, data=self._dump(),
                 created_at=now, last_seen_at=now))
             response.set_cookie(COOKIE_NAME, self.token, path="/", httponly=True,
                                 samesite="Lax", secure=self._secure(request))
         elif self.dirty:
-            db.execute(update(table).where(table.id == token_id(self.token))
+            db.execute(update(table).where(table.id == self._row_id())
                        .values(data=self._dump(), last_seen_at=now))
         elif self._last_seen is not None and now - self._last_seen > self.config.touch_interval:
-            self._touch(db, update(table).where(table.id == token_id(self.token))
+            self._touch(db, update(table).where(table.id == self._row_id())
                         .values(last_seen_at=now))
         self.dirty = False
 
@@ -171,6 +175,9 @@ class ServerSideSession(dict):
             log.info("session not touched: database busy")
         finally:
             connection.exec_driver_sql(f"PRAGMA busy_timeout={int(timeout)}")
+
+    def _row_id(self):
+        return token_id(self.token, self.config.key)
 
     def _secure(self, request):
         return request.scheme == "https" or self.config.secure_cookies
@@ -192,7 +199,7 @@ class ServerSideSession(dict):
             return 0
         condition = [ServerSession.user_uuid == self.user_uuid]
         if self.token is not None:
-            condition.append(ServerSession.id != token_id(self.token))
+            condition.append(ServerSession.id != self._row_id())
         return self.request.dbsession.execute(delete(ServerSession).where(*condition)).rowcount
 
     def other_session_count(self):
@@ -202,14 +209,14 @@ class ServerSideSession(dict):
         query = select(func.count()).select_from(table).where(
             table.c.user_uuid == self.user_uuid, *_valid(table, utcnow(), self.config))
         if self.token is not None:
-            query = query.where(table.c.id != token_id(self.token))
+            query = query.where(table.c.id != self._row_id())
         return self.request.dbsession.scalar(query)
 
     # -- ISession ---------------------------------------------------------------
 
     def invalidate(self):
         if self.token is not None:
-            self._ended_ids.append(token_id(self.token))
+            self._ended_ids.append(self._row_id())
         self.token, self.user_uuid, self.identity_rows = None, None, []
         self.new, self.dirty = True, False
         dict.clear(self)

@@ -31,7 +31,7 @@ def test_a_cookie_copied_before_logout_opens_nothing_after_it(app, anonymous_app
     assert "/login" in stolen.get("/widgets").location
 
 
-def test_the_cookie_is_an_opaque_random_token(anonymous_app, dbsession):
+def test_the_cookie_is_an_opaque_random_token(app, anonymous_app, dbsession):
     user = add_user(dbsession, "ann", admin=True)
     log_in(anonymous_app, "ann")
     token = anonymous_app.cookies["poser_session"]
@@ -40,9 +40,9 @@ def test_the_cookie_is_an_opaque_random_token(anonymous_app, dbsession):
     assert user.uuid.encode() not in raw and b"ann" not in raw
     csrf = anonymous_app.get("/widgets").forms[0]["csrf_token"].value
     assert csrf not in token and csrf.encode() not in raw
-    # The table keeps only a hash of the token: a copy of it opens no session.
+    # The table keeps only an HMAC of the token: a copy of it opens no session.
     row = dbsession.scalars(select(ServerSession).where(ServerSession.user_uuid == user.uuid)).one()
-    assert row.id == token_id(token) != token
+    assert row.id == token_id(token, app.registry["poser.sessions"].key) != token
 
 
 def test_deactivation_ends_sessions_for_good(app, anonymous_app, dbsession):
@@ -232,3 +232,15 @@ def test_password_page_still_works_after_the_change(anonymous_app, dbsession):
     form["new_password"] = form["confirm_password"] = "a brand new secret"
     form.submit(status=303)
     anonymous_app.get("/password", status=200)
+
+
+def test_changing_the_secret_ends_every_session(anonymous_app, dbsession, app_settings, tm):
+    add_user(dbsession, "ann", admin=True)
+    log_in(anonymous_app, "ann")
+    app, client = secure_app(app_settings, tm, dbsession, **{"poser.secret": "another-" + "y" * 40})
+    try:
+        client.set_cookie("poser_session", anonymous_app.cookies["poser_session"])
+        client.get("/widgets", status=303)
+        anonymous_app.get("/widgets", status=200)  # the app with the old secret still knows it
+    finally:
+        app.registry["db_engine"].dispose()

@@ -3,7 +3,7 @@
 The session cookie carried the user's key, a password-hash fingerprint and the
 CSRF token, readable by whoever held it, and logging out could not end a
 copied cookie. Sessions now live in poser_session; the cookie holds a random
-token whose SHA-256 is the row's id.
+token whose HMAC-SHA256 (under poser.secret) is the row's id.
 
 Revision ID: 5e55c0de0a11
 Revises: a3c5e7f90b12

@@ -17,7 +17,7 @@ class ServerSession(Base):
 
     id: Mapped[str] = mapped_column(
         String(64), primary_key=True,
-        doc="SHA-256 (hex) of the cookie's random token; the token itself is never stored.")
+        doc="HMAC-SHA256 (hex) of the cookie's random token; the token itself is never stored.")
     user_uuid: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("poser_user.uuid", ondelete="CASCADE"), index=True,
         doc="User logged in with this session; empty before login.")
