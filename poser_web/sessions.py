@@ -39,6 +39,8 @@ TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 DEFAULT_IDLE_TIMEOUT = timedelta(hours=8)
 DEFAULT_MAX_AGE = timedelta(hours=24)
 CSRF_KEY = "_csrft_"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READER_WRITE_WAIT_MS = 1000
 FLASH_PREFIX = "_f_"
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -138,8 +140,14 @@ class ServerSideSession(dict):
         table = ServerSession
         now = utcnow()
         db.flush()  # user changes first: their hook may end sessions (see below)
-        if self._ended_ids:
-            db.execute(delete(table).where(table.id.in_(self._ended_ids)))
+        if request.method in SAFE_METHODS and db.get_bind().dialect.name == "sqlite":
+            def write(statement):
+                return self._write_if_free(db, statement)
+        else:
+            def write(statement):
+                db.execute(statement)
+                return True
+        if self._ended_ids and write(delete(table).where(table.id.in_(self._ended_ids))):
             self._ended_ids = []
             if self.token is None and not self.dirty:
                 response.delete_cookie(COOKIE_NAME, path="/")
@@ -147,32 +155,35 @@ class ServerSideSession(dict):
             if not self.dirty:
                 return
             self.token = secrets.token_urlsafe(32)
-            db.execute(insert(table).values(
-                id=self._row_id(), user_uuid=self.user_uuid, data=self._dump(),
-                created_at=now, last_seen_at=now))
+            if not write(insert(table).values(id=self._row_id(), user_uuid=self.user_uuid,
+                                              data=self._dump(), created_at=now,
+                                              last_seen_at=now)):
+                self.token = None  # no row, no cookie: the next request tries again
+                return
             response.set_cookie(COOKIE_NAME, self.token, path="/", httponly=True,
                                 samesite="Lax", secure=self._secure(request))
         elif self.dirty:
-            db.execute(update(table).where(table.id == self._row_id())
-                       .values(data=self._dump(), last_seen_at=now))
+            write(update(table).where(table.id == self._row_id())
+                  .values(data=self._dump(), last_seen_at=now))
         elif self._last_seen is not None and now - self._last_seen > self.config.touch_interval:
-            self._touch(db, update(table).where(table.id == self._row_id())
-                        .values(last_seen_at=now))
+            write(update(table).where(table.id == self._row_id()).values(last_seen_at=now))
         self.dirty = False
 
-    def _touch(self, db, statement):
-        """Keep the session alive; a busy SQLite database skips it rather than wait."""
+    def _write_if_free(self, db, statement):
+        """A reading request's session write on SQLite, which holds no write lock: wait
+        `READER_WRITE_WAIT_MS` at most, and skip it when the database is busy (a long
+        import) or changed since this request's first read (SQLite refuses that write
+        at once). Reading a page never fails for its session's sake; at worst a
+        message shows twice or a new visitor gets their session on the next page."""
         connection = db.connection()
-        if connection.dialect.name != "sqlite":
-            db.execute(statement)
-            return
-        # A GET holds no write lock: never wait 15 s (or fail) for a timestamp.
         timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-        connection.exec_driver_sql("PRAGMA busy_timeout=0")
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={READER_WRITE_WAIT_MS}")
         try:
             db.execute(statement)
-        except OperationalError:
-            log.info("session not touched: database busy")
+            return True
+        except OperationalError as error:
+            log.info("session not saved, database busy: %s", error.orig)
+            return False
         finally:
             connection.exec_driver_sql(f"PRAGMA busy_timeout={int(timeout)}")
 

@@ -244,3 +244,43 @@ def test_changing_the_secret_ends_every_session(anonymous_app, dbsession, app_se
         anonymous_app.get("/widgets", status=200)  # the app with the old secret still knows it
     finally:
         app.registry["db_engine"].dispose()
+
+
+def test_reading_a_page_never_waits_long_or_fails_for_its_session_write(app_settings, db_kind,
+                                                                        engine):
+    """SQLite: while another connection holds the write lock (a long import), pages
+    still read; the session's own write (here, removing a shown message) is skipped."""
+    if db_kind != "sqlite":
+        pytest.skip("SQLite's write lock")
+    import time
+
+    from sqlalchemy import delete, insert
+
+    from poser_web.models import LoginFailure
+
+    app = main({}, **app_settings)
+    client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
+    with engine.begin() as connection:
+        connection.execute(insert(User).values(uuid="9" * 32, username="reader-ann",
+                                               password_hash=hash_password(PASSWORD)))
+    try:
+        log_in(client, "reader-ann")  # "Welcome, reader-ann." waits in the session
+        holder = engine.raw_connection()
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            started = time.monotonic()
+            assert "Welcome, reader-ann." in client.get("/password", status=200).text
+            stranger = webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
+            assert "Set-Cookie" not in stranger.get("/login", status=200).headers
+            assert time.monotonic() - started < 10
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert "Welcome, reader-ann." in client.get("/password").text  # removed now
+        assert "Welcome, reader-ann." not in client.get("/password").text
+    finally:
+        app.registry["db_engine"].dispose()
+        with engine.begin() as connection:
+            connection.execute(delete(ServerSession))
+            connection.execute(delete(LoginFailure))
+            connection.execute(delete(User).where(User.uuid == "9" * 32))
