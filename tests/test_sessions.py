@@ -12,6 +12,7 @@ from poser_web.passwords import hash_password
 from poser_web.sessions import parse_duration, token_id
 
 from .helpers import PASSWORD, add_user, log_in
+from .test_cli_users import cli_db  # noqa: F401 (fixture)
 
 
 def copy_of(app, client):
@@ -284,3 +285,19 @@ def test_reading_a_page_never_waits_long_or_fails_for_its_session_write(app_sett
             connection.execute(delete(ServerSession))
             connection.execute(delete(LoginFailure))
             connection.execute(delete(User).where(User.uuid == "9" * 32))
+
+
+def test_poser_passwd_logs_the_user_out_everywhere(cli_db):
+    from sqlalchemy import insert
+
+    from .test_cli_users import INI, run
+
+    run(["adduser", INI, "carol"], "first password\n")
+    carol = cli_db.scalars(select(User).where(User.username == "carol")).one()
+    with cli_db.get_bind().begin() as connection:
+        connection.execute(insert(ServerSession).values(
+            id="c" * 64, user_uuid=carol.uuid, data="{}", created_at=utcnow(),
+            last_seen_at=utcnow()))
+    assert run(["passwd", INI, "carol"], "second password\n") == 0
+    cli_db.expire_all()
+    assert cli_db.get(ServerSession, "c" * 64) is None
