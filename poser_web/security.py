@@ -1,25 +1,22 @@
 """Who the user is, what they may do, and the protections every response carries.
 
-- Sessions: signed cookie, HttpOnly, SameSite=Lax, Secure when served over HTTPS.
+- Sessions: server-side (sessions.py); the cookie is an opaque random token,
+  HttpOnly, SameSite=Lax, Secure over HTTPS or when `poser.secure_cookies = true`.
 - CSRF: a token is required on every unsafe method (checked before any view runs).
-- Identity: the session holds the user's uuid and a fingerprint of their
-  password hash, so a password change ends every other session.
+- Identity: the session row names the user; the row is deleted on logout,
+  deactivation and password change, so those end the session everywhere.
 - Permissions: per action (`widgets.edit`), granted through roles; every view
   needs at least a logged-in user unless it says otherwise.
+- Hosts: links and redirects never come from an untrusted Host header (hosts.py).
 """
 from pyramid.security import Allowed, Denied
 from pyramid.events import NewResponse
-from pyramid.session import SignedCookieSessionFactory
-from sqlalchemy import select
 
-from .models import Role, RolePermission, User, user_roles
 from .permissions import AUTHENTICATED
+from .sessions import end_expired_sessions
 
 DEVELOPMENT_SECRET = "development-only-secret"
 MIN_SECRET_LENGTH = 32
-
-SESSION_USER = "auth.user"
-SESSION_FINGERPRINT = "auth.fingerprint"
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -61,19 +58,6 @@ def check_secret(settings):
     return secret
 
 
-def session_factory(secret):
-    """Cookies are marked Secure whenever the request came over HTTPS."""
-    options = dict(cookie_name="poser_session", httponly=True, samesite="Lax",
-                   timeout=12 * 3600, reissue_time=600)
-    plain = SignedCookieSessionFactory(secret, secure=False, **options)
-    secure = SignedCookieSessionFactory(secret, secure=True, **options)
-
-    def factory(request):
-        return (secure if request.scheme == "https" else plain)(request)
-
-    return factory
-
-
 class Identity:
     """The logged-in user and the permissions their roles grant."""
 
@@ -90,23 +74,13 @@ class Identity:
         return self.username
 
 
-def load_identity(session, user_uuid, fingerprint):
-    """The Identity for a session, in one statement; None if it is no longer valid."""
-    rows = session.execute(
-        select(User.uuid, User.username, User.password_hash, Role.grants_all,
-               RolePermission.permission)
-        .outerjoin(user_roles, user_roles.c.user_uuid == User.uuid)
-        .outerjoin(Role, Role.uuid == user_roles.c.role_uuid)
-        .outerjoin(RolePermission, RolePermission.role_uuid == Role.uuid)
-        .where(User.uuid == user_uuid, User.active.is_(True))
-    ).all()
+def load_identity(session):
+    """The Identity of a server-side session (read with it, in one statement); None if anonymous."""
+    rows = session.identity_rows
     if not rows:
         return None
-    user = User(uuid=rows[0].uuid, username=rows[0].username, password_hash=rows[0].password_hash)
-    if user.session_fingerprint != fingerprint:
-        return None  # the password changed since this session logged in
     return Identity(
-        user.uuid, user.username,
+        rows[0].user_uuid, rows[0].username,
         all_permissions=any(r.grants_all for r in rows),
         permissions=[r.permission for r in rows if r.permission],
     )
@@ -116,9 +90,7 @@ class SecurityPolicy:
     def identity(self, request):
         # Pyramid asks for every permission check: load once per request.
         if "poser.identity" not in request.environ:
-            user_uuid = request.session.get(SESSION_USER)
-            request.environ["poser.identity"] = user_uuid and load_identity(
-                request.dbsession, user_uuid, request.session.get(SESSION_FINGERPRINT))
+            request.environ["poser.identity"] = load_identity(request.session)
         return request.environ["poser.identity"] or None
 
     def authenticated_userid(self, request):
@@ -136,10 +108,8 @@ class SecurityPolicy:
     def remember(self, request, user, **kw):
         # A new session on login: no fixation, and a fresh CSRF token.
         request.environ.pop("poser.identity", None)
-        request.session.invalidate()
-        request.session[SESSION_USER] = user.uuid
-        request.session[SESSION_FINGERPRINT] = user.session_fingerprint
-        request.session.new_csrf_token()
+        request.session.start(user.uuid)
+        end_expired_sessions(request.dbsession, request.registry["poser.sessions"])
         return []
 
     def forget(self, request, **kw):
@@ -148,17 +118,33 @@ class SecurityPolicy:
         return []
 
 
+def hsts_header(settings):
+    """Strict-Transport-Security when configured: `poser.hsts_max_age` seconds, by default a
+    year when `poser.secure_cookies = true` (the site is HTTPS only), else none."""
+    secure = str(settings.get("poser.secure_cookies", "false")).lower() == "true"
+    max_age = int(settings.get("poser.hsts_max_age") or (31536000 if secure else 0))
+    return f"max-age={max_age}" if max_age > 0 else None
+
+
 def add_security_headers(event):
     headers = event.response.headers
     for name, value in SECURITY_HEADERS.items():
         headers.setdefault(name, value)
-    if not event.request.path.startswith(("/static/", "/deform-static/")):
+    hsts = event.request.registry.get("poser.hsts")
+    if hsts:
+        headers.setdefault("Strict-Transport-Security", hsts)
+    # The raw path: a request refused for an undecodable path still gets its headers.
+    if not event.request.environ.get("PATH_INFO", "").startswith(("/static/", "/deform-static/")):
         headers.setdefault("Cache-Control", "no-store")  # pages may show private data
 
 
 def includeme(config):
     settings = config.get_settings()
-    config.set_session_factory(session_factory(check_secret(settings)))
+    check_secret(settings)  # still required: production must not run on a guessable default
+    config.registry["poser.hsts"] = hsts_header(settings)
+    config.include(".sessions")
+    config.include(".hosts")
+    config.include(".input_guard")
     # Pyramid checks the token (POST field csrf_token or X-CSRF-Token header)
     # before any view runs, so a refused form saves nothing.
     config.set_default_csrf_options(require_csrf=True)

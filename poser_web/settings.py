@@ -5,6 +5,7 @@ import os
 ENVIRONMENT_OVERRIDES = {
     "POSER_DATABASE_URL": "sqlalchemy.url",
     "POSER_SECRET": "poser.secret",
+    "POSER_BASE_URL": "poser.base_url",
 }
 
 

@@ -78,7 +78,9 @@ def dbsession(engine):
 @pytest.fixture(scope="session")
 def app_settings(database_url):
     return {"sqlalchemy.url": database_url, "poser.secret": "test-secret-" + "x" * 32,
-            "poser.includes": "tests.sample.views"}
+            "poser.includes": "tests.sample.views",
+            # The test clients name example.com (webtest: localhost; the browser tests: 127.0.0.1).
+            "poser.allowed_hosts": "example.com localhost 127.0.0.1"}
 
 
 @pytest.fixture(scope="session")
@@ -131,5 +133,7 @@ def testapp(anonymous_app, dbsession):
     from .helpers import add_user, log_in
 
     add_user(dbsession, "admin", admin=True)
-    log_in(anonymous_app, "admin")
+    # Following the redirect shows (and so clears) the welcome message, as a
+    # browser does: tests then start from a settled session.
+    log_in(anonymous_app, "admin").follow()
     return anonymous_app

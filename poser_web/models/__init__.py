@@ -8,6 +8,7 @@ from .audit import make_change, record_changes  # noqa: F401
 from .mixins import Audited, Versioned  # noqa: F401
 from .auth import LoginFailure, Role, RolePermission, User, user_roles, utcnow  # noqa: F401
 from .history import Change  # noqa: F401
+from .sessions import ServerSession  # noqa: F401
 from .versioning import bump_versions  # noqa: F401
 from .widgets import Component, Widget  # noqa: F401
 
@@ -76,6 +77,9 @@ def includeme(config):
     """Wire `request.dbsession` for every request."""
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # pyramid_tm would load the user before the exception views can run, so a
+    # database error there (SQLite busy) would be a bare 500 instead of the 503 page.
+    settings["tm.annotate_user"] = "false"
     config.include("pyramid_tm")
     config.include("pyramid_retry")
 

@@ -1,13 +1,33 @@
-"""Error pages: a clear message and the right 4xx status, never a stack trace."""
+"""Error pages: a clear message and the right 4xx status, never a stack trace.
+
+An error nobody foresaw gets a styled 500 page with a reference that is also
+logged with the traceback, so a user can quote it and an operator find it.
+"""
+import logging
+import secrets
+
 from pyramid.exceptions import BadCSRFToken
-from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPBadRequest, HTTPException, HTTPNotFound, HTTPSeeOther
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import OperationalError
 
+from ..sessions import unavailable_session
+
 TEMPLATE = "poser_web:templates/error.pt"
+log = logging.getLogger(__name__)
+
+
+def _without_database(request):
+    """Render without touching the database again (it just failed): anonymous, no session,
+    unless both were loaded before the error."""
+    if "session" not in request.__dict__:
+        request.session = unavailable_session()
+        request.environ.setdefault("poser.identity", None)
 
 
 def _error_page(request, status, title, message):
+    if not hasattr(request, "context"):
+        request.context = None  # refused before routing: the menu's permission checks need one
     request.response.status = status
     return {"title": title, "message": message}
 
@@ -50,7 +70,23 @@ def database_unavailable(exc, request):
     Retryable errors (PostgreSQL serialization failures, deadlocks) never get
     here: pyramid_retry replays the request first.
     """
+    _without_database(request)
     request.response.headers["Retry-After"] = "30"
     return _error_page(request, 503, "Database busy",
                        "The database could not take this request just now (it may be busy with a "
                        "long import). Nothing was saved; try again in a minute.")
+
+
+@exception_view_config(Exception, renderer=TEMPLATE)
+def unexpected_error(exc, request):
+    """Anything else: a styled 500 page, and the traceback logged under a reference."""
+    if isinstance(exc, HTTPException):
+        return exc  # a response raised on purpose is its own answer
+    reference = secrets.token_hex(4).upper()
+    log.error("unexpected error, reference %s, %s %s", reference, request.method,
+              request.environ.get("PATH_INFO", ""), exc_info=(type(exc), exc, exc.__traceback__))
+    _without_database(request)
+    request.response.headers["X-Error-Reference"] = reference
+    return _error_page(request, 500, "Something went wrong",
+                       f"The server could not complete this request; nothing was saved. If it "
+                       f"happens again, tell an administrator the reference {reference}.")

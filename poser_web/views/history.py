@@ -40,7 +40,7 @@ class HistoryPages:
 
     def _changes(self, *conditions):
         page = self.request.GET.get("page", "1")
-        if not page.isdigit() or not 1 <= int(page) <= 100_000:
+        if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 100_000:
             raise HTTPBadRequest("page must be a whole number from 1.")
         page = int(page)
         query = select(Change).where(Change.entity.in_(self.history_entities), *conditions)

@@ -1,5 +1,5 @@
-"""Log in, log out, change one's password."""
-from urllib.parse import urlsplit
+"""Log in, log out, change one's password, log out one's other sessions."""
+from urllib.parse import quote, urlsplit
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
@@ -7,12 +7,18 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from ..models import User
+from .. import passwords
 from ..passwords import hash_password, password_problem, verify_password
 from ..permissions import AUTHENTICATED
-from ..throttle import clear_failures, locked_for, record_failure
+from .. import throttle
 
-# Compared against when the username is unknown, so both cases take as long.
-_UNKNOWN_USER_HASH = None
+# Characters a redirect target keeps as they are; anything else (non-ASCII,
+# spaces) is percent-encoded as UTF-8, existing %XX escapes included.
+URL_SAFE = "/?#[]@!$&'()*+,;=:%~-._"
+
+# Verified against when the username is unknown, so every outcome costs one
+# hash verification (per hasher: tests swap in a cheaper one).
+_unknown_user_hashes = {}
 
 
 def safe_next(request, target):
@@ -20,17 +26,37 @@ def safe_next(request, target):
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and not any(c in target for c in "\\\r\n\t"):
-            return request.application_url + target
+            return request.application_url + quote(target, safe=URL_SAFE)
     return request.route_url("home")
 
 
-def _check_password(user, password):
-    global _UNKNOWN_USER_HASH
+def check_password(user, password):
+    """True if `user` may log in with `password`: one hash verification whatever the
+    outcome (unknown user, inactive user, wrong or right password), so none is
+    told apart by time."""
     if user is None:
-        _UNKNOWN_USER_HASH = _UNKNOWN_USER_HASH or hash_password("unknown user")
-        verify_password(_UNKNOWN_USER_HASH, password)
+        hasher = passwords.hasher
+        if hasher not in _unknown_user_hashes:
+            _unknown_user_hashes[hasher] = hash_password("unknown user")
+        verify_password(_unknown_user_hashes[hasher], password)
         return False
-    return user.active and verify_password(user.password_hash, password)
+    matches = verify_password(user.password_hash, password)
+    return matches and user.active
+
+
+def throttled(request, username, values):
+    """The 429 answer if `username` is locked from this address (after taking the lock)."""
+    address = request.client_addr or "unknown"
+    throttle.lock(request.dbsession, address)
+    wait = throttle.locked_for(request.dbsession, username, address)
+    if not wait:
+        return None
+    request.response.status = 429
+    request.response.headers["Retry-After"] = str(wait)
+    minutes = -(-wait // 60)
+    values["message"] = (f"Too many failed attempts. Try again in {minutes} "
+                         f"minute{'s' if minutes > 1 else ''}.")
+    return values
 
 
 @view_config(route_name="login", renderer="poser_web:templates/login.pt",
@@ -48,20 +74,15 @@ def login(request):
     password = request.POST.get("password", "")
     address = request.client_addr or "unknown"
     values["username"] = username
-    wait = locked_for(db, username, address)
-    if wait:
-        request.response.status = 429
-        request.response.headers["Retry-After"] = str(wait)
-        values["message"] = (f"Too many failed attempts. Try again in {wait // 60 + 1} "
-                             f"minute{'s' if wait > 60 else ''}.")
+    if throttled(request, username, values):
         return values
     user = db.scalars(select(User).where(User.username == username)).first()
-    if not _check_password(user, password):
-        record_failure(db, username, address)
+    if not check_password(user, password):
+        throttle.record_failure(db, username, address)
         request.response.status = 401
         values["message"] = "Wrong username or password."
         return values
-    clear_failures(db, username)
+    throttle.clear_failures(db, username, address)
     remember(request, user)
     request.session.flash(f"Welcome, {user.username}.", "success")
     return HTTPSeeOther(safe_next(request, came_from))
@@ -80,22 +101,38 @@ def logout(request):
 @view_config(route_name="password", renderer="poser_web:templates/password.pt",
              permission=AUTHENTICATED)
 def change_password(request):
+    """Change one's password (the current one is checked and throttled like the login),
+    or log out one's other sessions."""
     errors = {}
+    values = {"errors": errors, "message": None}
+    session = request.session
+    if request.method == "POST" and "logout_others" in request.POST:
+        ended = session.end_other_sessions()
+        session.flash(f"Logged out {ended} other session{'' if ended == 1 else 's'}.", "success")
+        return HTTPSeeOther(request.route_url("password"))
     if request.method == "POST":
-        user = request.dbsession.get(User, request.identity.uuid)
+        db = request.dbsession
+        user = db.get(User, request.identity.uuid)
+        if throttled(request, user.username, values):
+            values["other_sessions"] = session.other_session_count()
+            return values
         new = request.POST.get("new_password", "")
+        address = request.client_addr or "unknown"
         if not verify_password(user.password_hash, request.POST.get("current_password", "")):
             errors["current_password"] = "That is not your current password."
+            throttle.record_failure(db, user.username, address)
         problem = password_problem(new)
         if problem:
             errors["new_password"] = problem
         elif new != request.POST.get("confirm_password", ""):
             errors["confirm_password"] = "The two new passwords differ."
         if not errors:
-            user.password_hash = hash_password(new)
-            remember(request, user)  # this session goes on; every other one ends
+            throttle.clear_failures(db, user.username, address)
+            user.password_hash = hash_password(new)  # ends every session of the user...
+            remember(request, user)  # ...and this one goes on, under a new token
             request.session.flash("Your password is changed; other sessions are logged out.",
                                   "success")
             return HTTPSeeOther(request.route_url("home"))
         request.response.status = 400
-    return {"errors": errors}
+    values["other_sessions"] = session.other_session_count()
+    return values

@@ -573,7 +573,7 @@ class MasterView(HistoryPages):
         if self.request.method == "POST":
             submitted = self.request.POST.get("version")
             conflict = self.version_conflict(
-                instance, int(submitted) if submitted and submitted.isdigit() else None)
+                instance, int(submitted) if submitted and submitted.isascii() and submitted.isdigit() else None)
             if conflict:
                 self.request.response.status = 409
                 return self.page_context(instance=instance, conflict=conflict,

@@ -35,6 +35,7 @@ MISSING_CHROMIUM = (
 # emptied after each test (widgets, components, their change history, ...).
 KEPT_TABLES = frozenset({
     User.__tablename__, Role.__tablename__, "poser_user_role", "poser_role_permission",
+    "poser_session",  # the logged-in browser's session (removed with its user)
 })
 
 # The browser logs in as this administrator (a name no other test uses).
