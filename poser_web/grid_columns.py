@@ -10,7 +10,7 @@ Objects (grids.Column, Contains, RelatedContains, a filter) pass through as they
 from dataclasses import replace
 
 from sqlalchemy import Enum, String, cast, inspect
-from sqlalchemy.orm import RelationshipProperty, aliased
+from sqlalchemy.orm import aliased
 
 from .display import choices_of, column_kind
 from .grid_filters import (

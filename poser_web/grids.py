@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from math import ceil
 from typing import Any
 
