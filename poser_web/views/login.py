@@ -10,6 +10,7 @@ from ..models import User
 from ..passwords import hash_password, password_problem, verify_password
 from ..permissions import AUTHENTICATED
 from ..throttle import clear_failures, locked_for, record_failure
+from .accounts import remember_password_must_change
 
 # Compared against when the username is unknown, so both cases take as long.
 _UNKNOWN_USER_HASH = None
@@ -64,6 +65,10 @@ def login(request):
     clear_failures(db, username)
     remember(request, user)
     request.session.flash(f"Welcome, {user.username}.", "success")
+    # A temporary password (set by an administrator) is changed before anything else.
+    must_change = remember_password_must_change(request, user)
+    if must_change:
+        return must_change
     return HTTPSeeOther(safe_next(request, came_from))
 
 
@@ -91,8 +96,11 @@ def change_password(request):
             errors["new_password"] = problem
         elif new != request.POST.get("confirm_password", ""):
             errors["confirm_password"] = "The two new passwords differ."
+        elif user.must_change_password and verify_password(user.password_hash, new):
+            errors["new_password"] = "Choose a password of your own, not the temporary one."
         if not errors:
             user.password_hash = hash_password(new)
+            user.must_change_password = False
             remember(request, user)  # this session goes on; every other one ends
             request.session.flash("Your password is changed; other sessions are logged out.",
                                   "success")
