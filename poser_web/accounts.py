@@ -123,11 +123,11 @@ def names(items):
     return ", ".join(sorted(str(item) for item in items))
 
 
-def record_user_created(db, user):
+def record_user_created(db, user, password_note="temporary password set"):
     roles = sorted(r.name for r in user.roles)
     summary = f"Created user {user.username}" + (
         f" with role{'s' if len(roles) != 1 else ''} {', '.join(roles)}" if roles else "") + \
-        "; temporary password set"
+        f"; {password_note}"
     record(db, USER_ENTITY, user, "create", summary,
            {"fields": {"active": [None, user.active]}, "roles": {"granted": roles}})
     for role in user.roles:
@@ -165,6 +165,11 @@ def record_password_reset(db, user):
     record(db, USER_ENTITY, user, "password",
            f"Reset the password of {user.username} to a temporary one (to be changed at login)",
            {"password": "reset"})
+
+
+def record_password_set(db, user):
+    record(db, USER_ENTITY, user, "password", f"Set the password of {user.username}",
+           {"password": "set"})
 
 
 def record_user_deleted(db, user):

@@ -30,13 +30,18 @@ class AccountPages:
     history_entity = None  # Change.entity of these records
 
     @classmethod
+    def permission_name(cls, action):
+        """The permission a page (list, view, edit...) needs: the same one for all."""
+        return cls.permission
+
+    @classmethod
     def _add(cls, config, attr, route_name, action, template, request_method=("GET", "POST")):
         register_permission(config, cls.permission, cls.permission_description)
         template = TEMPLATES.get(action, template)
         config.add_view(
             cls, attr=attr, route_name=route_name, request_method=request_method,
             renderer=f"poser_web:templates/{template}" if template else None,
-            permission=cls.permission,
+            permission=cls.permission_name(action),
         )
 
     @classmethod

@@ -29,7 +29,7 @@ class UserView(AccountPages, MasterView):
     columns = (
         Column("username", "Username", sort=User.username, link="view"),
         Column("active", "Active", sort=User.active),
-        Column("must_change_password", "Temporary password", sort=User.must_change_password),
+        Column("must_change_password", "Must change password", sort=User.must_change_password),
         Column("roles", "Roles", value=ROLE_NAMES),
     )
     search = (Contains(User.username),)
