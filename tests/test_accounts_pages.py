@@ -197,7 +197,11 @@ def test_deactivate_ends_the_users_session(testapp, dbsession, second_client):
     second_client.set_cookie("poser_session", old_cookie)
     second_client.get("/widgets", status=303)
     log_in(second_client, "bob", status=401)
-    assert "Deactivated bob" in testapp.get(f"/users/{bob.uuid}").text
+    page = testapp.get(f"/users/{bob.uuid}")
+    assert "Deactivated bob" in page.text and "Deactivate" not in {
+        a.get_text(strip=True) for a in page.html.find_all("a")}
+    again = testapp.get(f"/users/{bob.uuid}/deactivate")
+    assert "bob is inactive already." in again.text and "confirm-form" not in again.forms
 
 
 def test_unticking_active_in_the_form_deactivates(testapp, dbsession, second_client):
@@ -278,6 +282,11 @@ def test_role_form_groups_permissions_by_table_with_descriptions(testapp, dbsess
         "users.manage", "widgets.list", "widgets.view"]
     view = response.follow()
     assert "Permissions: Widgets" in view.text and "Users holding this role" in view.text
+    edit = testapp.get(f"/roles/{clerk.uuid}/edit").html
+    ticked = {box["value"] for box in edit.find_all("input", attrs={"type": "checkbox"})
+              if box.has_attr("checked")}
+    assert ticked == {"users.manage", "widgets.list", "widgets.view"}
+    assert edit.find("fieldset").find("legend").get_text(strip=True) == "Components"
     testapp.post(f"/roles/{clerk.uuid}/edit", role_form(token, "Clerks", ["widgets.list"]),
                  status=303)
     assert sorted(changes(dbsession, "role", clerk.uuid)) == [

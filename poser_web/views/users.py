@@ -121,14 +121,14 @@ class UserView(AccountPages, MasterView):
         title = f"Deactivate {user.username}?"
         message = (f"{user.username} can no longer log in and their sessions end now. "
                    "Their history stays; you can activate them again from Edit.")
-        problem = accounts.last_admin_problem(self.db, user, active=False)
+        problem = (accounts.last_admin_problem(self.db, user, active=False) if user.active
+                   else f"{user.username} is inactive already.")
         if self.request.method == "POST":
             if problem:
                 return self.refuse(user, title, message, problem)
-            if user.active:
-                user.active = False
-                accounts.record_user_changed(self.db, user, True, set(), set())
-                accounts.end_sessions(self.db, user)
+            user.active = False
+            accounts.record_user_changed(self.db, user, True, set(), set())
+            accounts.end_sessions(self.db, user)
             return self.done(f"Deactivated user “{user}”; their sessions have ended.", user)
         return self.confirm(user, title, message, "Deactivate", refusal=problem)
 
