@@ -387,3 +387,23 @@ def test_a_manager_can_create_users_without_being_an_administrator(anonymous_app
     anonymous_app.post("/users/new", user_form(token, "dora", roles=[clerk]), status=201)
     assert changes(dbsession, "user", user_named(dbsession, "dora").uuid) == [
         "Created user dora with role Clerk; temporary password set"]
+
+
+def test_a_name_taken_at_the_same_moment_is_a_409_not_a_500(testapp, dbsession, monkeypatch):
+    from poser_web.forms import accounts as account_forms
+
+    add_user(dbsession, "bob")
+    role(dbsession, "Clerk")
+    # As if the other save committed between our uniqueness check and our insert.
+    monkeypatch.setattr(account_forms, "_unique_username", lambda node, value: None)
+    monkeypatch.setattr(account_forms, "_unique_role_name", lambda node, value: None)
+    token = csrf_token(testapp, "/users/new")
+    response = testapp.post("/users/new", user_form(token, "bob"), status=409)
+    assert "saved at the same moment" in response.text
+    assert response.html.find("input", attrs={"name": "username"})["value"] == "bob"
+    response = testapp.post("/roles/new", role_form(token, "Clerk", ["widgets.list"]),
+                            status=409)
+    assert "saved at the same moment" in response.text
+    assert len(dbsession.scalars(select(User).where(User.username == "bob")).all()) == 1
+    assert not dbsession.scalars(select(Change)).all()
+    testapp.get("/users", status=200)  # the request's transaction is still usable

@@ -10,6 +10,7 @@
 import deform
 from pyramid.events import ContextFound
 from pyramid.httpexceptions import HTTPSeeOther
+from sqlalchemy.exc import IntegrityError
 
 from ..accounts import history
 from ..forms import make_form
@@ -86,7 +87,15 @@ class AccountPages:
             except deform.ValidationFailure as failure:
                 self.request.response.status = 400
                 return self.page_context(form=failure.render(), **values)
-            return self.save(appstruct, instance)
+            try:
+                with self.db.begin_nested():  # a clash rolls back this save only
+                    return self.save(appstruct, instance)
+            except IntegrityError:
+                # Someone saved the same name between our check and our insert.
+                self.request.response.status = 409
+                values["note"] = (f"Not saved: another {self.title.lower()} with that name was "
+                                  "saved at the same moment. Choose another name.")
+                return self.page_context(form=form.render(appstruct), **values)
         appstruct = self.to_appstruct(instance) if instance is not None else {}
         return self.page_context(form=form.render(appstruct), **values)
 
