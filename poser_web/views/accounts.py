@@ -78,7 +78,14 @@ class AccountPages:
         """A line above the form, e.g. why some of it cannot be changed."""
         return None
 
-    def _form_page(self, instance):
+    # Our own form flow (not MasterView's): account rules, history and temporary passwords.
+    def create_page(self):
+        return self.account_form_page(None)
+
+    def edit_page(self):
+        return self.account_form_page(self.get_instance())
+
+    def account_form_page(self, instance):
         form = make_form(self.schema(), self.request, instance=instance, formid="master-form")
         values = dict(instance=instance, note=self.form_note(instance))
         if self.request.method == "POST":
