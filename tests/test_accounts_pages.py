@@ -305,6 +305,20 @@ def test_role_form_refuses_unknown_permissions_and_duplicate_names(testapp, dbse
                                                status=400).text
 
 
+@pytest.mark.parametrize("body", [
+    [("__start__", "permissions:sequence"), ("checkbox", "widgets.list"),
+     ("__end__", "permissions:sequence")],
+    [("__start__", "permissions:mapping"), ("widgets", "widgets.fly"),
+     ("__end__", "permissions:mapping")],
+    [("__start__", "permissions:mapping"), ("__start__", "widgets:mapping"), ("a", "b"),
+     ("__end__", "widgets:mapping"), ("__end__", "permissions:mapping")],
+])
+def test_malformed_role_forms_are_a_400(testapp, dbsession, body):
+    token = csrf_token(testapp, "/roles/new")
+    testapp.post("/roles/new", [("csrf_token", token), ("name", "Odd")] + body, status=400)
+    assert not dbsession.scalars(select(Role).where(Role.name == "Odd")).all()
+
+
 def test_administrator_role_shows_every_permission_read_only(testapp, dbsession):
     admin_role = user_named(dbsession, "admin").roles[0]
     view = testapp.get(f"/roles/{admin_role.uuid}")

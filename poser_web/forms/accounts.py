@@ -65,6 +65,16 @@ class CheckboxGroupWidget(deform.widget.CheckboxChoiceWidget):
     category = "structural"  # the legend names the group: no <label> for it
 
 
+class GroupsWidget(deform.widget.MappingWidget):
+    """The permission groups; anything but a mapping posted for them is a plain error."""
+
+    def deserialize(self, field, pstruct):
+        if pstruct is not colander.null and not isinstance(pstruct, dict):
+            raise colander.Invalid(field.schema, "These permissions were not sent as groups.",
+                                   value={})
+        return super().deserialize(field, pstruct)
+
+
 def choices_node(name, title, what, values=()):
     return colander.SchemaNode(
         colander.Set(), name=name, title=title, missing=set(), validator=KnownChoices(what),
@@ -132,7 +142,7 @@ def _bind_role_form(schema, kw):
     if instance is not None and instance.grants_all:
         return  # every permission, always: nothing to choose
     permissions = colander.SchemaNode(colander.Mapping(), name="permissions", title="Permissions",
-                                      missing={})
+                                      missing={}, widget=GroupsWidget())
     for table, title, items in permission_groups(request.registry):
         permissions.add(choices_node(
             table, title, "permission",
