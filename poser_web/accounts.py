@@ -208,3 +208,10 @@ def history(db, entity, uuid, limit=50):
     return list(db.scalars(
         select(Change).where(Change.entity == entity, Change.entity_uuid == uuid)
         .order_by(Change.changed_at.desc(), Change.uuid.desc()).limit(limit)))
+
+
+def recent_changes(db, offset=0, limit=50):
+    """Account changes of every user and role (deleted ones too), newest first."""
+    return list(db.scalars(
+        select(Change).where(Change.entity.in_((USER_ENTITY, ROLE_ENTITY)))
+        .order_by(Change.changed_at.desc(), Change.uuid.desc()).offset(offset).limit(limit)))

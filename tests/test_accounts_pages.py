@@ -348,7 +348,7 @@ def test_deleting_a_role_revokes_it_from_its_users_in_history(testapp, dbsession
 # -- permissions ---------------------------------------------------------------------------
 
 
-PAGES = ["/users", "/users/new", "/users/{user}", "/users/{user}/edit", "/users/{user}/password",
+PAGES = ["/users", "/users/changes", "/users/new", "/users/{user}", "/users/{user}/edit", "/users/{user}/password",
          "/users/{user}/deactivate", "/users/{user}/delete", "/users/export.csv",
          "/roles", "/roles/new", "/roles/{role}", "/roles/{role}/edit", "/roles/{role}/delete"]
 
@@ -421,3 +421,15 @@ def test_a_name_taken_at_the_same_moment_is_a_409_not_a_500(testapp, dbsession, 
     assert len(dbsession.scalars(select(User).where(User.username == "bob")).all()) == 1
     assert not dbsession.scalars(select(Change)).all()
     testapp.get("/users", status=200)  # the request's transaction is still usable
+
+
+def test_account_changes_page_keeps_deleted_users(testapp, dbsession):
+    bob = add_user(dbsession, "bob")
+    token = csrf_token(testapp, f"/users/{bob.uuid}/delete")
+    testapp.post(f"/users/{bob.uuid}/delete", {"csrf_token": token}, status=303)
+    listed = testapp.get("/users")
+    assert listed.html.find("a", string="Recent changes")["href"].endswith("/users/changes")
+    page = testapp.get("/users/changes")
+    assert "Deleted user bob" in page.html.find(id="history").get_text()
+    for bad in ("0", "²", "-1", "x", "9" * 7):
+        testapp.get("/users/changes", {"page": bad}, status=400)

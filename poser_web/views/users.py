@@ -1,6 +1,9 @@
 """User pages: list, create (with a temporary password), edit roles and active flag,
 reset the password, deactivate, delete. Every page needs `users.manage`.
 """
+import re
+
+from pyramid.httpexceptions import HTTPBadRequest
 from sqlalchemy import func, select
 
 from .. import accounts
@@ -9,6 +12,8 @@ from ..grids import Column, Contains, YesNoFilter
 from ..models import Role, User, user_roles
 from .accounts import AccountPages
 from .master import MasterView
+
+CHANGES_PAGE = 50
 
 # The user's roles, comma separated, selected beside the shown rows only.
 ROLE_NAMES = (select(func.aggregate_strings(Role.name, ", "))
@@ -24,7 +29,7 @@ class UserView(AccountPages, MasterView):
     permission = "users.manage"
     permission_description = "Manage users: create, give roles, reset passwords, deactivate"
     history_entity = accounts.USER_ENTITY
-    extra_actions = ["password", "deactivate"]
+    extra_actions = ["password", "deactivate", "history"]
 
     columns = (
         Column("username", "Username", sort=User.username, link="view"),
@@ -40,12 +45,30 @@ class UserView(AccountPages, MasterView):
     schema = staticmethod(user_schema)
 
     @classmethod
+    def include_history(cls, config):
+        """/users/changes: every account change, deleted users' and roles' too (before /users/{uuid})."""
+        config.add_route("users.changes", "/users/changes")
+        cls._add(config, "changes_page", "users.changes", "history", "accounts/changes.pt", "GET")
+
+    @classmethod
     def include(cls, config):
         super().include(config)
         cls.add_page(config, "password", "reset_password_page", "accounts/confirm.pt")
         cls.add_page(config, "deactivate", "deactivate_page", "accounts/confirm.pt")
 
-    # -- view page ---------------------------------------------------------------------
+    # -- pages -------------------------------------------------------------------------
+
+    def changes_page(self):
+        """The latest account changes (users and roles), newest first, a page at a time."""
+        raw = self.request.GET.get("page", "1")
+        if not re.fullmatch(r"[0-9]{1,6}", raw) or int(raw) < 1:
+            raise HTTPBadRequest("page must be a whole number from 1.")
+        page = int(raw)
+        changes = accounts.recent_changes(self.db, offset=(page - 1) * CHANGES_PAGE,
+                                          limit=CHANGES_PAGE + 1)
+        return self.page_context(changes=changes[:CHANGES_PAGE], page=page,
+                                 more=len(changes) > CHANGES_PAGE)
+
 
     def view_fields(self, user):
         return [("Username", user.username, None), ("Active", user.active, None),
