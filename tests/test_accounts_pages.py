@@ -433,3 +433,14 @@ def test_account_changes_page_keeps_deleted_users(testapp, dbsession):
     assert "Deleted user bob" in page.html.find(id="history").get_text()
     for bad in ("0", "²", "-1", "x", "9" * 7):
         testapp.get("/users/changes", {"page": bad}, status=400)
+
+
+def test_links_only_to_pages_the_user_may_open(anonymous_app, dbsession):
+    clerk = role(dbsession, "Clerk", ["widgets.list"])
+    bob = add_user(dbsession, "bob")
+    bob.roles.append(clerk)
+    add_user(dbsession, "manager", permissions=["users.manage"])
+    dbsession.flush()
+    log_in(anonymous_app, "manager")
+    page = anonymous_app.get(f"/users/{bob.uuid}")
+    assert "Clerk" in page.text and page.html.find("a", string="Clerk") is None

@@ -59,9 +59,11 @@ class RoleView(AccountPages, MasterView):
             if not groups:
                 groups.append(("Permissions", "This role grants no permissions yet.", []))
         users = sorted(role.users, key=lambda u: u.username)
+        linked = self.request.has_permission("users.manage")
         groups.append(("Users holding this role", "No user holds this role.", [
             (u.username + ("" if u.active else " (inactive)"),
-             self.request.route_url("users.view", uuid=u.uuid)) for u in users]))
+             self.request.route_url("users.view", uuid=u.uuid) if linked else None)
+            for u in users]))
         return groups
 
     def form_note(self, role):

@@ -77,9 +77,11 @@ class UserView(AccountPages, MasterView):
 
     def view_groups(self, user):
         roles = sorted(user.roles, key=lambda r: r.name)
+        linked = self.request.has_permission("roles.manage")
         return [("Roles", "No roles: this user may only log in and change their password.",
                  [(r.name + (" (every permission)" if r.grants_all else ""),
-                   self.request.route_url("roles.view", uuid=r.uuid)) for r in roles])]
+                   self.request.route_url("roles.view", uuid=r.uuid) if linked else None)
+                  for r in roles])]
 
     def view_buttons(self, user):
         buttons = [("Reset password", self.route("password", user), "btn-outline-secondary")]
