@@ -15,3 +15,6 @@ def includeme(config):
     config.add_route("password", "/password")
     config.include(".views.widgets")
     config.include(".views.components")
+    config.include(".views.users")
+    config.include(".views.roles")
+    config.include(".views.accounts")  # a temporary password must be changed first

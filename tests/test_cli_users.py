@@ -7,7 +7,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from poser_web.cli import main
-from poser_web.models import LoginFailure, Role, RolePermission, User, get_engine, user_roles
+from poser_web.models import (
+    Change, LoginFailure, Role, RolePermission, User, get_engine, user_roles,
+)
 from poser_web.passwords import verify_password
 
 from .databases import REPO
@@ -25,6 +27,7 @@ def cli_db(database_url, monkeypatch):
         for table in (user_roles, RolePermission.__table__, Role.__table__, User.__table__,
                       LoginFailure.__table__):
             connection.execute(delete(table))
+        connection.execute(delete(Change).where(Change.entity.in_(("user", "role"))))
     engine.dispose()
 
 
@@ -90,3 +93,25 @@ def test_ensure_admin_only_when_there_are_no_users(cli_db, capsys):
     assert run(["ensure-admin", INI]) == 0
     assert "nothing to do" in capsys.readouterr().out
     assert len(cli_db.scalars(select(User)).all()) == 1
+
+
+def test_account_changes_are_recorded_in_history(cli_db):
+    run(["adduser", INI, "erin"], "erin's password\n")
+    run(["role", INI, "Clerk", "--grant", "widgets.list", "--user", "erin"])
+    run(["passwd", INI, "erin"], "erin's new password\n")
+    changes = cli_db.scalars(select(Change).order_by(Change.changed_at, Change.summary)).all()
+    summaries = {(c.entity, c.summary) for c in changes}
+    assert summaries == {
+        ("user", "Created user erin; password set on the command line"),
+        ("role", "Created role Clerk; Granted widgets.list"),
+        ("user", "Granted role Clerk to erin"),
+        ("role", "Granted to erin"),
+        ("user", "Set the password of erin"),
+    }
+    assert {c.source for c in changes} == {"command line"}
+    assert not any("erin's" in c.diff for c in changes)
+
+
+def test_ensure_admin_password_is_temporary(cli_db, capsys):
+    run(["ensure-admin", INI])
+    assert cli_db.scalars(select(User)).one().must_change_password

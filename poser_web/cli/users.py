@@ -2,9 +2,11 @@
 import getpass
 import secrets
 import sys
+from contextlib import contextmanager
 
 from sqlalchemy import func, select
 
+from .. import accounts
 from ..models import Role, RolePermission, User
 from ..passwords import hash_password, password_problem
 from ..permissions import catalogue
@@ -42,6 +44,14 @@ def find_user(session, username):
     return user
 
 
+@contextmanager
+def account_session(config_path):
+    """A session whose account changes are recorded as made on the command line."""
+    with session_for(config_path) as session:
+        session.info["source"] = "command line"
+        yield session
+
+
 def known_permissions(config_path):
     from .. import configure
 
@@ -50,7 +60,7 @@ def known_permissions(config_path):
 
 def cmd_adduser(args):
     password = read_password()
-    with session_for(args.config) as session:
+    with account_session(args.config) as session:
         if session.scalars(select(User).where(User.username == args.name)).first():
             raise CommandError(f"a user named {args.name!r} exists already (use `poser passwd`)")
         user = User(username=args.name, password_hash=hash_password(password))
@@ -62,14 +72,19 @@ def cmd_adduser(args):
                 raise CommandError(f"no role named {name!r} (create it with `poser role`)")
             user.roles.append(role)
         session.add(user)
+        session.flush()
+        accounts.record_user_created(session, user, "password set on the command line")
     roles = ", ".join(([ADMIN_ROLE] if args.admin else []) + args.role) or "no roles yet"
     print(f"Added user {args.name} ({roles}).")
 
 
 def cmd_passwd(args):
     password = read_password("New password")
-    with session_for(args.config) as session:
-        find_user(session, args.name).password_hash = hash_password(password)
+    with account_session(args.config) as session:
+        user = find_user(session, args.name)
+        user.password_hash = hash_password(password)
+        accounts.end_sessions(session, user)
+        accounts.record_password_set(session, user)
     print(f"Changed the password of {args.name}; their sessions are logged out.")
 
 
@@ -78,20 +93,26 @@ def cmd_role(args):
     unknown = sorted(set(args.grant + args.revoke) - set(known))
     if unknown:
         raise CommandError(f"unknown permission(s) {', '.join(unknown)}; known: {', '.join(known)}")
-    with session_for(args.config) as session:
+    with account_session(args.config) as session:
         role = session.scalars(select(Role).where(Role.name == args.name)).first()
+        action = "update"
         if role is None:
             role = Role(name=args.name, grants_all=False)
             session.add(role)
+            session.flush()
+            action = "create"
         held = {p.permission for p in role.permissions}
         for name in args.grant:
             if name not in held:
                 role.permissions.append(RolePermission(permission=name))
         role.permissions = [p for p in role.permissions if p.permission not in args.revoke]
+        after = {p.permission for p in role.permissions}
+        accounts.record_role_saved(session, role, action, role.name, after - held, held - after)
         for username in args.user:
             user = find_user(session, username)
             if role not in user.roles:
                 user.roles.append(role)
+                accounts.record_user_changed(session, user, user.active, {role}, set())
         granted = "every permission" if role.grants_all else (
             ", ".join(sorted(p.permission for p in role.permissions)) or "nothing")
     print(f"Role {args.name} grants {granted}.")
@@ -104,16 +125,20 @@ def cmd_permissions(args):
 
 def cmd_ensure_admin(args):
     """First run: when there are no users at all, add an administrator with a random password."""
-    with session_for(args.config) as session:
+    with account_session(args.config) as session:
         if session.scalar(select(func.count()).select_from(User)):
             print("Users exist already; nothing to do.")
             return 0
         password = secrets.token_urlsafe(12)
-        user = User(username=args.name, password_hash=hash_password(password))
+        # A temporary password: the first login asks for one of the administrator's own.
+        user = User(username=args.name, password_hash=hash_password(password),
+                    must_change_password=True)
         user.roles.append(admin_role(session))
         session.add(user)
+        session.flush()
+        accounts.record_user_created(session, user, "first administrator, temporary password")
     print(f"Created administrator {args.name!r} with password {password}\n"
-          "Log in and change it under your name in the menu (or run `poser passwd`).")
+          "Log in with it: you will be asked to choose your own (or run `poser passwd`).")
 
 
 def add_commands(commands):

@@ -38,6 +38,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True,
                                          server_default=true(),
                                          doc="Inactive users cannot log in.")
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false(),
+        doc="The password is a temporary one: the user must choose their own at next login.")
     roles: Mapped[list["Role"]] = relationship(secondary=user_roles, back_populates="users",
                                                doc="Roles that grant the user permissions.")
 

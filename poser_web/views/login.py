@@ -11,6 +11,7 @@ from .. import passwords
 from ..passwords import hash_password, password_problem, verify_password
 from ..permissions import AUTHENTICATED
 from .. import throttle
+from .accounts import remember_password_must_change
 
 # Characters a redirect target keeps as they are; anything else (non-ASCII,
 # spaces) is percent-encoded as UTF-8, existing %XX escapes included.
@@ -85,6 +86,10 @@ def login(request):
     throttle.clear_failures(db, username, address)
     remember(request, user)
     request.session.flash(f"Welcome, {user.username}.", "success")
+    # A temporary password (set by an administrator) is changed before anything else.
+    must_change = remember_password_must_change(request, user)
+    if must_change:
+        return must_change
     return HTTPSeeOther(safe_next(request, came_from))
 
 
@@ -126,9 +131,12 @@ def change_password(request):
             errors["new_password"] = problem
         elif new != request.POST.get("confirm_password", ""):
             errors["confirm_password"] = "The two new passwords differ."
+        elif user.must_change_password and verify_password(user.password_hash, new):
+            errors["new_password"] = "Choose a password of your own, not the temporary one."
         if not errors:
             throttle.clear_failures(db, user.username, address)
             user.password_hash = hash_password(new)  # ends every session of the user...
+            user.must_change_password = False
             remember(request, user)  # ...and this one goes on, under a new token
             request.session.flash("Your password is changed; other sessions are logged out.",
                                   "success")
