@@ -444,3 +444,12 @@ def test_links_only_to_pages_the_user_may_open(anonymous_app, dbsession):
     log_in(anonymous_app, "manager")
     page = anonymous_app.get(f"/users/{bob.uuid}")
     assert "Clerk" in page.text and page.html.find("a", string="Clerk") is None
+
+
+def test_menu_offers_users_and_roles_to_whoever_may_manage_them(anonymous_app, dbsession):
+    add_user(dbsession, "manager", permissions=["users.manage", "widgets.list"])
+    log_in(anonymous_app, "manager")
+    nav = anonymous_app.get("/widgets").html.find("nav")
+    hrefs = {a["href"].rsplit("/", 1)[-1]: a.get_text(strip=True) for a in nav.find_all("a")}
+    assert hrefs.get("users") == "Users"
+    assert "roles" not in hrefs  # roles.manage is another permission

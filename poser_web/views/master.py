@@ -107,7 +107,7 @@ class MasterView(HistoryPages):
         config.add_route(prefix, url)
         cls._add(config, "list_page", prefix, "list", "master/list.pt", "GET")
         add_menu_entry(config, cls.menu or cls.title_plural, cls.title_plural, prefix,
-                       f"{prefix}.list", cls.model)
+                       cls.permission_name("list"), cls.model)
         if cls.editable():
             config.add_route(f"{prefix}.create", f"{url}/new")
             cls._add(config, "create_page", f"{prefix}.create", "create", "master/form.pt")
@@ -128,8 +128,13 @@ class MasterView(HistoryPages):
             cls._add(config, "delete_page", f"{prefix}.delete", "delete", "master/delete.pt")
 
     @classmethod
+    def permission_name(cls, action):
+        """The permission a page needs: `<route_prefix>.<action>`, e.g. widgets.edit."""
+        return f"{cls.route_prefix}.{action}"
+
+    @classmethod
     def _add(cls, config, attr, route_name, action, template, request_method=("GET", "POST")):
-        permission = f"{cls.route_prefix}.{action}"
+        permission = cls.permission_name(action)
         register_permission(config, permission, f"{action.capitalize()} {cls.title_plural.lower()}")
         config.add_view(
             cls, attr=attr, route_name=route_name, request_method=request_method,

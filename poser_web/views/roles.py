@@ -24,6 +24,7 @@ class RoleView(AccountPages, MasterView):
     model = Role
     route_prefix, url_prefix = "roles", "/roles"
     title, title_plural = "Role", "Roles"
+    menu = "Accounts"
     permission = "roles.manage"
     permission_description = "Manage roles and the permissions they grant"
     history_entity = accounts.ROLE_ENTITY

@@ -26,6 +26,7 @@ class UserView(AccountPages, MasterView):
     model = User
     route_prefix, url_prefix = "users", "/users"
     title, title_plural = "User", "Users"
+    menu = "Accounts"
     permission = "users.manage"
     permission_description = "Manage users: create, give roles, reset passwords, deactivate"
     history_entity = accounts.USER_ENTITY
@@ -43,6 +44,11 @@ class UserView(AccountPages, MasterView):
     default_sort = "username"
 
     schema = staticmethod(user_schema)
+
+    @classmethod
+    def has_history(cls):
+        """Account changes are recorded by accounts.py (not the Audited mixin): their own page."""
+        return True
 
     @classmethod
     def include_history(cls, config):
