@@ -143,7 +143,7 @@ def test_filters_stay_in_links_forms_and_downloads(testapp, stock):
     ({"name.op": "like", "name": "x"}, "The Name filter's operator must be one of contains, equals, not 'like'."),
     ({"name.op": "empty"}, "The Name filter's operator must be one of contains, equals"),  # never empty
     ({"name": "x" * 201}, "The Name filter is limited to 200 characters."),
-    ({"name": "a\x00b"}, "The Name filter cannot contain a NUL character."),
+    ({"name": "a\x00b"}, "The field 'name' contains a NUL character."),
     ({"widget": "x" * 65}, "The Widget filter needs a record's key"),
     ({"color.op": "between"}, "The Color filter's operator must be one of any, empty"),
 ])
