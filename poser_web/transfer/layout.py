@@ -146,15 +146,20 @@ class Reader:
         return self._binary
 
     def read_header(self):
-        try:
-            line, fields = next(self._rows)
-        except StopIteration:
-            raise LayoutError(1, f"the file is empty; the first line must be {','.join(HEADER)}") \
-                from None
-        if tuple(name.strip().lower() for name in fields) != HEADER:
-            found = ",".join(fields)
-            found = found if len(found) <= 80 else found[:77] + "..."
-            raise LayoutError(line, f"wrong header {found!r}; expected {','.join(HEADER)}")
+        read_header(self._rows)
+
+
+def read_header(rows):
+    """Check the first of `rows` ((line, fields) pairs) is the header."""
+    try:
+        line, fields = next(rows)
+    except StopIteration:
+        raise LayoutError(1, f"the file is empty; the first line must be {','.join(HEADER)}") \
+            from None
+    if tuple(str(name).strip().lower() for name in fields) != HEADER:
+        found = ",".join(fields)
+        found = found if len(found) <= 80 else found[:77] + "..."
+        raise LayoutError(line, f"wrong header {found!r}; expected {','.join(HEADER)}")
 
 
 def check_header(binary_stream):
