@@ -76,9 +76,10 @@ def dbsession(engine):
 
 
 @pytest.fixture(scope="session")
-def app_settings(database_url):
+def app_settings(database_url, tmp_path_factory):
     return {"sqlalchemy.url": database_url, "poser.secret": "test-secret-" + "x" * 32,
-            "poser.includes": "tests.sample.views"}
+            "poser.includes": "tests.sample.views",
+            "poser.batch_dir": str(tmp_path_factory.mktemp("batch-files"))}
 
 
 @pytest.fixture(scope="session")

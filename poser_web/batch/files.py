@@ -92,9 +92,11 @@ class XlsxReader:
         from openpyxl.utils import get_column_letter
 
         self._letter = get_column_letter
+        self._file = open(path, "rb")  # a file object: openpyxl would judge a path by its suffix
         try:
-            self.workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
+            self.workbook = openpyxl.load_workbook(self._file, read_only=True, data_only=False)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+            self._file.close()
             raise FileRefused(f"the file is not a readable XLSX workbook ({error})") from None
         self.sheet = self.workbook.worksheets[0]
         self._rows = self._generate()
@@ -130,6 +132,7 @@ class XlsxReader:
         if self.workbook is not None:
             self.workbook.close()
             self.workbook = None
+            self._file.close()
 
 
 def _cell_text(value):

@@ -84,6 +84,7 @@ class BatchHandler:
     statuses = ("new", "update", "unchanged", "delete", "error")
     executable = ("new", "update", "delete")  # rows execute touches
     permission = None  # the permission that may execute it (None: batches.execute)
+    list_page = None  # route prefix of the list page that offers "Import file" (from_file)
 
     # -- hooks -------------------------------------------------------------------------
 

@@ -14,15 +14,18 @@ log = logging.getLogger(__name__)
 
 
 def create_from_file(connection, handler, path, name, created_by, store, params=None,
-                     description=None):
+                     description=None, move=False):
     """Check the file (`files.inspect`), keep a copy in the store, make the batch header.
     Returns (batch uuid, kind). Raises files.FileRefused with a message for people."""
     kind = files.inspect(path, name)
     uuid = handler.create(connection, description or f"{handler.title} of {os.path.basename(name)}", created_by,
                           source=os.path.basename(name)[:255], params=params)
     stored = f"{uuid}.{kind}"
-    size = store.copy_in(path, stored) if os.path.abspath(path) != str(store.path(stored)) \
-        else os.path.getsize(path)
+    if move:  # a file already in the store (an upload): renamed, not copied
+        os.replace(path, store.path(stored))
+        size = os.path.getsize(store.path(stored))
+    else:
+        size = store.copy_in(path, stored)
     from sqlalchemy import update
 
     from .handler import B

@@ -36,6 +36,7 @@ class WidgetImportHandler(BatchHandler):
     entity = "widget"
     table = Widget.__table__
     from_file = True
+    list_page = "widgets"
 
     def populate_file(self, connection, batch, path, kind, progress=None, commit=None):
         """Rows from the file, a chunk of widgets at a time; a bad widget is an error row with

@@ -198,6 +198,17 @@ class MasterView:
             actions.append("history")
         return [a for a in actions if self.request.has_permission(f"{self.route_prefix}.{a}")]
 
+    def list_buttons(self):
+        """(label, url) of the buttons other parts registered for this list page, e.g. "Import
+        file" (registry["poser.list_buttons"]: {route prefix: [(label, route, query,
+        permission)]}), those the user may follow."""
+        found = []
+        for label, route, query, permission in self.request.registry.get(
+                "poser.list_buttons", {}).get(self.route_prefix, ()):
+            if self.request.has_permission(permission):
+                found.append((label, self.request.route_url(route, _query=query)))
+        return found
+
     def flash(self, message):
         self.request.session.flash(message, "success")
 
