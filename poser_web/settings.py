@@ -5,6 +5,7 @@ import os
 ENVIRONMENT_OVERRIDES = {
     "POSER_DATABASE_URL": "sqlalchemy.url",
     "POSER_SECRET": "poser.secret",
+    "POSER_BATCH_DIR": "poser.batch_dir",
 }
 
 
