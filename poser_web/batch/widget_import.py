@@ -89,6 +89,7 @@ class WidgetImportHandler(BatchHandler):
                     progress(read)
                 if commit is not None:
                     commit()
+        self.set_progress(connection, batch.uuid, read, rows.sequence)
         if batch.params.get("delete_missing"):
             for keys in engine.missing_widgets(connection):
                 snapshot = engine.Snapshot(connection, keys)

@@ -9,6 +9,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.response import FileResponse
 from sqlalchemy import func, select
+from zope.sqlalchemy import mark_changed
 
 from ..batch import HANDLERS, get_handler, load_handlers, runner
 from ..batch.files import FileRefused
@@ -119,6 +120,10 @@ class BatchView(MasterView):
 
     @property
     def connection(self):
+        """The request's connection for Core writes; marked changed, or zope.sqlalchemy
+        would roll back a transaction the ORM saw no change in."""
+        if "app.dbsession" not in self.request.environ:
+            mark_changed(self.db)
         return self.db.connection()
 
     def available_actions(self):
