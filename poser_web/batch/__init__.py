@@ -22,5 +22,5 @@ def get_handler(key):
 
 def load_handlers():
     """Import the batch types this package ships."""
-    from . import widget_import  # noqa: F401
+    from . import widget_bulk, widget_import  # noqa: F401
     return HANDLERS

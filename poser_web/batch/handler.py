@@ -83,7 +83,6 @@ class BatchHandler:
     from_file = False  # made from an uploaded file (`populate_file`)
     statuses = ("new", "update", "unchanged", "delete", "error")
     executable = ("new", "update", "delete")  # rows execute touches
-    permission = None  # the permission that may execute it (None: batches.execute)
     list_page = None  # route prefix of the list page that offers "Import file" (from_file)
 
     # -- hooks -------------------------------------------------------------------------
@@ -100,6 +99,10 @@ class BatchHandler:
     def execute_rows(self, connection, batch, rows, username, source, when):
         """Apply `rows` (new / update / delete ones), recording history."""
         raise NotImplementedError
+
+    def execute_permission(self, batch):
+        """A permission executing `batch` needs beside batches.execute (web), or None."""
+        return None
 
     def lock(self, connection):
         """Keep other writers of the target tables out while executing (PostgreSQL)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
+from pyramid.path import DottedNameResolver
 from pyramid.response import FileResponse
 from sqlalchemy import func, select
 from zope.sqlalchemy import mark_changed
@@ -86,6 +87,8 @@ class BatchView(MasterView):
         # Before the master's /batches/{uuid}, which would match /batches/new.
         config.add_route("batches.create", f"{url}/new")
         cls._add(config, "upload_page", "batches.create", "create", "batch/upload.pt")
+        config.add_route("batches.bulk", f"{url}/bulk")
+        cls._add(config, "bulk_page", "batches.bulk", "create", "batch/bulk.pt")
         super().include(config)
         for name, path, attr, action, template, method in (
                 ("batches.rows", "/{uuid}/rows", "rows_page", "view", "batch/rows.pt", "GET"),
@@ -111,6 +114,9 @@ class BatchView(MasterView):
             if handler.from_file and handler.list_page:
                 buttons.setdefault(handler.list_page, []).append(
                     ("Import file", "batches.create", {"type": key}, "batches.create"))
+            if getattr(handler, "actions", None) and handler.list_page:
+                buttons.setdefault(handler.list_page, []).append(
+                    ("Bulk change", "batches.bulk", {"type": key}, "batches.create", True))
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -236,6 +242,65 @@ class BatchView(MasterView):
             self.flash(f"Reading “{name}” into a batch: this page shows the progress.")
         return HTTPSeeOther(self.request.route_url("batches.view", uuid=uuid))
 
+    def bulk_page(self):
+        """Every record a list search matches, with one action, made into a batch to review."""
+        params = self.request.POST if self.request.method == "POST" else self.request.GET
+        key = params.get("type", "")
+        handler = HANDLERS.get(key)
+        if handler is None or not getattr(handler, "actions", None):
+            raise HTTPBadRequest(f"No batch type {key!r} changes records in bulk.")
+        lister = DottedNameResolver().resolve(handler.list_view)(self.request)
+        grid = lister.make_grid()
+        try:
+            state = grid.parse(params)
+        except GridError as error:
+            raise HTTPBadRequest(str(error)) from None
+        search = {name: value for name, value in
+                  [("q", state.q), *state.filters.items()] if value}
+        keys = grid.filtered(state).with_only_columns(grid.key)
+        count = self.db.scalar(select(func.count()).select_from(keys.subquery()))
+        allowed = [(name, label) for name, (label, permission) in handler.actions.items()
+                   if self.request.has_permission(permission)]
+        context = dict(handler=handler, lister=lister, count=count, search=search,
+                       allowed=allowed, error=None)
+        if self.request.method != "POST":
+            return self.page_context(**context)
+        action = params.get("action")
+        if action not in handler.actions:
+            self.request.response.status = 400
+            return self.page_context(**{**context, "error": "Choose what to do."})
+        if action not in dict(allowed):
+            self.request.response.status = 403
+            return self.page_context(**{**context, "error": (
+                f"“{handler.actions[action][0]}” needs the {handler.actions[action][1]} "
+                "permission.")})
+        if not count:
+            self.request.response.status = 400
+            return self.page_context(**{**context, "error": "No records match this search."})
+        described = ", ".join(f"{k} {v!r}" for k, v in search.items()) or "all"
+        connection = self.connection
+        uuid = handler.create(connection, f"{handler.actions[action][0]}: {count:,} "
+                                          f"{lister.title_plural.lower()} ({described})",
+                              self.username(), source=f"{lister.title_plural} search",
+                              params={"action": action, "search": search})
+
+        def chunks():
+            last = ""
+            while True:
+                found = connection.execute(keys.where(grid.key > last).order_by(grid.key)
+                                           .limit(1000)).scalars().all()
+                if not found:
+                    return
+                yield found
+                last = found[-1]
+
+        batch = load(connection, uuid)
+        handler.populate_keys(connection, batch, chunks())
+        handler.finish_populate(connection, uuid)
+        self.flash(f"Made a batch of {count:,} {lister.title_plural.lower()}: review it, "
+                   "then execute it.")
+        return HTTPSeeOther(self.request.route_url("batches.view", uuid=uuid))
+
     def progress(self):
         batch = self.get_batch()
         return {"state": batch.state, "progress": batch.progress, "total": batch.progress_total,
@@ -310,9 +375,10 @@ class BatchView(MasterView):
     def execute(self):
         batch = self.get_batch()
         handler = self.handler_for(batch)
-        if handler.permission and not self.request.has_permission(handler.permission):
-            return self.refused(batch, f"Executing this batch needs the {handler.permission} "
-                                       "permission.", 403)
+        needed = handler.execute_permission(load(self.db.connection(), batch.uuid))
+        if needed and not self.request.has_permission(needed):
+            return self.refused(batch, f"Executing this batch needs the {needed} permission "
+                                       "too; nothing was executed.", 403)
         try:
             handler.execute(self.connection, batch.uuid, self.username())
         except BatchError as error:
