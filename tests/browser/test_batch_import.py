@@ -52,3 +52,23 @@ def test_upload_review_and_execute(page, background_server, engine, tmp_path):
         assert connection.scalar(select(func.count()).select_from(Widget)) == 300
         sources = connection.scalars(select(Change.source).distinct()).all()
     assert len(sources) == 1 and sources[0].startswith("batch ")
+
+
+def test_bulk_change_from_the_list(page, engine):
+    from .support import seed_widgets
+
+    seed_widgets(engine, [{"description": "Sprocket A"}, {"description": "Sprocket B"},
+                          {"description": "Gear"}])
+    page.goto("/widgets")
+    page.get_by_label("Search").fill("sprocket")
+    follow(page.get_by_role("button", name="Search"))
+    follow(page.get_by_role("link", name="Bulk change"))
+    expect(page.locator("#bulk-count")).to_contain_text("2 widgets match")
+    page.get_by_label("Set inactive").check()
+    follow(page.get_by_role("button", name="Make batch"))
+    expect(page.locator("#batch-state")).to_have_text("ready")
+    follow(page.get_by_role("button", name="Execute"))
+    expect(page.get_by_text("Executed batch")).to_be_visible()
+    with engine.connect() as connection:
+        active = dict(connection.execute(select(Widget.description, Widget.active)).all())
+    assert active == {"Sprocket A": False, "Sprocket B": False, "Gear": True}
