@@ -253,3 +253,24 @@ def test_progress_is_json(testapp, dbsession):
     batch = the_batch(dbsession)
     assert testapp.get(f"/batches/{batch.uuid}/progress").json == {
         "state": "ready", "progress": 1, "total": 1, "rows": 1, "message": None}
+
+
+def test_a_failed_execution_changes_nothing_and_keeps_the_reason(testapp, dbsession, existing):
+    alpha, beta, gamma = existing
+    taken = "c0" * 16
+    upload(testapp, file_of(alpha, beta) + f"widget,,Epsilon,true,\ncomponent,{taken},P,true,E1\n")
+    batch = the_batch(dbsession)
+    # Meanwhile a component with that uuid appears under another widget.
+    gamma.components.append(Component(uuid=taken, item_code="G1", description="Sneaky"))
+    dbsession.flush()
+    refused = post(testapp, batch, "execute", status=409)
+    assert "Execution failed and nothing was changed" in refused.text
+    batch = the_batch(dbsession)
+    assert batch.state == "failed" and "nothing was changed" in batch.message
+    dbsession.expire_all()
+    assert dbsession.get(Widget, alpha.uuid).description == "Alpha"
+    assert dbsession.scalars(select(Widget).where(Widget.description == "Delta")).first() is None
+    assert dbsession.scalars(select(Change).where(Change.source.like("batch%"))).first() is None
+    # Refresh finds the component's owner and makes the row an error instead.
+    post(testapp, batch, "refresh")
+    assert json.loads(the_batch(dbsession).status_counts).get("error") == 1
