@@ -12,16 +12,19 @@ widgets, so memory stays flat whatever the file's size:
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
 
 from ..models import Component, Widget, make_change, new_uuid
 from . import layout
+from .writer import bulk_insert
 
 CHUNK = 1000  # widgets compared and written together
 IN_CHUNK = 900  # keys per IN (...) (SQLite's old limit was 999 parameters)
 LEDGER = "poser_import_keys"
 
 W, C = Widget.__table__, Component.__table__
+LEDGER_TABLE = Table(LEDGER, MetaData(), Column("uuid", String(32)), Column("line", Integer),
+                     Column("kind", String(1)), Column("widget", String(32)))
 
 
 @dataclass
@@ -54,6 +57,15 @@ def in_chunks(keys, size=IN_CHUNK):
         yield keys[start:start + size]
 
 
+def select_in(connection, sql, keys):
+    """The rows of `sql` ("... IN ({keys})") for `keys`, `IN_CHUNK` keys a statement, run
+    through the driver: no statement compiling per chunk (a good part of a chunk's time)."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    for chunk in in_chunks(keys):
+        yield from connection.exec_driver_sql(
+            sql.format(keys=", ".join([mark] * len(chunk))), tuple(chunk)).all()
+
+
 class Snapshot:
     """The database rows a chunk of widgets touches (plain selects, no ORM).
 
@@ -64,20 +76,19 @@ class Snapshot:
 
     def __init__(self, connection, widget_keys, component_keys=()):
         self.widgets, self.components, self.by_widget, self.owners = {}, {}, {}, {}
-        for chunk in in_chunks(widget_keys):
-            for uuid, description, active, version in connection.execute(
-                    select(W.c.uuid, W.c.description, W.c.active, W.c.version)
-                    .where(W.c.uuid.in_(chunk))):
-                self.widgets[uuid] = (description, active, version)
-            for uuid, widget_uuid, item_code, description, active in connection.execute(
-                    select(C.c.uuid, C.c.widget_uuid, C.c.item_code, C.c.description, C.c.active)
-                    .where(C.c.widget_uuid.in_(chunk))):
-                self.components[uuid] = (widget_uuid, item_code, description, active)
-                self.by_widget.setdefault(widget_uuid, []).append(uuid)
+        widget_keys = list(widget_keys)
+        for uuid, description, active, version in select_in(
+                connection, f"SELECT uuid, description, active, version FROM {W.name} "
+                            "WHERE uuid IN ({keys})", widget_keys):
+            self.widgets[uuid] = (description, bool(active), version)
+        for uuid, widget_uuid, item_code, description, active in select_in(
+                connection, f"SELECT uuid, widget_uuid, item_code, description, active "
+                            f"FROM {C.name} WHERE widget_uuid IN ({{keys}})", widget_keys):
+            self.components[uuid] = (widget_uuid, item_code, description, bool(active))
+            self.by_widget.setdefault(widget_uuid, []).append(uuid)
         others = [key for key in component_keys if key not in self.components]
-        for chunk in in_chunks(others):
-            self.owners.update(connection.execute(
-                select(C.c.uuid, C.c.widget_uuid).where(C.c.uuid.in_(chunk))).all())
+        self.owners.update(select_in(connection, f"SELECT uuid, widget_uuid FROM {C.name} "
+                                                 "WHERE uuid IN ({keys})", others))
         for uuid, row in self.components.items():
             self.owners[uuid] = row[0]
 
@@ -113,16 +124,13 @@ class Ledger:
             f"CREATE TEMPORARY TABLE {LEDGER} (uuid VARCHAR(32) NOT NULL, line INTEGER NOT NULL, "
             "kind CHAR(1) NOT NULL, widget VARCHAR(32))")
         connection.exec_driver_sql(f"CREATE INDEX {LEDGER}_uuid ON {LEDGER} (uuid)")
-        self._insert = text(f"INSERT INTO {LEDGER} (uuid, line, kind, widget) "
-                            "VALUES (:uuid, :line, :kind, :widget)")
 
     def drop(self):
         self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS {LEDGER}")
 
     def add(self, rows):
         """rows: dicts of uuid, line, kind, widget."""
-        if rows:
-            self.connection.execute(self._insert, rows)
+        bulk_insert(self.connection, LEDGER_TABLE, rows)
 
     def check(self, widgets, owners):
         """{line: reason} for the uuids of `widgets` met before, and components that belong to
@@ -137,14 +145,13 @@ class Ledger:
                 else:
                     first[row.uuid] = row.line
         earlier, removed_from = {}, {}
-        for chunk in in_chunks(first):
-            for uuid, line, kind, widget in self.connection.execute(
-                    text(f"SELECT uuid, line, kind, widget FROM {LEDGER} WHERE uuid IN :keys")
-                    .bindparams(bindparam("keys", expanding=True)), {"keys": chunk}):
-                if kind == "r":
-                    removed_from[uuid] = widget
-                elif kind != "n":
-                    earlier[uuid] = min(line, earlier.get(uuid, line))
+        for uuid, line, kind, widget in select_in(
+                self.connection, f"SELECT uuid, line, kind, widget FROM {LEDGER} "
+                                 "WHERE uuid IN ({keys})", list(first)):
+            if kind == "r":
+                removed_from[uuid] = widget
+            elif kind != "n":
+                earlier[uuid] = min(line, earlier.get(uuid, line))
         for widget in widgets:
             for row in (widget, *widget.components):
                 if row.uuid in earlier:
