@@ -65,7 +65,9 @@ def step(args):
                 handler.execute(connection, args.batch, "bench")
         result["rows"] = args.rows
     result["seconds"] = time.perf_counter() - started
-    result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["rss_mb"] = usage.ru_maxrss / 1024
+    result["cpu"] = usage.ru_utime + usage.ru_stime
     engine.dispose()
     print(json.dumps(result))
 
@@ -98,10 +100,12 @@ def bench(kind, make_url, drop, files, store, rows):
         for url in urls:
             drop(url)
     print(f"\n## {kind}\n")
-    print("| step | rows | seconds | rows/s | peak RSS MB |\n|---|---:|---:|---:|---:|")
+    print("| step | rows | seconds | rows/s | CPU s (this process) | rows per CPU s | "
+          "peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|")
     for label, result in results:
         print(f"| {label} | {result['rows']:,} | {result['seconds']:.2f} | "
-              f"{result['rows'] / result['seconds']:,.0f} | {result['rss_mb']:.0f} |")
+              f"{result['rows'] / result['seconds']:,.0f} | {result['cpu']:.1f} | "
+              f"{result['rows'] / result['cpu']:,.0f} | {result['rss_mb']:.0f} |")
     return results
 
 

@@ -274,3 +274,15 @@ def test_a_failed_execution_changes_nothing_and_keeps_the_reason(testapp, dbsess
     # Refresh finds the component's owner and makes the row an error instead.
     post(testapp, batch, "refresh")
     assert json.loads(the_batch(dbsession).status_counts).get("error") == 1
+
+
+def test_the_batch_list_downloads_and_sorts(testapp, dbsession):
+    upload(testapp, HEADER + "widget,,A,true,\n", name="first.csv")
+    upload(testapp, HEADER + "widget,,B,true,\n", name="second.csv")
+    listing = testapp.get("/batches")  # newest first
+    text = listing.html.find(id="grid").get_text()
+    assert text.index("second.csv") < text.index("first.csv")
+    ascending = testapp.get("/batches?sort=number&dir=asc").html.find(id="grid").get_text()
+    assert ascending.index("first.csv") < ascending.index("second.csv")
+    download = testapp.get("/batches/export.csv")
+    assert "Widget import of first.csv" in download.text
