@@ -286,3 +286,14 @@ def test_the_batch_list_downloads_and_sorts(testapp, dbsession):
     assert ascending.index("first.csv") < ascending.index("second.csv")
     download = testapp.get("/batches/export.csv")
     assert "Widget import of first.csv" in download.text
+
+
+def test_a_file_that_cannot_be_read_on_fails_its_batch_with_the_line(testapp, dbsession):
+    upload(testapp, HEADER + "widget,,A,true,\n" + 'widget,,"B"C,true,\n')
+    batch = the_batch(dbsession)
+    assert batch.state == "failed"
+    assert "line 3: not valid CSV" in batch.message
+    page = testapp.get(f"/batches/{batch.uuid}")
+    assert "line 3: not valid CSV" in page.text
+    assert not page.html.find("button", string="Execute")
+    post(testapp, batch, "execute", status=409)

@@ -69,8 +69,12 @@ def populate_committing(engine, batch_uuid, store, progress=None):
                             progress=progress)
         except Exception as error:
             connection.rollback()
+            try:
+                batch = load(connection, batch_uuid)
+            except LookupError:
+                return "the batch was deleted while it was populated"
             log.exception("populating batch %s failed", batch_uuid)
-            handler = get_handler(load(connection, batch_uuid).batch_type)
+            handler = get_handler(batch.batch_type)
             handler.fail(connection, batch_uuid, f"Populating failed: {type(error).__name__}: "
                                                  f"{str(error).splitlines()[0][:300]}")
             connection.commit()
