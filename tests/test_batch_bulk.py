@@ -100,3 +100,15 @@ def test_each_action_needs_its_permission(anonymous_app, dbsession):
     dbsession.expire_all()
     assert dbsession.get(Widget, widget.uuid) is not None
     assert newest(dbsession).state == "ready"
+
+
+def test_selected_rows_only(testapp, dbsession):
+    one = add_widget(dbsession, "One").uuid
+    add_widget(dbsession, "Two")
+    page = testapp.get(f"/batches/bulk?type=widget_bulk&uuid={one}")
+    assert "1 widgets match" in " ".join(page.html.find(id="bulk-count").get_text().split())
+    make_bulk(testapp, "deactivate", uuid=one)
+    batch = newest(dbsession)
+    rows = dbsession.scalars(select(BatchRow).where(BatchRow.batch_uuid == batch.uuid)).all()
+    assert [(r.label, r.status) for r in rows] == [("One", "update")]
+    assert "1 selected" in batch.description

@@ -26,6 +26,7 @@ ROWS_PER_PAGE = 100
 # Files up to this size are read inside the upload request; bigger ones in the background.
 DEFAULT_INLINE_BYTES = 1 << 20
 LIST_BUTTONS = "poser.list_buttons"
+MAX_SELECTED = 1000
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,14 @@ class BatchView(MasterView):
         search = {name: value for name, value in
                   [("q", state.q), *state.filters.items()] if value}
         keys = grid.filtered(state).with_only_columns(grid.key)
+        # Rows ticked on the list (uuid=...&uuid=...): only those of the search.
+        selected = [key for key in params.getall("uuid") if UUID_PATTERN.match(key)]
+        if len(selected) > MAX_SELECTED:
+            raise HTTPBadRequest(f"At most {MAX_SELECTED:,} rows can be selected; use the "
+                                 "search to pick more.")
+        if selected:
+            keys = keys.where(grid.key.in_(selected))
+            search["uuid"] = selected
         count = self.db.scalar(select(func.count()).select_from(keys.subquery()))
         allowed = [(name, label) for name, (label, permission) in handler.actions.items()
                    if self.request.has_permission(permission)]
@@ -277,7 +286,8 @@ class BatchView(MasterView):
         if not count:
             self.request.response.status = 400
             return self.page_context(**{**context, "error": "No records match this search."})
-        described = ", ".join(f"{k} {v!r}" for k, v in search.items()) or "all"
+        described = ", ".join(f"{k} {v!r}" if k != "uuid" else f"{len(v)} selected"
+                              for k, v in search.items()) or "all"
         connection = self.connection
         uuid = handler.create(connection, f"{handler.actions[action][0]}: {count:,} "
                                           f"{lister.title_plural.lower()} ({described})",
