@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..models import Batch, BatchRow, utcnow
 from ..transfer.writer import bulk_insert, bulk_update
@@ -123,14 +124,23 @@ class BatchHandler:
         from ..models import new_uuid
 
         uuid = new_uuid()
-        number = (connection.scalar(select(func.max(B.c.number))) or 0) + 1
-        connection.execute(B.insert().values(
-            uuid=uuid, number=number, batch_type=self.key, description=description[:255],
-            source=source, file_name=file_name, file_size=file_size,
-            params=json.dumps(params or {}, sort_keys=True), state=state, progress=0,
-            progress_total=0, row_count=0, status_counts="{}", created_by=created_by,
-            created_at=utcnow()))
-        return uuid
+        for attempt in range(5):  # two batches made at once may both want the next number
+            number = (connection.scalar(select(func.max(B.c.number))) or 0) + 1
+            savepoint = connection.begin_nested()
+            try:
+                connection.execute(B.insert().values(
+                    uuid=uuid, number=number, batch_type=self.key,
+                    description=description[:255], source=source, file_name=file_name,
+                    file_size=file_size, params=json.dumps(params or {}, sort_keys=True),
+                    state=state, progress=0, progress_total=0, row_count=0,
+                    status_counts="{}", created_by=created_by, created_at=utcnow()))
+            except IntegrityError:
+                savepoint.rollback()
+                if attempt == 4:
+                    raise
+                continue
+            savepoint.commit()
+            return uuid
 
     def stale_rows(self, connection, batch):
         """(sequence, message) of rows whose record changed since they were compared: a new
