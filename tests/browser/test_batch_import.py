@@ -28,6 +28,7 @@ def test_upload_review_and_execute(page, background_server, engine, tmp_path):
     path = tmp_path / "widgets.csv"
     path.write_text(HEADER + rows + "widget,,Broken,maybe,\n", encoding="utf-8")
 
+    page.set_default_timeout(30_000)  # a background thread shares the (busy) machine
     page.goto(background_server + "/widgets")
     follow(page.get_by_role("link", name="Import file"))
     page.get_by_label("File", exact=True).set_input_files(str(path))
@@ -57,6 +58,7 @@ def test_upload_review_and_execute(page, background_server, engine, tmp_path):
 def test_bulk_change_from_the_list(page, engine):
     from .support import seed_widgets
 
+    page.set_default_timeout(30_000)
     seed_widgets(engine, [{"description": "Sprocket A"}, {"description": "Sprocket B"},
                           {"description": "Gear"}])
     page.goto("/widgets")
