@@ -18,3 +18,4 @@ def includeme(config):
     config.include(".views.users")
     config.include(".views.roles")
     config.include(".views.accounts")  # a temporary password must be changed first
+    config.include(".views.batches")

@@ -6,6 +6,7 @@ ENVIRONMENT_OVERRIDES = {
     "POSER_DATABASE_URL": "sqlalchemy.url",
     "POSER_SECRET": "poser.secret",
     "POSER_BASE_URL": "poser.base_url",
+    "POSER_BATCH_DIR": "poser.batch_dir",
 }
 
 

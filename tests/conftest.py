@@ -76,11 +76,12 @@ def dbsession(engine):
 
 
 @pytest.fixture(scope="session")
-def app_settings(database_url):
+def app_settings(database_url, tmp_path_factory):
     return {"sqlalchemy.url": database_url, "poser.secret": "test-secret-" + "x" * 32,
             "poser.includes": "tests.sample.views",
             # The test clients name example.com (webtest: localhost; the browser tests: 127.0.0.1).
-            "poser.allowed_hosts": "example.com localhost 127.0.0.1"}
+            "poser.allowed_hosts": "example.com localhost 127.0.0.1",
+            "poser.batch_dir": str(tmp_path_factory.mktemp("batch-files"))}
 
 
 @pytest.fixture(scope="session")

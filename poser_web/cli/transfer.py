@@ -29,6 +29,12 @@ def cmd_export(args):
 
 
 def cmd_import(args):
+    if args.batch:
+        if args.dry_run:
+            raise CommandError("--batch and --dry-run: a batch already writes nothing until "
+                               "it is executed; use one of them")
+        from .batch import import_as_batch
+        return import_as_batch(args)
     engine = get_engine(app_settings(args.config))
     try:
         report = run_import(engine, args.file, runas=args.runas, delete_missing=args.delete_missing,
@@ -76,4 +82,7 @@ def add_commands(commands):
                      help="the user the history records the changes under (must exist)")
     imp.add_argument("--delete-missing", action="store_true",
                      help="also delete widgets (and their components) that are not in the file")
+    imp.add_argument("--batch", action="store_true",
+                     help="make a batch to review (web: Batches) instead of applying the file; "
+                          "`poser batch execute` applies it")
     imp.set_defaults(handler=cmd_import)

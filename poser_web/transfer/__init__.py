@@ -34,7 +34,7 @@ The CSV layout
 Import rules
 ============
 
-The whole file is read and checked before anything is written, in one transaction: the first
+The file is read, checked and written a chunk of widgets at a time, in one transaction: the first
 bad line stops the import with ``line N: reason`` (exit status 2) and nothing is written. A
 file is refused for: a wrong or missing header; bytes that are not UTF-8; a row without exactly
 5 fields or with broken quoting; an unknown type; a component row before any widget row; a

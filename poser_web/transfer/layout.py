@@ -146,15 +146,20 @@ class Reader:
         return self._binary
 
     def read_header(self):
-        try:
-            line, fields = next(self._rows)
-        except StopIteration:
-            raise LayoutError(1, f"the file is empty; the first line must be {','.join(HEADER)}") \
-                from None
-        if tuple(name.strip().lower() for name in fields) != HEADER:
-            found = ",".join(fields)
-            found = found if len(found) <= 80 else found[:77] + "..."
-            raise LayoutError(line, f"wrong header {found!r}; expected {','.join(HEADER)}")
+        read_header(self._rows)
+
+
+def read_header(rows):
+    """Check the first of `rows` ((line, fields) pairs) is the header."""
+    try:
+        line, fields = next(rows)
+    except StopIteration:
+        raise LayoutError(1, f"the file is empty; the first line must be {','.join(HEADER)}") \
+            from None
+    if tuple(str(name).strip().lower() for name in fields) != HEADER:
+        found = ",".join(fields)
+        found = found if len(found) <= 80 else found[:77] + "..."
+        raise LayoutError(line, f"wrong header {found!r}; expected {','.join(HEADER)}")
 
 
 def check_header(binary_stream):
@@ -202,6 +207,15 @@ def _uuid(value, line, seen):
     return value
 
 
+@dataclass(slots=True)
+class ErrorRow:
+    """Rows that cannot be imported (a batch keeps them, with the first line that is wrong)."""
+    line: int  # the first bad line
+    reason: str
+    start: int  # the group's first line
+    uuid: str | None = None  # the widget's, when its own row was good
+
+
 def read_file(binary_stream, component_owners=None, progress=None):
     """Every widget of the file with its components, after checking every row.
 
@@ -209,17 +223,42 @@ def read_file(binary_stream, component_owners=None, progress=None):
     that belongs to another widget. `progress(rows_read)` is called now and then.
     Raises `LayoutError` for the first line that is wrong.
     """
-    reader = Reader(binary_stream)
+    owners = component_owners or {}
+    widgets = []
+    for widget in iter_widgets(binary_stream, progress, seen={}):
+        for component in widget.components:
+            check_owner(component, widget, owners.get(component.uuid))
+        widgets.append(widget)
+    return widgets
+
+
+def check_owner(component, widget, owner):
+    """Refuse a component that belongs to another widget in the database."""
+    if component.uuid is not None and owner is not None and owner != widget.uuid:
+        raise LayoutError(component.line, f"component {component.uuid} belongs to another widget "
+                                          f"({owner}) in the database, not to the widget on "
+                                          f"line {widget.line}")
+
+
+def iter_widgets(binary_stream, progress=None, seen=None, collect_errors=False, reader=None):
+    """The file's widgets, one by one, each with its components, as they are read.
+
+    Strict (the default): the first bad line raises `LayoutError`. With `collect_errors`, a
+    widget with a bad row (or a row outside any widget) is yielded as an `ErrorRow` instead
+    and reading goes on; a file that cannot be read on (broken CSV, bytes that are not UTF-8)
+    still raises. `seen`: a dict to refuse a uuid used twice (None: the caller checks).
+    `reader`: rows to read instead of the CSV file (e.g. an XLSX sheet's).
+    """
+    reader = reader if reader is not None else Reader(binary_stream)
     try:
-        return _read_rows(reader, component_owners or {}, progress)
+        reader.read_header()
+        yield from _groups(reader, seen, progress, collect_errors)
     finally:
         reader.detach()  # the caller's file stays open
 
 
-def _read_rows(reader, owners, progress):
-    reader.read_header()
-    widgets, seen = [], {}
-    widget = None
+def _groups(reader, seen, progress, collect_errors):
+    widget = error = None
     rows = 0
     # The checks of every row, inlined (this loop runs once per row of big files); the
     # helpers above run only to word the error.
@@ -229,47 +268,70 @@ def _read_rows(reader, owners, progress):
         rows += 1
         if progress is not None and not rows & 4095:
             progress(rows)
-        if len(fields) != 5:
-            raise LayoutError(line, f"expected 5 fields ({','.join(HEADER)}), found {len(fields)}")
-        kind, uuid, description, flag, item_code = fields
-        kind = kind.strip()
-        is_component = kind == COMPONENT
-        if not is_component:
-            if kind != WIDGET:
-                raise LayoutError(line, f"unknown type {kind[:40]!r}: expected widget or component")
-        elif widget is None:
-            raise LayoutError(line, "component row before any widget row (a component belongs "
-                                    "to the widget row above it)")
-        uuid = uuid.strip()
-        if uuid:
-            if not uuid_ok(uuid) or uuid in seen:
-                _uuid(uuid, line, seen)
-            seen[uuid] = line
-        else:
-            uuid = None
-        if is_component:
-            item_code = item_code.strip()
-            if not item_code or len(item_code) > MAX_ITEM_CODE or control(item_code):
-                _text(item_code, "item_code", MAX_ITEM_CODE, line)
-        description = description.strip()
-        if not description or len(description) > MAX_DESCRIPTION or control(description):
-            _text(description, "description", MAX_DESCRIPTION, line)
-        word = flag.strip().lower()
-        active = True if word == "true" else False if word == "false" else _active(flag, line)
-        if is_component:
-            if uuid is not None and uuid in owners and owners[uuid] != widget.uuid:
-                raise LayoutError(line, f"component {uuid} belongs to another widget "
-                                        f"({owners[uuid]}) in the database, not to the widget on "
-                                        f"line {widget.line}")
-            if len(widget.components) == MAX_COMPONENTS:
-                raise LayoutError(line, f"more than {MAX_COMPONENTS} components under the widget "
-                                        f"on line {widget.line}")
-            widget.components.append(ComponentRow(line, uuid, item_code, description, active))
-        else:
-            if item_code.strip():
-                raise LayoutError(line, "a widget row has no item_code (leave it empty)")
-            widget = WidgetRow(line, uuid, description, active)
-            widgets.append(widget)
+        try:
+            if len(fields) != 5:
+                raise LayoutError(line, f"expected 5 fields ({','.join(HEADER)}), "
+                                        f"found {len(fields)}")
+            kind, uuid, description, flag, item_code = fields
+            kind = kind.strip()
+            is_component = kind == COMPONENT
+            if not is_component:
+                if kind != WIDGET:
+                    raise LayoutError(line, f"unknown type {kind[:40]!r}: expected widget or "
+                                            "component")
+            elif widget is None and error is None:
+                raise LayoutError(line, "component row before any widget row (a component "
+                                        "belongs to the widget row above it)")
+            if error is not None and is_component:
+                continue  # the rest of a bad widget
+            uuid = uuid.strip()
+            if uuid:
+                if not uuid_ok(uuid) or (seen is not None and uuid in seen):
+                    _uuid(uuid, line, seen if seen is not None else {})
+                if seen is not None:
+                    seen[uuid] = line
+            else:
+                uuid = None
+            if is_component:
+                item_code = item_code.strip()
+                if not item_code or len(item_code) > MAX_ITEM_CODE or control(item_code):
+                    _text(item_code, "item_code", MAX_ITEM_CODE, line)
+            description = description.strip()
+            if not description or len(description) > MAX_DESCRIPTION or control(description):
+                _text(description, "description", MAX_DESCRIPTION, line)
+            word = flag.strip().lower()
+            active = True if word == "true" else False if word == "false" else _active(flag, line)
+            if is_component:
+                if len(widget.components) == MAX_COMPONENTS:
+                    raise LayoutError(line, f"more than {MAX_COMPONENTS} components under the "
+                                            f"widget on line {widget.line}")
+                widget.components.append(ComponentRow(line, uuid, item_code, description, active))
+            else:
+                if item_code.strip():
+                    raise LayoutError(line, "a widget row has no item_code (leave it empty)")
+                if widget is not None:
+                    yield widget
+                elif error is not None:
+                    yield error
+                widget, error = WidgetRow(line, uuid, description, active), None
+        except LayoutError as problem:
+            if not collect_errors:
+                raise
+            is_widget = len(fields) == 5 and fields[0].strip() != COMPONENT
+            if is_widget or (widget is None and error is None):
+                # A bad widget row (or an unknown type) starts a bad group of its own.
+                if widget is not None:
+                    yield widget
+                elif error is not None:
+                    yield error
+                key = fields[1].strip() if len(fields) == 5 and is_widget else None
+                widget, error = None, ErrorRow(line, problem.reason, line,
+                                               key if key and uuid_ok(key) else None)
+            elif widget is not None:
+                widget, error = None, ErrorRow(line, problem.reason, widget.line, widget.uuid)
+    if widget is not None:
+        yield widget
+    elif error is not None:
+        yield error
     if progress is not None:
         progress(rows)
-    return widgets

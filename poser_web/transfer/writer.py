@@ -88,6 +88,26 @@ def _copy_update(connection, table, rows, assignments, advance=None):
     connection.exec_driver_sql(f"DROP TABLE {scratch}")
 
 
+def bulk_insert(connection, table, rows, advance=None):
+    """Insert dict rows (all with the same keys): COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    if connection.dialect.driver == "psycopg":
+        _copy(connection, table.name, rows, [(name, name) for name in rows[0]], advance)
+    else:
+        Bulk(connection, _insert(table, rows)).run(rows, advance)
+
+
+def bulk_update(connection, table, rows, keys, advance=None):
+    """UPDATE table SET <the other keys> WHERE <keys> for each dict row, through executemany."""
+    if not rows:
+        return
+    statement = update(table).where(*(table.c[key] == bindparam(f"key_{key}") for key in keys))
+    statement = statement.values({name: bindparam(name) for name in rows[0]
+                                  if not name.startswith("key_")})
+    Bulk(connection, statement).run(rows, advance)
+
+
 def write_plan(connection, plan, phase=None):
     """The plan as Core bulk statements, children deleted first and parents inserted first."""
     done = 0

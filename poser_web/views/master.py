@@ -375,6 +375,21 @@ class MasterView(HistoryPages):
             actions.append("history")
         return [a for a in actions if self.request.has_permission(f"{self.route_prefix}.{a}")]
 
+    def list_buttons(self):
+        """(label, url) of the buttons other parts registered for this list page, e.g. "Import
+        file" (registry["poser.list_buttons"]: {route prefix: [(label, route, query,
+        permission[, keep_search])]}), those the user may follow."""
+        found = []
+        paging = ("page", "per_page", "sort", "dir", "after", "before")
+        for label, route, query, permission, *keep_search in self.request.registry.get(
+                "poser.list_buttons", {}).get(self.route_prefix, ()):
+            if self.request.has_permission(permission):
+                if keep_search and keep_search[0]:  # the list's search and filters go along
+                    query = {**{k: v for k, v in self.request.GET.items()
+                                if k not in paging and v}, **query}
+                found.append((label, self.request.route_url(route, _query=query)))
+        return found
+
     def flash(self, message):
         self.request.session.flash(message, "success")
 

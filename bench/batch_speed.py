@@ -1,0 +1,169 @@
+"""How fast and how lean widget import batches are, beside `poser import`.
+
+    .venv/bin/python bench/batch_speed.py                       # 25,000 widgets x 3 components
+    .venv/bin/python bench/batch_speed.py --widgets 100000 --databases sqlite
+
+For each database, on scratch databases migrated with `alembic upgrade heads`, each step in a
+child process of its own (so its peak RSS is its own):
+
+1. `poser import` of the file into an empty database (run_import);
+2. populate a batch from the same file into another empty database (every row new);
+3. execute that batch (creates everything, history included);
+4. populate a second batch from the file changed (every widget and a component per widget);
+5. execute it.
+
+Prints rows/s (file rows: widgets + components) and peak RSS per step. Goals: >= 20,000 rows/s
+and RSS < 250 MB.
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def step(args):
+    """One measured step in this (child) process; prints a JSON line."""
+    from poser_web.batch import get_handler, load_handlers, runner
+    from poser_web.batch.store import FileStore
+    from poser_web.models import WRITE_OPTION, get_engine
+    from poser_web.transfer import run_import
+
+    load_handlers()
+    engine = get_engine({"sqlalchemy.url": args.url})
+    store = FileStore(args.store)
+    started = time.perf_counter()
+    result = {}
+    if args.step == "import":
+        report = run_import(engine, args.file)
+        result["rows"] = report.rows
+    elif args.step == "populate":
+        handler = get_handler("widget_import")
+        with engine.connect() as connection:
+            connection = connection.execution_options(**{WRITE_OPTION: True})
+            with connection.begin():
+                uuid, _ = runner.create_from_file(connection, handler, args.file, args.file,
+                                                  None, store)
+            failure = runner.populate(connection, uuid, store, commit=connection.commit)
+            assert failure is None, failure
+            result["rows"] = connection.exec_driver_sql(
+                "SELECT progress FROM poser_batch WHERE uuid = ?" if engine.dialect.name == "sqlite"
+                else "SELECT progress FROM poser_batch WHERE uuid = %s", (uuid,)).scalar()
+            result["uuid"] = uuid
+    elif args.step == "execute":
+        handler = get_handler("widget_import")
+        with engine.connect() as connection:
+            connection = connection.execution_options(**{WRITE_OPTION: True})
+            with connection.begin():
+                handler.execute(connection, args.batch, "bench")
+        result["rows"] = args.rows
+    result["seconds"] = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["rss_mb"] = usage.ru_maxrss / 1024
+    result["cpu"] = usage.ru_utime + usage.ru_stime
+    engine.dispose()
+    print(json.dumps(result))
+
+
+def run_step(**options):
+    command = [sys.executable, __file__, "--step", options.pop("step")]
+    for key, value in options.items():
+        command += [f"--{key}", str(value)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def bench(kind, make_url, drop, files, store, rows):
+    from tests.databases import migrate
+
+    results = []
+    urls = [make_url(label) for label in ("import", "batch")]
+    try:
+        for url in urls:
+            migrate(url)
+        result = run_step(step="import", url=urls[0], file=files[0], store=store)
+        results.append(("poser import into an empty database", result))
+        for label, path in (("new", files[0]), ("changed", files[1])):
+            populated = run_step(step="populate", url=urls[1], file=path, store=store)
+            results.append((f"populate batch ({label} rows)", populated))
+            executed = run_step(step="execute", url=urls[1], file=path, store=store,
+                                batch=populated["uuid"], rows=rows)
+            results.append((f"execute batch ({label} rows)", executed))
+    finally:
+        for url in urls:
+            drop(url)
+    print(f"\n## {kind}\n")
+    print("| step | rows | seconds | rows/s | CPU s (this process) | rows per CPU s | "
+          "peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|")
+    for label, result in results:
+        print(f"| {label} | {result['rows']:,} | {result['seconds']:.2f} | "
+              f"{result['rows'] / result['seconds']:,.0f} | {result['cpu']:.1f} | "
+              f"{result['rows'] / result['cpu']:,.0f} | {result['rss_mb']:.0f} |")
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--widgets", type=int, default=25_000)
+    parser.add_argument("--components", type=int, default=3)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    for hidden in ("url", "file", "store", "batch"):
+        parser.add_argument(f"--{hidden}", help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.step:
+        step(args)
+        return 0
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from bench.import_speed import PG_SERVER_URL, pg_reachable, write_file
+
+    with tempfile.TemporaryDirectory(prefix="bench_batch_") as tmp:
+        files = [os.path.join(tmp, "widgets.csv"), os.path.join(tmp, "widgets-v2.csv")]
+        rows = write_file(files[0], args.widgets, args.components)
+        write_file(files[1], args.widgets, args.components, changed=True)
+        store = os.path.join(tmp, "store")
+        print(f"# Batch speed: {rows:,} rows ({args.widgets:,} widgets x {args.components} "
+              f"components), {os.path.getsize(files[0]) / 1e6:.1f} MB; {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f} at the start")
+        if "sqlite" in args.databases:
+            bench("SQLite", lambda label: f"sqlite:///{os.path.join(tmp, label + '.sqlite')}",
+                  lambda url: None, files, store, rows)
+        if "postgresql" in args.databases:
+            if not pg_reachable():
+                print(f"\nPostgreSQL not reachable at {PG_SERVER_URL}: skipped")
+                return 0
+            server = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+
+            def make(label):
+                name = f"bench_batch_{label}_{os.getpid()}"
+                with server.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
+                return make_url(PG_SERVER_URL).set(database=name).render_as_string(
+                    hide_password=False)
+
+            def drop(url):
+                name = make_url(url).database
+                with server.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+            try:
+                bench("PostgreSQL", make, drop, files, store, rows)
+            finally:
+                server.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Making a batch from a file and populating it: inline (small files, the command line) or in
+a background thread of the web process (big files), committing a chunk at a time so the
+progress shows and other requests keep being answered."""
+import logging
+import os
+import threading
+
+from ..models import WRITE_OPTION
+from ..transfer import layout
+from . import files, get_handler
+from .handler import load
+
+log = logging.getLogger(__name__)
+
+
+def create_from_file(connection, handler, path, name, created_by, store, params=None,
+                     description=None, move=False):
+    """Check the file (`files.inspect`), keep a copy in the store, make the batch header.
+    Returns (batch uuid, kind). Raises files.FileRefused with a message for people."""
+    kind = files.inspect(path, name)
+    uuid = handler.create(connection, description or f"{handler.title} of {os.path.basename(name)}", created_by,
+                          source=os.path.basename(name)[:255], params=params)
+    stored = f"{uuid}.{kind}"
+    if move:  # a file already in the store (an upload): renamed, not copied
+        os.replace(path, store.path(stored))
+        size = os.path.getsize(store.path(stored))
+    else:
+        size = store.copy_in(path, stored)
+    from sqlalchemy import update
+
+    from .handler import B
+    connection.execute(update(B).where(B.c.uuid == uuid).values(file_name=stored, file_size=size))
+    return uuid, kind
+
+
+def populate(connection, batch_uuid, store, commit=None, progress=None):
+    """Populate the batch from its kept file. A file that cannot be read on fails the batch
+    with the line and the reason (returned); None when it is ready."""
+    batch = load(connection, batch_uuid)
+    handler = get_handler(batch.batch_type)
+    path = store.path(batch.file_name)
+    kind = batch.file_name.rsplit(".", 1)[-1]
+    handler.set_progress(connection, batch_uuid, 0, 0, files.count_rows(path, kind))
+    if commit is not None:
+        commit()
+    try:
+        handler.populate_file(connection, batch, path, kind, progress=progress, commit=commit)
+    except (layout.LayoutError, files.FileRefused) as error:
+        if commit is not None:
+            connection.rollback()
+        message = f"The file cannot be read on: {error}"
+        handler.fail(connection, batch_uuid, message)
+        handler.recount(connection, batch_uuid)
+        if commit is not None:
+            commit()
+        return message
+    handler.finish_populate(connection, batch_uuid)
+    if commit is not None:
+        commit()
+    return None
+
+
+def populate_committing(engine, batch_uuid, store, progress=None):
+    """Populate on a connection of its own, committing each chunk."""
+    with engine.connect() as connection:
+        connection = connection.execution_options(**{WRITE_OPTION: True})
+        try:
+            return populate(connection, batch_uuid, store, commit=connection.commit,
+                            progress=progress)
+        except Exception as error:
+            connection.rollback()
+            try:
+                batch = load(connection, batch_uuid)
+            except LookupError:
+                return "the batch was deleted while it was populated"
+            log.exception("populating batch %s failed", batch_uuid)
+            handler = get_handler(batch.batch_type)
+            handler.fail(connection, batch_uuid, f"Populating failed: {type(error).__name__}: "
+                                                 f"{str(error).splitlines()[0][:300]}")
+            connection.commit()
+            return str(error)
+
+
+def populate_in_background(engine, batch_uuid, store):
+    thread = threading.Thread(target=populate_committing, args=(engine, batch_uuid, store),
+                              name=f"batch-populate-{batch_uuid[:8]}", daemon=True)
+    thread.start()
+    return thread

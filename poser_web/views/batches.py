@@ -1,0 +1,417 @@
+"""Batch pages: the list and each batch (master views), uploading a file, reviewing rows,
+refresh, execute, remove rows, delete, the kept file and the populating progress."""
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
+from pyramid.renderers import render_to_response
+from pyramid.path import DottedNameResolver
+from pyramid.response import FileResponse
+from sqlalchemy import func, select
+from zope.sqlalchemy import mark_changed
+
+from ..batch import HANDLERS, get_handler, load_handlers, runner
+from ..batch.files import FileRefused
+from ..batch.handler import BatchError, R, delete_batch, load
+from ..batch.store import FileStore, TooLarge, max_upload_bytes
+from ..grids import Column, Contains, GridError
+from ..models import Batch, BatchRow, new_uuid
+from ..models.batch import STATES, STATUSES
+from ..permissions import register as register_permission
+from .master import UUID_PATTERN, MasterView
+
+ROWS_PER_PAGE = 100
+# Files up to this size are read inside the upload request; bigger ones in the background.
+DEFAULT_INLINE_BYTES = 1 << 20
+LIST_BUTTONS = "poser.list_buttons"
+MAX_SELECTED = 1000
+
+
+@dataclass(frozen=True)
+class ChoiceFilter:
+    """A filter on a column with a few known values (any / one of them)."""
+
+    key: str
+    label: str
+    column: Any
+    choices: tuple
+
+    def parse(self, raw):
+        if raw in (None, ""):
+            return ""
+        if raw not in {value for value, _ in self.choices}:
+            raise GridError(f"{self.label} filter must be one of "
+                            f"{', '.join(v for v, _ in self.choices if v)}, not {raw!r}.")
+        return raw
+
+    def apply(self, query, value):
+        return query.where(self.column == value) if value else query
+
+
+def _labels(values):
+    return (("", "Any"),) + tuple((value, value.replace("_", " ").capitalize()) for value in values)
+
+
+class BatchView(MasterView):
+    model = Batch
+    route_prefix = "batches"
+    url_prefix = "/batches"
+    title = "Batch"
+    title_plural = "Batches"
+    menu = "Batches"
+
+    columns = (
+        Column("number", "Number", sort=Batch.number, link="view", numeric=True),
+        Column("batch_type", "Type", sort=Batch.batch_type),
+        Column("description", "Description", sort=Batch.description),
+        Column("state", "State", sort=Batch.state),
+        Column("row_count", "Rows", sort=Batch.row_count, numeric=True),
+        Column("created_by", "Created by", sort=Batch.created_by),
+        Column("created_at", "Created", sort=Batch.created_at),
+        Column("executed_at", "Executed", sort=Batch.executed_at),
+    )
+    search = (Contains(Batch.description), Contains(Batch.source))
+    search_placeholder = "Description or file name"
+    filters = (ChoiceFilter("state", "State", Batch.state, _labels(STATES)),)
+    default_sort = "number"
+    default_direction = "desc"
+
+    @classmethod
+    def include(cls, config):
+        handlers = load_handlers()
+        cls.filters = (ChoiceFilter("type", "Type", Batch.batch_type, (("", "Any"),) + tuple(
+            (key, handler.title) for key, handler in sorted(handlers.items()))),
+            ChoiceFilter("state", "State", Batch.state, _labels(STATES)))
+        url = cls.url_prefix
+        # Before the master's /batches/{uuid}, which would match /batches/new.
+        config.add_route("batches.create", f"{url}/new")
+        cls._add(config, "upload_page", "batches.create", "create", "batch/upload.pt")
+        config.add_route("batches.bulk", f"{url}/bulk")
+        cls._add(config, "bulk_page", "batches.bulk", "create", "batch/bulk.pt")
+        super().include(config)
+        for name, path, attr, action, template, method in (
+                ("batches.rows", "/{uuid}/rows", "rows_page", "view", "batch/rows.pt", "GET"),
+                ("batches.row", "/{uuid}/rows/{sequence:\\d+}", "row_page", "view",
+                 "batch/row.pt", "GET"),
+                ("batches.progress", "/{uuid}/progress", "progress", "view", "json", "GET"),
+                ("batches.file", "/{uuid}/file", "download", "view", None, "GET"),
+                ("batches.refresh", "/{uuid}/refresh", "refresh", "create", None, "POST"),
+                ("batches.remove_rows", "/{uuid}/rows/remove", "remove_rows", "create", None,
+                 "POST"),
+                ("batches.execute", "/{uuid}/execute", "execute", "execute", None, "POST"),
+                ("batches.delete", "/{uuid}/delete", "delete", "delete", None, "POST")):
+            config.add_route(name, url + path)
+            if template == "json":
+                permission = f"batches.{action}"
+                config.add_view(cls, attr=attr, route_name=name, request_method=method,
+                                renderer="json", permission=permission)
+            else:
+                cls._add(config, attr, name, action, template, method)
+        register_permission(config, "batches.execute", "Execute batches")
+        buttons = config.registry.setdefault(LIST_BUTTONS, {})
+        for key, handler in handlers.items():
+            if handler.from_file and handler.list_page:
+                buttons.setdefault(handler.list_page, []).append(
+                    ("Import file", "batches.create", {"type": key}, "batches.create"))
+            if getattr(handler, "actions", None) and handler.list_page:
+                buttons.setdefault(handler.list_page, []).append(
+                    ("Bulk change", "batches.bulk", {"type": key}, "batches.create", True))
+
+    # -- helpers -----------------------------------------------------------------------
+
+    @property
+    def store(self):
+        return FileStore.from_settings(self.request.registry.settings)
+
+    @property
+    def connection(self):
+        """The request's connection for Core writes; marked changed, or zope.sqlalchemy
+        would roll back a transaction the ORM saw no change in."""
+        if "app.dbsession" not in self.request.environ:
+            mark_changed(self.db)
+        return self.db.connection()
+
+    def available_actions(self):
+        actions = ["list", "view", "export", "create", "execute", "delete"]
+        return [a for a in actions if self.request.has_permission(f"batches.{a}")]
+
+    def get_batch(self):
+        uuid = self.request.matchdict["uuid"]
+        batch = self.db.get(Batch, uuid) if UUID_PATTERN.match(uuid) else None
+        if batch is None:
+            raise HTTPNotFound(f"No batch has the key {uuid!r}; it may have been deleted.")
+        return batch
+
+    def username(self):
+        identity = self.request.identity
+        return identity.username if identity else None
+
+    def handler_for(self, batch):
+        try:
+            return get_handler(batch.batch_type)
+        except LookupError:
+            raise HTTPNotFound(f"Batch {batch.number} is of a type this server does not know "
+                               f"({batch.batch_type}).") from None
+
+    def batch_context(self, batch, **values):
+        handler = self.handler_for(batch)
+        counts = json.loads(batch.status_counts or "{}")
+        values.setdefault("error", None)
+        params = json.loads(batch.params or "{}")
+        return self.page_context(
+            instance=batch, batch=batch, handler=handler, counts=counts, statuses=STATUSES,
+            editable=batch.state in ("ready", "failed") and params.get("populated"),
+            executable=batch.state == "ready" and not counts.get("error"),
+            params=params, **values)
+
+    def back_to(self, batch, message=None):
+        if message:
+            self.flash(message)
+        return HTTPSeeOther(self.request.route_url("batches.view", uuid=batch.uuid))
+
+    def refused(self, batch, message, status=409):
+        """The batch page again, with why the action was refused."""
+        self.db.expire_all()
+        self.request.response.status = status
+        return render_to_response("poser_web:templates/batch/view.pt",
+                                  self.batch_context(batch, error=message), self.request,
+                                  response=self.request.response)
+
+    # -- pages ---------------------------------------------------------------------------
+
+    def view_page(self):
+        batch = self.get_batch()
+        return render_to_response("poser_web:templates/batch/view.pt", self.batch_context(batch),
+                                  self.request, response=self.request.response)
+
+    def upload_page(self):
+        key = self.request.params.get("type", "widget_import")
+        handler = HANDLERS.get(key)
+        if handler is None or not handler.from_file:
+            raise HTTPBadRequest(f"No batch type {key!r} is made from a file.")
+        limit = max_upload_bytes(self.request.registry.settings)
+        context = dict(handler=handler, limit_mb=limit / (1024 * 1024), error=None,
+                       description=self.request.POST.get("description", "") if
+                       self.request.method == "POST" else "")
+        if self.request.method != "POST":
+            return self.page_context(**context)
+
+        def refuse(message, status=400):
+            self.request.response.status = status
+            return self.page_context(**{**context, "error": message})
+
+        if (self.request.content_length or 0) > limit + 64 * 1024:
+            return refuse(f"The file is larger than the limit of {context['limit_mb']:g} MB.", 413)
+        upload = self.request.POST.get("file")
+        if upload is None or not hasattr(upload, "file") or not upload.filename:
+            return refuse("Choose a file to upload.")
+        name = os.path.basename(upload.filename.replace("\\", "/"))[:255]
+        store = self.store
+        temporary = f"upload-{new_uuid()}.tmp"
+        try:
+            store.save(upload.file, temporary, limit)
+        except TooLarge:
+            return refuse(f"The file is larger than the limit of {context['limit_mb']:g} MB.",
+                          413)
+        path = store.path(temporary)
+        try:
+            description = self.request.POST.get("description", "").strip()[:255] or None
+            params = {"delete_missing": self.request.POST.get("delete_missing") == "true"}
+            uuid, kind = runner.create_from_file(self.connection, handler, str(path), name,
+                                                 self.username(), store, params, description,
+                                                 move=True)
+        except FileRefused as error:
+            return refuse(f"“{name}” cannot be imported: {error}")
+        finally:
+            store.delete(temporary)
+        size = os.path.getsize(store.path(f"{uuid}.{kind}"))
+        inline = int(self.request.registry.settings.get("poser.batch_inline_bytes")
+                     or DEFAULT_INLINE_BYTES)
+        if size <= inline or "app.dbsession" in self.request.environ:
+            failure = runner.populate(self.connection, uuid, store)
+            self.flash(failure or f"Made the batch from “{name}”: review it, then execute it.")
+        else:
+            engine = self.request.registry["db_engine"]
+
+            def start(committed):
+                if committed:
+                    runner.populate_in_background(engine, uuid, store)
+
+            self.request.tm.get().addAfterCommitHook(start)
+            self.flash(f"Reading “{name}” into a batch: this page shows the progress.")
+        return HTTPSeeOther(self.request.route_url("batches.view", uuid=uuid))
+
+    def bulk_page(self):
+        """Every record a list search matches, with one action, made into a batch to review."""
+        params = self.request.POST if self.request.method == "POST" else self.request.GET
+        key = params.get("type", "")
+        handler = HANDLERS.get(key)
+        if handler is None or not getattr(handler, "actions", None):
+            raise HTTPBadRequest(f"No batch type {key!r} changes records in bulk.")
+        lister = DottedNameResolver().resolve(handler.list_view)(self.request)
+        grid = lister.make_grid()
+        try:
+            state = grid.parse(params)
+        except GridError as error:
+            raise HTTPBadRequest(str(error)) from None
+        search = {name: value for name, value in
+                  [("q", state.q), *state.filters.items()] if value}
+        keys = grid.filtered(state).with_only_columns(grid.key)
+        # Rows ticked on the list (uuid=...&uuid=...): only those of the search.
+        selected = [key for key in params.getall("uuid") if UUID_PATTERN.match(key)]
+        if len(selected) > MAX_SELECTED:
+            raise HTTPBadRequest(f"At most {MAX_SELECTED:,} rows can be selected; use the "
+                                 "search to pick more.")
+        if selected:
+            keys = keys.where(grid.key.in_(selected))
+            search["uuid"] = selected
+        count = self.db.scalar(select(func.count()).select_from(keys.subquery()))
+        allowed = [(name, label) for name, (label, permission) in handler.actions.items()
+                   if self.request.has_permission(permission)]
+        context = dict(handler=handler, lister=lister, count=count, search=search,
+                       allowed=allowed, error=None)
+        if self.request.method != "POST":
+            return self.page_context(**context)
+        action = params.get("action")
+        if action not in handler.actions:
+            self.request.response.status = 400
+            return self.page_context(**{**context, "error": "Choose what to do."})
+        if action not in dict(allowed):
+            self.request.response.status = 403
+            return self.page_context(**{**context, "error": (
+                f"“{handler.actions[action][0]}” needs the {handler.actions[action][1]} "
+                "permission.")})
+        if not count:
+            self.request.response.status = 400
+            return self.page_context(**{**context, "error": "No records match this search."})
+        described = ", ".join(f"{k} {v!r}" if k != "uuid" else f"{len(v)} selected"
+                              for k, v in search.items()) or "all"
+        connection = self.connection
+        uuid = handler.create(connection, f"{handler.actions[action][0]}: {count:,} "
+                                          f"{lister.title_plural.lower()} ({described})",
+                              self.username(), source=f"{lister.title_plural} search",
+                              params={"action": action, "search": search})
+
+        def chunks():
+            last = ""
+            while True:
+                found = connection.execute(keys.where(grid.key > last).order_by(grid.key)
+                                           .limit(1000)).scalars().all()
+                if not found:
+                    return
+                yield found
+                last = found[-1]
+
+        batch = load(connection, uuid)
+        handler.populate_keys(connection, batch, chunks())
+        handler.finish_populate(connection, uuid)
+        self.flash(f"Made a batch of {count:,} {lister.title_plural.lower()}: review it, "
+                   "then execute it.")
+        return HTTPSeeOther(self.request.route_url("batches.view", uuid=uuid))
+
+    def progress(self):
+        batch = self.get_batch()
+        return {"state": batch.state, "progress": batch.progress, "total": batch.progress_total,
+                "rows": batch.row_count, "message": batch.message}
+
+    def download(self):
+        batch = self.get_batch()
+        path = self.store.path(batch.file_name) if batch.file_name else None
+        if path is None or not path.exists():
+            raise HTTPNotFound(f"The file of batch {batch.number} is no longer kept.")
+        kind = batch.file_name.rsplit(".", 1)[-1]
+        response = FileResponse(str(path), request=self.request, content_type=(
+            "text/csv" if kind == "csv" else
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+        name = (batch.source or f"batch-{batch.number}.{kind}").replace('"', "")
+        response.content_disposition = f'attachment; filename="{name}"'
+        return response
+
+    def rows_page(self):
+        batch = self.get_batch()
+        handler = self.handler_for(batch)
+        status = self.request.GET.get("status", "")
+        if status and status not in STATUSES:
+            raise HTTPBadRequest(f"Status must be one of {', '.join(STATUSES)}, not {status!r}.")
+        try:
+            page = max(int(self.request.GET.get("page", "1")), 1)
+        except ValueError:
+            raise HTTPBadRequest("page must be a whole number.") from None
+        query = select(BatchRow).where(BatchRow.batch_uuid == batch.uuid)
+        count = select(func.count()).select_from(R).where(R.c.batch_uuid == batch.uuid)
+        if status:
+            query = query.where(BatchRow.status == status)
+            count = count.where(R.c.status == status)
+        total = self.db.scalar(count)
+        rows = self.db.scalars(query.order_by(BatchRow.sequence)
+                               .offset((page - 1) * ROWS_PER_PAGE).limit(ROWS_PER_PAGE)).all()
+        pages = max((total + ROWS_PER_PAGE - 1) // ROWS_PER_PAGE, 1)
+        return self.batch_context(batch, rows=rows, status=status, page=page, pages=pages,
+                                  total=total, summary=handler.row_summary)
+
+    def row_page(self):
+        batch = self.get_batch()
+        row = self.db.get(BatchRow, (batch.uuid, int(self.request.matchdict["sequence"])))
+        if row is None:
+            raise HTTPNotFound(f"Batch {batch.number} has no row "
+                               f"{self.request.matchdict['sequence']}.")
+        handler = self.handler_for(batch)
+        return self.batch_context(batch, row=row, sections=handler.describe_row(row),
+                                  summary=handler.row_summary(row))
+
+    def refresh(self):
+        batch = self.get_batch()
+        try:
+            counts = self.handler_for(batch).refresh(self.connection, batch.uuid)
+        except BatchError as error:
+            return self.refused(batch, str(error))
+        return self.back_to(batch, f"Refreshed batch {batch.number} against the current data: "
+                                   f"{_counted(counts)}.")
+
+    def remove_rows(self, ):
+        batch = self.get_batch()
+        sequences = [s for s in self.request.POST.getall("row") if s.isdigit()]
+        if not sequences:
+            return self.refused(batch, "Select the rows to remove first.", 400)
+        try:
+            self.handler_for(batch).remove_rows(self.connection, batch.uuid, sequences)
+        except BatchError as error:
+            return self.refused(batch, str(error))
+        return self.back_to(batch, f"Removed {len(sequences)} row{'s' if len(sequences) != 1 else ''}"
+                                   f" from batch {batch.number}.")
+
+    def execute(self):
+        batch = self.get_batch()
+        handler = self.handler_for(batch)
+        needed = handler.execute_permission(load(self.db.connection(), batch.uuid))
+        if needed and not self.request.has_permission(needed):
+            return self.refused(batch, f"Executing this batch needs the {needed} permission "
+                                       "too; nothing was executed.", 403)
+        try:
+            handler.execute(self.connection, batch.uuid, self.username())
+        except BatchError as error:
+            return self.refused(batch, str(error))
+        self.db.expire_all()
+        return self.back_to(batch, f"Executed batch {batch.number}: "
+                                   f"{_counted(json.loads(batch.status_counts or '{}'))}.")
+
+    def delete(self):
+        batch = self.get_batch()
+        number = batch.number
+        try:
+            delete_batch(self.connection, batch.uuid, self.store)
+        except BatchError as error:
+            return self.refused(batch, str(error))
+        self.db.expire_all()
+        self.flash(f"Deleted batch {number} with its rows and file.")
+        return HTTPSeeOther(self.request.route_url("batches"))
+
+
+def _counted(counts):
+    return ", ".join(f"{counts[s]:,} {s}" for s in STATUSES if counts.get(s)) or "no rows"
+
+
+def includeme(config):
+    BatchView.include(config)
