@@ -5,6 +5,7 @@ from sqlalchemy.orm import configure_mappers, sessionmaker
 
 from .meta import ALEMBIC_VERSION_TABLE, TABLE_PREFIX, Base, new_uuid, uuid_column  # noqa: F401
 from .audit import make_change, record_changes  # noqa: F401
+from .datasync import DatasyncChange, DatasyncConsumer, DatasyncCursor, DatasyncParked  # noqa: F401
 from .auth import LoginFailure, Role, RolePermission, User, user_roles, utcnow  # noqa: F401
 from .history import Change  # noqa: F401
 from .versioning import bump_versions  # noqa: F401

@@ -1,0 +1,179 @@
+"""The source side's bookkeeping: reading changes, consumer state, parked changes, pruning.
+
+Every write here is its own short transaction on the source (SQLite: BEGIN IMMEDIATE, so it
+queues behind web saves instead of failing).
+"""
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, update
+
+from ..models import WRITE_OPTION, DatasyncChange, DatasyncConsumer, DatasyncParked, utcnow
+
+CH, CONSUMER, PARKED = DatasyncChange.__table__, DatasyncConsumer.__table__, DatasyncParked.__table__
+
+
+@dataclass
+class Change:
+    """One change as consumers see it: `record` is the whole record now (None: deleted)."""
+    id: int
+    entity: str
+    key: str
+    action: str
+    changed_at: datetime
+    record: dict | None = field(default=None, repr=False)
+
+    @property
+    def target(self):
+        return (self.entity, self.key)
+
+
+def writing(engine):
+    return engine.execution_options(**{WRITE_OPTION: True}).begin()
+
+
+def read_changes(connection, after, limit):
+    rows = connection.execute(select(CH.c.id, CH.c.entity, CH.c.entity_key, CH.c.action,
+                                     CH.c.changed_at)
+                              .where(CH.c.id > after).order_by(CH.c.id).limit(limit))
+    return [Change(*row) for row in rows]
+
+
+def last_change_id(connection):
+    return connection.scalar(select(func.max(CH.c.id))) or 0
+
+
+def ensure_consumer(engine, name, kind):
+    """The consumer's row (created at cursor 0); its cursor."""
+    with writing(engine) as connection:
+        cursor = connection.scalar(select(CONSUMER.c.cursor).where(CONSUMER.c.name == name))
+        if cursor is None:
+            connection.execute(insert(CONSUMER).values(name=name, kind=kind, cursor=0,
+                                                       updated_at=utcnow()))
+            return 0
+        connection.execute(update(CONSUMER).where(CONSUMER.c.name == name).values(kind=kind))
+        return cursor
+
+
+def record_success(engine, name, cursor):
+    now = utcnow()
+    with writing(engine) as connection:
+        connection.execute(update(CONSUMER).where(CONSUMER.c.name == name).values(
+            cursor=cursor, last_success_at=now, updated_at=now))
+
+
+def record_error(engine, name, error):
+    now = utcnow()
+    with writing(engine) as connection:
+        connection.execute(update(CONSUMER).where(CONSUMER.c.name == name).values(
+            last_error=str(error)[:2000], last_error_at=now, updated_at=now))
+
+
+# -- parked changes ----------------------------------------------------------
+
+def blocked_targets(connection, consumer):
+    """(entity, key) of every record with a parked change: its later changes wait behind it."""
+    rows = connection.execute(select(PARKED.c.entity, PARKED.c.entity_key).distinct()
+                              .where(PARKED.c.consumer == consumer))
+    return {tuple(row) for row in rows}
+
+
+def park(engine, consumer, changes, status, error, attempts=0):
+    """Park `changes` (already-parked ones are left as they are)."""
+    if not changes:
+        return
+    with writing(engine) as connection:
+        ids = [c.id for c in changes]
+        there = set(connection.scalars(select(PARKED.c.change_id).where(
+            PARKED.c.consumer == consumer, PARKED.c.change_id.in_(ids))))
+        rows = [dict(consumer=consumer, change_id=c.id, entity=c.entity, entity_key=c.key,
+                     action=c.action, changed_at=c.changed_at, status=status, attempts=attempts,
+                     error=str(error)[:2000], parked_at=utcnow())
+                for c in changes if c.id not in there]
+        if rows:
+            connection.execute(insert(PARKED), rows)
+
+
+def parked(connection, consumer=None, status=None):
+    query = select(PARKED).order_by(PARKED.c.consumer, PARKED.c.change_id)
+    if consumer is not None:
+        query = query.where(PARKED.c.consumer == consumer)
+    if status is not None:
+        query = query.where(PARKED.c.status == status)
+    return connection.execute(query).mappings().all()
+
+
+def parked_changes(rows):
+    return [Change(r["change_id"], r["entity"], r["entity_key"], r["action"], r["changed_at"])
+            for r in rows]
+
+
+def unpark(engine, consumer, change_ids):
+    with writing(engine) as connection:
+        connection.execute(delete(PARKED).where(PARKED.c.consumer == consumer,
+                                                PARKED.c.change_id.in_(change_ids)))
+
+
+def retry_failed(engine, consumer, change_ids, error):
+    """A retry failed again: back to parked, one more attempt counted."""
+    with writing(engine) as connection:
+        connection.execute(update(PARKED).where(
+            PARKED.c.consumer == consumer, PARKED.c.change_id.in_(change_ids)).values(
+            status="parked", attempts=PARKED.c.attempts + 1, error=str(error)[:2000]))
+
+
+def request_retry(connection, consumer, change_id):
+    """Retry (the Datasync page): every parked change of that record is applied again."""
+    row = connection.execute(select(PARKED).where(PARKED.c.consumer == consumer,
+                                                  PARKED.c.change_id == change_id)).mappings().first()
+    if row is None:
+        return False
+    connection.execute(update(PARKED).where(
+        PARKED.c.consumer == consumer, PARKED.c.entity == row["entity"],
+        PARKED.c.entity_key == row["entity_key"]).values(status="retry"))
+    return True
+
+
+def skip(connection, consumer, change_id):
+    """Skip (the Datasync page): drop that change; later ones of the record are retried."""
+    row = connection.execute(select(PARKED).where(PARKED.c.consumer == consumer,
+                                                  PARKED.c.change_id == change_id)).mappings().first()
+    if row is None:
+        return False
+    connection.execute(delete(PARKED).where(PARKED.c.id == row["id"]))
+    connection.execute(update(PARKED).where(
+        PARKED.c.consumer == consumer, PARKED.c.entity == row["entity"],
+        PARKED.c.entity_key == row["entity_key"]).values(status="retry"))
+    return True
+
+
+# -- pruning and status ------------------------------------------------------
+
+def prune(engine):
+    """Delete the changes every consumer has passed; how many went.
+
+    With no consumer registered yet nothing is pruned: the first consumer starts at the
+    beginning of the log.
+    """
+    with writing(engine) as connection:
+        low = connection.scalar(select(func.min(CONSUMER.c.cursor)))
+        if low is None:
+            return 0
+        return connection.execute(delete(CH).where(CH.c.id <= low)).rowcount
+
+
+def status(connection, now=None):
+    """Per consumer row: name, kind, cursor, pending, lag (s), last success/error, parked."""
+    now = now or utcnow()
+    result = []
+    for row in connection.execute(select(CONSUMER).order_by(CONSUMER.c.name)).mappings():
+        pending = connection.scalar(select(func.count()).select_from(CH)
+                                    .where(CH.c.id > row["cursor"]))
+        oldest = connection.scalar(select(func.min(CH.c.changed_at)).where(CH.c.id > row["cursor"]))
+        parked_rows = parked(connection, row["name"])
+        result.append({
+            **row, "pending": pending,
+            "lag": max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
+            "parked": parked_rows,
+        })
+    return result
