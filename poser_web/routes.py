@@ -15,3 +15,4 @@ def includeme(config):
     config.add_route("password", "/password")
     config.include(".views.widgets")
     config.include(".views.components")
+    config.include(".views.datasync")  # the Datasync page and /healthz

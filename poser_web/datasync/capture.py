@@ -28,6 +28,8 @@ which wakes the daemon at once.
 """
 from dataclasses import dataclass
 
+from sqlalchemy import text
+
 CHANNEL = "poser_datasync"
 # pg_advisory_xact_lock key held by every transaction that writes a captured table.
 ADVISORY_LOCK_KEY = 7_305_113_270_013
@@ -149,13 +151,11 @@ def drop_triggers(connection, captured):
 def installed_triggers(connection):
     """{table: set of datasync trigger names} found in the database (for checks and tests)."""
     if connection.dialect.name == "postgresql":
-        rows = connection.exec_driver_sql(
-            "SELECT event_object_table, trigger_name FROM information_schema.triggers "
-            "WHERE trigger_name LIKE 'poser_datasync_%'").all()
+        query = ("SELECT event_object_table, trigger_name FROM information_schema.triggers "
+                 "WHERE trigger_name LIKE :pattern")
     else:
-        rows = connection.exec_driver_sql(
-            "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' "
-            "AND name LIKE 'poser_datasync_%'").all()
+        query = "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE :pattern"
+    rows = connection.execute(text(query), {"pattern": "poser_datasync_%"}).all()
     found = {}
     for table, name in rows:
         found.setdefault(table, set()).add(name)

@@ -62,7 +62,7 @@ class Worker:
         self.wait_until = time.monotonic() + delay
         log.warning("%s: %s; retrying in %.0f s", self.name, reason, delay)
         try:
-            store.record_error(self.source, self.name, error)
+            store.record_error(self.source, self.name, error, self.consumer.kind)
         except Exception:  # the source itself may be down; the log has it
             log.exception("%s: cannot record the error", self.name)
 
@@ -73,11 +73,7 @@ class Worker:
         if time.monotonic() < self.wait_until:
             return False
         try:
-            if self.cursor is None:
-                self.open()
-            if self.retry_parked():
-                return True
-            return self.next_batch()
+            return self._step()
         except ConsumerRefused as error:
             self.refused = str(error)
             self.cursor = None
@@ -87,6 +83,20 @@ class Worker:
             self.cursor = None  # re-open (and re-read the cursor) once it is back
             self.backoff(error, f"unavailable: {error}")
         return False
+
+    def _step(self):
+        try:
+            if self.cursor is None:
+                self.open()
+            if self.retry_parked():
+                return True
+            return self.next_batch()
+        except (ConsumerRefused, Unavailable):
+            raise
+        except Exception as error:  # anything unforeseen: log it, wait, try again
+            log.exception("%s: step failed", self.name)
+            self.backoff(error, f"failed: {error}")
+            return False
 
     def next_batch(self):
         with self.source.connect() as connection:
@@ -152,7 +162,8 @@ class Worker:
             self.failures = 0
             log.error("%s: change %d (%s %s) parked after %d failures: %s", self.name, change.id,
                       change.entity, change.key, attempts, error)
-            store.record_error(self.source, self.name, f"change {change.id} parked: {error}")
+            store.record_error(self.source, self.name, f"change {change.id} parked: {error}",
+                           self.consumer.kind)
             return
         self.backoff(error, f"change {change.id} failed (attempt {attempts} of "
                             f"{self.settings.max_attempts}): {error}")
@@ -239,10 +250,11 @@ class Daemon:
             log.info("stopping after the current batch")
         self.stopping = True
 
-    def run(self, until_idle=False):
+    def run(self, until_idle=False, install_signals=True):
         """Run until stopped (or, with until_idle, until every consumer is caught up)."""
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
+        if install_signals:
+            signal.signal(signal.SIGTERM, self.stop)
+            signal.signal(signal.SIGINT, self.stop)
         waiter = Waiter(self.source, self.settings.poll_interval)
         log.info("datasync started: %s", ", ".join(f"{w.name} ({w.consumer.kind})"
                                                   for w in self.workers))

@@ -62,11 +62,14 @@ def record_success(engine, name, cursor):
             cursor=cursor, last_success_at=now, updated_at=now))
 
 
-def record_error(engine, name, error):
+def record_error(engine, name, error, kind="unknown"):
     now = utcnow()
+    values = dict(last_error=str(error)[:2000], last_error_at=now, updated_at=now)
     with writing(engine) as connection:
-        connection.execute(update(CONSUMER).where(CONSUMER.c.name == name).values(
-            last_error=str(error)[:2000], last_error_at=now, updated_at=now))
+        if not connection.execute(update(CONSUMER).where(CONSUMER.c.name == name)
+                                  .values(values)).rowcount:
+            # Never opened (e.g. refused at once): shown on the page all the same.
+            connection.execute(insert(CONSUMER).values(name=name, kind=kind, cursor=0, **values))
 
 
 # -- parked changes ----------------------------------------------------------
