@@ -352,3 +352,43 @@ def test_catch_up_fills_an_empty_node_and_is_idempotent(source, target, tmp_path
     add_widgets(source, 2, prefix="later")
     assert sync(source, target) == 0
     assert snapshot(target) == snapshot(source)
+
+
+def test_two_daemons_on_one_target_still_apply_each_change_once(source, target):
+    """The cursor moves by compare-and-set in the data's transaction: the second daemon's
+    batch is rolled back and it re-reads the cursor."""
+    settings = settings_for(source.url.render_as_string(hide_password=False),
+                            {"node": node(target)}, batch_size=5)
+    daemons = [Daemon(settings), Daemon(settings)]
+    threads = [run_in_thread(d) for d in daemons]
+    try:
+        for _ in range(4):
+            add_widgets(source, 5, components=1)
+        deadline = time.monotonic() + 60
+        while target_cursor(target) != last_change(source) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        for daemon in daemons:
+            daemon.stop()
+        for thread in threads:
+            thread.join(30)
+    assert snapshot(target) == snapshot(source)
+    ok, detail = applied_once(source, target)
+    assert ok, detail
+
+
+def test_the_drop_folder_script_imports_and_sorts_files(source, tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "good.csv").write_text("type,uuid,description,active,item_code\nwidget,,Dropped,true,\n")
+    (drop / "bad.csv").write_text("not the header\n")
+    config = write_config(tmp_path / "ds.ini", source.url.render_as_string(hide_password=False), {})
+    env = dict(os.environ, POSER_BIN=os.path.join(os.path.dirname(sys.executable), "poser"))
+    result = subprocess.run([str(REPO / "deploy" / "bin" / "poser-import-drop"), config, str(drop)],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "imported good.csv" in result.stdout and "FAILED bad.csv" in result.stderr
+    assert [p.name.split("-", 1)[1] for p in sorted((drop / "done").glob("*.csv"))] == ["good.csv"]
+    errors = list((drop / "failed").glob("*.error"))
+    assert len(errors) == 1 and "line 1" in errors[0].read_text()
+    assert [r["description"] for r in snapshot(source).values()] == ["Dropped"]

@@ -47,6 +47,7 @@ class PoserConsumer(Consumer):
         self.runas = self.option("runas")
         self.cursor_name = options.get("cursor_name") or name
         self.engine = None
+        self.known = None   # the cursor as this process last read or wrote it
 
     def describe(self):
         return make_url(self.url).render_as_string(hide_password=True)
@@ -80,8 +81,9 @@ class PoserConsumer(Consumer):
     def get_cursor(self):
         try:
             with self.engine.connect() as connection:
-                return connection.scalar(select(CURSOR.c.change_id)
-                                         .where(CURSOR.c.name == self.cursor_name))
+                self.known = connection.scalar(select(CURSOR.c.change_id)
+                                               .where(CURSOR.c.name == self.cursor_name))
+                return self.known
         except UNREACHABLE as error:
             raise Unavailable(f"target {self.describe()} unreachable: {error.orig or error}") from None
 
@@ -90,9 +92,11 @@ class PoserConsumer(Consumer):
             with self.engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
                 self.write(connection, changes)
                 if cursor is not None:
-                    store_cursor(connection, self.cursor_name, cursor)
+                    move_cursor(connection, self.cursor_name, self.known, cursor)
         except UNREACHABLE as error:
             raise Unavailable(f"target {self.describe()}: {error.orig or error}") from None
+        if cursor is not None:
+            self.known = cursor
 
     def write(self, connection, changes):
         results, history = {}, []
@@ -128,6 +132,27 @@ def history_row(change, result, runas):
     values["summary"] = values["summary"][:255 - len(note)] + note
     values["changed_at"] = utcnow()
     return values
+
+
+class CursorMoved(Unavailable):
+    """Someone else (a second daemon, a catch-up) moved the cursor: re-read it, apply nothing."""
+
+
+def move_cursor(connection, name, expected, change_id):
+    """Compare and set, in the data's transaction: two daemons on one target never both apply."""
+    if expected is None:
+        try:
+            with connection.begin_nested():
+                connection.execute(insert(CURSOR).values(name=name, change_id=change_id,
+                                                         updated_at=utcnow()))
+            return
+        except exc.IntegrityError:
+            raise CursorMoved(f"cursor {name} appeared meanwhile: re-reading it") from None
+    moved = connection.execute(update(CURSOR).where(
+        CURSOR.c.name == name, CURSOR.c.change_id == expected).values(
+        change_id=change_id, updated_at=utcnow())).rowcount
+    if not moved:
+        raise CursorMoved(f"cursor {name} is no longer at {expected}: re-reading it")
 
 
 def store_cursor(connection, name, change_id):
