@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select
 from ..models import WRITE_OPTION, Change, make_change, utcnow
 from . import store
 from .consumers.poser import SOURCE, store_cursor
+from ..transfer.writer import _copy
 from .entities import ENTITIES
 
 CHUNK = 2000
@@ -138,7 +139,7 @@ def sync_chunk(target, ent, records, target_keys, counts, runas):
         values["summary"] = (values["summary"][:240] + " (catch-up)")
         values["changed_at"] = now
     if history:
-        target.execute(insert(Change.__table__), history)
+        many_rows(target, Change.__table__, history)
 
 
 def _history(result, key):
@@ -165,9 +166,18 @@ def bulk_insert(target, ent, records):
                         for rel, _, _, pk in ent.children for row in r[rel])]
     if not clean:
         return set()
-    target.execute(insert(ent.table), [{c.name: r[c.name] for c in ent.columns} for r in clean])
+    many_rows(target, ent.table, [{c.name: r[c.name] for c in ent.columns} for r in clean])
     for rel_name, table, fk, pk in ent.children:
-        rows = [row for r in clean for row in r[rel_name]]
-        if rows:
-            target.execute(insert(table), rows)
+        many_rows(target, table, [row for r in clean for row in r[rel_name]])
     return {r[ent.pk.name] for r in clean}
+
+
+def many_rows(connection, table, rows):
+    """Rows in bulk: COPY on PostgreSQL (the target's statement triggers — change capture,
+    component counts — run once per COPY, not once per row), executemany elsewhere."""
+    if not rows:
+        return
+    if connection.dialect.driver == "psycopg":
+        _copy(connection, table.name, rows, [(name, name) for name in rows[0]])
+    else:
+        connection.execute(insert(table), rows)

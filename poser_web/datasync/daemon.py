@@ -36,6 +36,8 @@ class Worker:
         self.wait_until = 0.0
         self.single = 0             # > 0: apply one change at a time (finding a failing one)
         self.refused = None         # the last ConsumerRefused message
+        self.recorded = None        # the cursor last written to the source's consumer row
+        self.record_after = 0.0
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -52,6 +54,7 @@ class Worker:
         else:
             cursor = source_cursor
         self.cursor = cursor
+        self.recorded = source_cursor
         self.refused = None
         log.info("%s: %s consumer ready at change %d", self.name, self.consumer.kind, cursor)
 
@@ -103,6 +106,9 @@ class Worker:
             size = 1 if self.single else self.settings.batch_size
             changes = store.read_changes(connection, self.cursor, size)
             if not changes:
+                if self.recorded != self.cursor:   # idle now: catch the source's copy up
+                    store.record_success(self.source, self.name, self.cursor)
+                    self.recorded = self.cursor
                 return False
             blocked = store.blocked_targets(connection, self.name)
         held = [c for c in changes if c.target in blocked]
@@ -145,7 +151,15 @@ class Worker:
         self.cursor, self.failures = last, 0
         if self.single:
             self.single = max(0, self.single - count)
-        store.record_success(self.source, self.name, last)
+        # The source's copy of a target-kept cursor may lag: it is written when the lock is free.
+        if not self.consumer.cursor_in_target:
+            store.record_success(self.source, self.name, last)   # the real cursor: must be written
+            self.recorded = last
+        elif time.monotonic() >= self.record_after:
+            # Only a copy: at most once a second, and not worth waiting for a busy SQLite.
+            self.record_after = time.monotonic() + 1.0
+            if store.record_success(self.source, self.name, last, wait_ms=20):
+                self.recorded = last
         log.info("%s: applied %d change(s) up to %d", self.name, count, last)
 
     def failed(self, todo, change, error):

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import OperationalError
 
-from ..models import WRITE_OPTION, DatasyncChange, DatasyncConsumer, DatasyncParked, utcnow
+from ..models import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION, DatasyncChange, DatasyncConsumer, DatasyncParked, utcnow
 
 CH, CONSUMER, PARKED = DatasyncChange.__table__, DatasyncConsumer.__table__, DatasyncParked.__table__
 
@@ -44,22 +45,44 @@ def last_change_id(connection):
 
 
 def ensure_consumer(engine, name, kind):
-    """The consumer's row (created at cursor 0); its cursor."""
+    """The consumer's row (created at cursor 0); its cursor. Writes only when something changed,
+    so a restart does not queue behind busy writers on SQLite."""
+    with engine.connect() as connection:
+        row = connection.execute(select(CONSUMER.c.cursor, CONSUMER.c.kind)
+                                 .where(CONSUMER.c.name == name)).first()
+    if row is not None and row.kind == kind:
+        return row.cursor
     with writing(engine) as connection:
-        cursor = connection.scalar(select(CONSUMER.c.cursor).where(CONSUMER.c.name == name))
-        if cursor is None:
+        if row is None:
             connection.execute(insert(CONSUMER).values(name=name, kind=kind, cursor=0,
                                                        updated_at=utcnow()))
             return 0
         connection.execute(update(CONSUMER).where(CONSUMER.c.name == name).values(kind=kind))
-        return cursor
+        return row.cursor
 
 
-def record_success(engine, name, cursor):
+def record_success(engine, name, cursor, wait_ms=None):
+    """The consumer's progress. With `wait_ms`, give up (False) rather than wait longer than
+    that for SQLite's write lock: under a stream of web saves SQLite's busy handler would make
+    the daemon wait up to its full busy timeout, and this row can be written next time."""
     now = utcnow()
-    with writing(engine) as connection:
-        connection.execute(update(CONSUMER).where(CONSUMER.c.name == name).values(
-            cursor=cursor, last_success_at=now, updated_at=now))
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite" and wait_ms is not None
+        if sqlite:
+            connection.connection.driver_connection.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+        try:
+            with connection.execution_options(**{WRITE_OPTION: True}).begin():
+                connection.execute(update(CONSUMER).where(CONSUMER.c.name == name).values(
+                    cursor=cursor, last_success_at=now, updated_at=now))
+            return True
+        except OperationalError:
+            if not sqlite:
+                raise
+            return False
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute(
+                    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def record_error(engine, name, error, kind="unknown"):
