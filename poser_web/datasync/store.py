@@ -148,28 +148,33 @@ def retry_failed(engine, consumer, change_ids, error):
             status="parked", attempts=PARKED.c.attempts + 1, error=str(error)[:2000]))
 
 
-def request_retry(connection, consumer, change_id):
-    """Retry (the Datasync page): every parked change of that record is applied again."""
-    row = connection.execute(select(PARKED).where(PARKED.c.consumer == consumer,
-                                                  PARKED.c.change_id == change_id)).mappings().first()
+def request_retry(db, consumer, change_id):
+    """Retry (the Datasync page): every parked change of that record is applied again.
+
+    `db` is a Connection or a Session (ORM statements: a web request's transaction sees them).
+    """
+    P = DatasyncParked
+    row = db.execute(select(PARKED).where(PARKED.c.consumer == consumer,
+                                          PARKED.c.change_id == change_id)).mappings().first()
     if row is None:
         return False
-    connection.execute(update(PARKED).where(
-        PARKED.c.consumer == consumer, PARKED.c.entity == row["entity"],
-        PARKED.c.entity_key == row["entity_key"]).values(status="retry"))
+    db.execute(update(P).where(P.consumer == consumer, P.entity == row["entity"],
+                               P.entity_key == row["entity_key"]).values(status="retry")
+               .execution_options(synchronize_session=False))
     return True
 
 
-def skip(connection, consumer, change_id):
+def skip(db, consumer, change_id):
     """Skip (the Datasync page): drop that change; later ones of the record are retried."""
-    row = connection.execute(select(PARKED).where(PARKED.c.consumer == consumer,
-                                                  PARKED.c.change_id == change_id)).mappings().first()
+    P = DatasyncParked
+    row = db.execute(select(PARKED).where(PARKED.c.consumer == consumer,
+                                          PARKED.c.change_id == change_id)).mappings().first()
     if row is None:
         return False
-    connection.execute(delete(PARKED).where(PARKED.c.id == row["id"]))
-    connection.execute(update(PARKED).where(
-        PARKED.c.consumer == consumer, PARKED.c.entity == row["entity"],
-        PARKED.c.entity_key == row["entity_key"]).values(status="retry"))
+    db.execute(delete(P).where(P.id == row["id"]).execution_options(synchronize_session=False))
+    db.execute(update(P).where(P.consumer == consumer, P.entity == row["entity"],
+                               P.entity_key == row["entity_key"]).values(status="retry")
+               .execution_options(synchronize_session=False))
     return True
 
 

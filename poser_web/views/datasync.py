@@ -30,8 +30,9 @@ def parked_action(request):
     except ValueError:
         raise HTTPNotFound("There is no such parked change.") from None
     action = request.matchdict["action"]
-    connection = request.dbsession.connection()
-    done = (store.request_retry if action == "retry" else store.skip)(connection, consumer, change_id)
+    # Through the session (ORM statements), so the request's transaction commits them.
+    done = (store.request_retry if action == "retry" else store.skip)(
+        request.dbsession, consumer, change_id)
     if not done:
         raise HTTPNotFound(f"Change {change_id} is not parked for {consumer} (any more).")
     request.session.flash(
