@@ -392,3 +392,21 @@ def test_the_drop_folder_script_imports_and_sorts_files(source, tmp_path):
     errors = list((drop / "failed").glob("*.error"))
     assert len(errors) == 1 and "line 1" in errors[0].read_text()
     assert [r["description"] for r in snapshot(source).values()] == ["Dropped"]
+
+
+def test_catch_up_follows_a_component_moved_to_a_widget_the_node_lacks(source, target, tmp_path,
+                                                                      capsys):
+    (first,) = add_widgets(source, 1, components=2)
+    config = write_config(tmp_path / "ds.ini", source.url.render_as_string(hide_password=False),
+                          {"node": node(target)})
+    cli(["datasync", "catch-up", config, "node"])
+    with writer(source) as session:           # while the node missed it: a move to a new widget
+        moved = session.get(Widget, first).components[0]
+        newer = Widget(description="newer")
+        session.add(newer)
+        session.flush()
+        moved.widget_uuid = newer.uuid
+        session.commit()
+    cli(["datasync", "catch-up", config, "node"])
+    assert re.search(r"widgets\s+1\s+[01]\s+0\s+[01]\n", capsys.readouterr().out)  # created "newer"
+    assert snapshot(target) == snapshot(source)

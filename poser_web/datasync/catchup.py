@@ -10,7 +10,7 @@ is harmless: it ships whole records). Idempotent: a second run finds nothing to 
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import exc, func, insert, select
 
 from ..models import WRITE_OPTION, Change, make_change, utcnow
 from . import store
@@ -150,26 +150,21 @@ def _history(result, key):
 def bulk_insert(target, ent, records):
     """Insert records the target lacks, parents then children, in bulk; the keys inserted.
 
-    A child whose key the target already has (under another parent) is left to `apply`.
+    If a child's key is already on the target (under another parent) the bulk insert fails on
+    it: then nothing of it is kept and every record goes through `apply` instead.
     """
     if not records:
         return set()
-    child_rows = {}
-    for rel_name, table, fk, pk in ent.children:
-        keys = [row[pk.name] for record in records for row in record[rel_name]]
-        existing = set()
-        for start in range(0, len(keys), 500):
-            existing |= set(target.scalars(select(pk).where(pk.in_(keys[start:start + 500]))))
-        child_rows[rel_name] = (table, existing)
-    clean = [r for r in records
-             if not any(row[pk.name] in child_rows[rel][1]
-                        for rel, _, _, pk in ent.children for row in r[rel])]
-    if not clean:
+    savepoint = target.begin_nested()
+    try:
+        many_rows(target, ent.table, [{c.name: r[c.name] for c in ent.columns} for r in records])
+        for rel_name, table, fk, pk in ent.children:
+            many_rows(target, table, [row for r in records for row in r[rel_name]])
+    except (exc.IntegrityError, target.dialect.dbapi.IntegrityError):
+        savepoint.rollback()
         return set()
-    many_rows(target, ent.table, [{c.name: r[c.name] for c in ent.columns} for r in clean])
-    for rel_name, table, fk, pk in ent.children:
-        many_rows(target, table, [row for r in clean for row in r[rel_name]])
-    return {r[ent.pk.name] for r in clean}
+    savepoint.commit()
+    return {r[ent.pk.name] for r in records}
 
 
 def many_rows(connection, table, rows):
