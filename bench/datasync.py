@@ -154,7 +154,12 @@ def lag_run(kind_source, kind_target, clients, seconds):
     try:
         path = config(source, target)
         process = daemon(path)
-        time.sleep(2)
+        with writer(src) as session:   # wait until the daemon has started and shipped a probe
+            session.add(Widget(description="probe"))
+            session.commit()
+        probe = last(src)
+        while cursor(dst) < probe:
+            time.sleep(0.05)
         stop = time.monotonic() + seconds
         saves = Counter()
 
@@ -182,7 +187,8 @@ def lag_run(kind_source, kind_target, clients, seconds):
         process.send_signal(signal.SIGTERM)
         process.wait(60)
         with src.connect() as connection:
-            captured = dict(connection.execute(select(DatasyncChange.id, DatasyncChange.changed_at)).all())
+            captured = dict(connection.execute(select(DatasyncChange.id, DatasyncChange.changed_at)
+                                               .where(DatasyncChange.id > probe)).all())
         lags = []
         with dst.connect() as connection:
             for summary, applied in connection.execute(select(Change.summary, Change.changed_at)
@@ -235,25 +241,43 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--widgets", type=int, default=100_000)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the script runs")
+    parser.add_argument("--only", choices=("crash", "lag", "catch-up"), help="one measurement")
     args = parser.parse_args()
     if args.smoke:
         args.changes, args.clients, args.seconds, args.widgets = 300, 4, 2, 2_000
-    crash = crash_run(args.source, args.target, args.changes)
-    lag = lag_run(args.source, args.target, args.clients, args.seconds)
-    catch = catch_up_run(args.source, args.target, args.widgets)
-    print(f"### {args.source} → {args.target}\n")
+    print(f"### {args.source} → {args.target}\n", flush=True)
+    crash = catch = {"equal": True, "once": True}
+    if args.only in (None, "crash"):
+        crash = crash_run(args.source, args.target, args.changes)
+        print_crash(crash)
+    if args.only in (None, "lag"):
+        lag = lag_run(args.source, args.target, args.clients, args.seconds)
+        print_lag(args, lag)
+    if args.only in (None, "catch-up"):
+        catch = catch_up_run(args.source, args.target, args.widgets)
+        print_catch(catch)
+    ok = crash["equal"] and crash["once"] and catch["equal"]
+    return 0 if ok else 1
+
+
+def print_crash(crash):
     print(f"- kill -9 mid-burst: {crash['changes']:,} changes captured, daemon killed at cursor "
           f"{crash['killed_at']:,} and restarted; writes took {crash['write_s']:.1f} s, target "
           f"caught up {crash['drained_s'] - crash['write_s']:.1f} s after the last write; target "
-          f"equals source: {crash['equal']}; each change applied once: {crash['once']}")
+          f"equals source: {crash['equal']}; each change applied once: {crash['once']}", flush=True)
+
+
+def print_lag(args, lag):
     print(f"- lag, {args.clients} writing clients for {args.seconds:.0f} s: {lag['saves']:,} saves "
           f"({lag['saves_per_s']:,.0f}/s), {lag['changes']:,} changes; capture → applied on the "
           f"target p50 {lag['p50'] * 1000:.0f} ms, p95 {lag['p95'] * 1000:.0f} ms, "
-          f"max {lag['max'] * 1000:.0f} ms")
+          f"max {lag['max'] * 1000:.0f} ms", flush=True)
+
+
+def print_catch(catch):
     print(f"- catch-up into an empty node: {catch['widgets']:,} widgets (3 components each) in "
-          f"{catch['seconds']:.1f} s = {catch['per_s']:,.0f} widgets/s; equal: {catch['equal']}")
-    ok = crash["equal"] and crash["once"] and catch["equal"]
-    return 0 if ok else 1
+          f"{catch['seconds']:.1f} s = {catch['per_s']:,.0f} widgets/s; equal: {catch['equal']}",
+          flush=True)
 
 
 if __name__ == "__main__":
