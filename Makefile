@@ -54,3 +54,4 @@ test: install-test
 bench-smoke: install-test
 	$(PY) bench/run.py --smoke --login bench:bench-smoke-password
 	$(PY) bench/resilience.py --smoke --login bench:bench-smoke-password
+	$(PY) bench/datasync.py --smoke --source sqlite --target sqlite

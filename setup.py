@@ -22,7 +22,11 @@ requires = [
 
 extras = {
     "postgresql": ["psycopg[binary]>=3.1"],
+    # The datasync `amqp` consumer (RabbitMQ): pika is RabbitMQ's own recommended Python client,
+    # pure Python, no dependencies, with publisher confirms on its blocking connection.
+    "amqp": ["pika>=1.3"],
     "testing": [
+        "pika>=1.3",  # the amqp consumer's tests (RabbitMQ on 127.0.0.1:5672)
         "pytest>=8",
         "WebTest>=3.0",
         "beautifulsoup4>=4.12",  # response.html in page tests
@@ -53,5 +57,10 @@ setup(
     entry_points={
         "paste.app_factory": ["main = poser_web:main"],
         "console_scripts": ["poser = poser_web.cli:main"],
+        # Datasync consumer types (`type = NAME` in a [datasync:...] section); add your own.
+        "poser.datasync.consumers": [
+            "poser = poser_web.datasync.consumers.poser:PoserConsumer",
+            "amqp = poser_web.datasync.consumers.amqp:AmqpConsumer",
+        ],
     },
 )

@@ -19,3 +19,4 @@ def includeme(config):
     config.include(".views.roles")
     config.include(".views.accounts")  # a temporary password must be changed first
     config.include(".views.batches")
+    config.include(".views.datasync")  # the Datasync page and /healthz

@@ -6,8 +6,8 @@ from sqlalchemy.orm import configure_mappers, sessionmaker
 from .meta import ALEMBIC_VERSION_TABLE, TABLE_PREFIX, Base, new_uuid, uuid_column  # noqa: F401
 from .audit import make_change, record_changes  # noqa: F401
 from .mixins import Audited, Versioned  # noqa: F401
-
 from .batch import Batch, BatchRow  # noqa: F401
+from .datasync import DatasyncChange, DatasyncConsumer, DatasyncCursor, DatasyncParked  # noqa: F401
 from .auth import LoginFailure, Role, RolePermission, User, user_roles, utcnow  # noqa: F401
 from .history import Change  # noqa: F401
 from .sessions import ServerSession  # noqa: F401
