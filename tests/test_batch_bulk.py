@@ -112,3 +112,25 @@ def test_selected_rows_only(testapp, dbsession):
     rows = dbsession.scalars(select(BatchRow).where(BatchRow.batch_uuid == batch.uuid)).all()
     assert [(r.label, r.status) for r in rows] == [("One", "update")]
     assert "1 selected" in batch.description
+
+
+def test_rows_ticked_on_the_list_go_to_bulk_change(testapp, dbsession):
+    add_widget(dbsession, "One")
+    two = add_widget(dbsession, "Two")
+    add_widget(dbsession, "Three")
+    dbsession.flush()
+    page = testapp.get("/widgets")
+    form = page.forms["grid-selection"]
+    ticked = page.html.find("input", attrs={"name": "uuid", "value": two.uuid})
+    assert ticked["aria-label"] == "Select Two" and ticked["form"] == "grid-selection"
+    bulk = testapp.get(form.action, {"type": "widget_bulk", "uuid": two.uuid})
+    assert "1 widgets match" in " ".join(bulk.html.find(id="bulk-count").get_text().split())
+
+
+def test_no_selection_column_without_the_right_to_make_batches(anonymous_app, dbsession):
+    add_user(dbsession, "viewer", permissions=["widgets.list"])
+    add_widget(dbsession, "One")
+    log_in(anonymous_app, "viewer")
+    page = anonymous_app.get("/widgets")
+    assert page.html.find(id="grid-selection") is None
+    assert page.html.find("input", attrs={"name": "uuid"}) is None

@@ -2,8 +2,6 @@
 refresh, execute, remove rows, delete, the kept file and the populating progress."""
 import json
 import os
-from dataclasses import dataclass
-from typing import Any
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
@@ -16,6 +14,7 @@ from ..batch import HANDLERS, get_handler, load_handlers, runner
 from ..batch.files import FileRefused
 from ..batch.handler import BatchError, R, delete_batch, load
 from ..batch.store import FileStore, TooLarge, max_upload_bytes
+from ..grid_filters import ChoiceFilter
 from ..grids import Column, Contains, GridError
 from ..models import Batch, BatchRow, new_uuid
 from ..models.batch import STATES, STATUSES
@@ -29,29 +28,8 @@ LIST_BUTTONS = "poser.list_buttons"
 MAX_SELECTED = 1000
 
 
-@dataclass(frozen=True)
-class ChoiceFilter:
-    """A filter on a column with a few known values (any / one of them)."""
-
-    key: str
-    label: str
-    column: Any
-    choices: tuple
-
-    def parse(self, raw):
-        if raw in (None, ""):
-            return ""
-        if raw not in {value for value, _ in self.choices}:
-            raise GridError(f"{self.label} filter must be one of "
-                            f"{', '.join(v for v, _ in self.choices if v)}, not {raw!r}.")
-        return raw
-
-    def apply(self, query, value):
-        return query.where(self.column == value) if value else query
-
-
 def _labels(values):
-    return (("", "Any"),) + tuple((value, value.replace("_", " ").capitalize()) for value in values)
+    return tuple((value, value.replace("_", " ").capitalize()) for value in values)
 
 
 class BatchView(MasterView):
@@ -74,16 +52,16 @@ class BatchView(MasterView):
     )
     search = (Contains(Batch.description), Contains(Batch.source))
     search_placeholder = "Description or file name"
-    filters = (ChoiceFilter("state", "State", Batch.state, _labels(STATES)),)
+    filters = (ChoiceFilter("state", "State", Batch.state, _labels(STATES), nullable=False),)
     default_sort = "number"
     default_direction = "desc"
 
     @classmethod
     def include(cls, config):
         handlers = load_handlers()
-        cls.filters = (ChoiceFilter("type", "Type", Batch.batch_type, (("", "Any"),) + tuple(
-            (key, handler.title) for key, handler in sorted(handlers.items()))),
-            ChoiceFilter("state", "State", Batch.state, _labels(STATES)))
+        cls.filters = (ChoiceFilter("type", "Type", Batch.batch_type, tuple(
+            (key, handler.title) for key, handler in sorted(handlers.items())), nullable=False),
+            ChoiceFilter("state", "State", Batch.state, _labels(STATES), nullable=False))
         url = cls.url_prefix
         # Before the master's /batches/{uuid}, which would match /batches/new.
         config.add_route("batches.create", f"{url}/new")

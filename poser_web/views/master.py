@@ -390,6 +390,18 @@ class MasterView(HistoryPages):
                 found.append((label, self.request.route_url(route, _query=query)))
         return found
 
+    def selection_target(self):
+        """(label, url, hidden fields) of the page rows ticked on this list go to (e.g. Bulk change), or None.
+
+        A list button registered with keep_search takes the list's search along, and
+        so also takes a selection of rows (`uuid=...` repeated).
+        """
+        for label, route, query, permission, *keep_search in self.request.registry.get(
+                "poser.list_buttons", {}).get(self.route_prefix, ()):
+            if keep_search and keep_search[0] and self.request.has_permission(permission):
+                return label, self.request.route_url(route), sorted(query.items())
+        return None
+
     def flash(self, message):
         self.request.session.flash(message, "success")
 
@@ -412,6 +424,7 @@ class MasterView(HistoryPages):
                                  list_url=self.list_url, actions=actions,
                                  table_rows=self.table_rows(grid, page),
                                  filter_panel=self.filter_panel(grid, state),
+                                 selection=self.selection_target(),
                                  can_edit="edit" in actions, can_delete="delete" in actions)
 
     def filter_panel(self, grid, state):
@@ -463,7 +476,7 @@ class MasterView(HistoryPages):
             for column, value, show, align in zip(grid.columns, values, formats, aligns):
                 text, tooltip, url = show(value)
                 cells.append((text, url or self.cell_url(column, row), align, tooltip))
-            rows.append({"cells": cells, "url": self.row_url(row)})
+            rows.append({"cells": cells, "url": self.row_url(row), "key": row.uuid})
         return rows
 
     def export_file(self):
