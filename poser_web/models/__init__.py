@@ -9,6 +9,7 @@ from .auth import LoginFailure, Role, RolePermission, User, user_roles, utcnow  
 from .history import Change  # noqa: F401
 from .versioning import bump_versions  # noqa: F401
 from .widgets import Component, Widget  # noqa: F401
+from ..search import prepare_sqlite as prepare_sqlite_search
 
 configure_mappers()
 
@@ -50,6 +51,7 @@ def get_engine(settings, prefix="sqlalchemy."):
     engine = engine_from_config(settings, prefix)
     if engine.dialect.name == "sqlite":
         _prepare_sqlite(engine)
+        prepare_sqlite_search(engine)
     return engine
 
 
