@@ -11,6 +11,7 @@ def configure(settings):
     config.include(".models")
     config.include(".security")
     config.include(".routes")
+    config.include(".compression")
     config.scan(".views")
     # Custom tables kept outside this package (and the tests' sample table):
     # `poser.includes = mypackage.views` includes each like ours.
