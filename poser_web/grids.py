@@ -104,7 +104,7 @@ class RelatedContains:
 
     def clause(self, text):
         local, remote = self.relationship.property.local_remote_pairs[0]
-        return KeyInSelect(local, select(remote).where(contains(self.column, text)))
+        return KeyInSelect(local, select(remote).where(contains(self.column, text, scan=False)))
 
 
 @dataclass(frozen=True)
