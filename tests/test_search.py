@@ -58,10 +58,25 @@ WIDGET_SEARCHES = [
 ]
 
 
+@pytest.fixture(params=["rare", "common"])
+def phrase_notes(request, engine, monkeypatch):
+    """SQLite searches a phrase through FTS5 until it is noted common, then with LIKE:
+    both ways give the same rows ("common": every phrase is noted common)."""
+    from poser_web import search
+
+    notes = getattr(engine.dialect, "poser_match_notes", {})
+    notes.clear()
+    if request.param == "common":
+        monkeypatch.setattr(search, "SCAN_RATIO", -1)
+    yield request.param
+    notes.clear()
+
+
 @pytest.mark.parametrize("q, expected", WIDGET_SEARCHES)
-def test_widget_search(testapp, catalogue, q, expected):
-    found = grid_descriptions(testapp.get("/widgets", {"q": q, "sort": "description"}))
-    assert sorted(found) == sorted(expected)
+def test_widget_search(testapp, catalogue, phrase_notes, q, expected):
+    for _ in range(2):  # the second time, what the first noted is used
+        found = grid_descriptions(testapp.get("/widgets", {"q": q, "sort": "description"}))
+        assert sorted(found) == sorted(expected)
 
 
 @pytest.mark.parametrize("q, expected", [
@@ -74,8 +89,9 @@ def test_widget_search(testapp, catalogue, q, expected):
     ("-", ["sp-9", "Y-2", "ÅB-1"]),
     ("%", []),
 ])
-def test_component_search(testapp, catalogue, q, expected):
-    assert sorted(component_codes(testapp.get("/components", {"q": q}))) == sorted(expected)
+def test_component_search(testapp, catalogue, phrase_notes, q, expected):
+    for _ in range(2):
+        assert sorted(component_codes(testapp.get("/components", {"q": q}))) == sorted(expected)
 
 
 def test_search_counts_and_pages_the_matches(testapp, dbsession):
@@ -191,6 +207,34 @@ def test_sqlite_uses_the_index_for_three_characters_or_more(testapp, catalogue, 
         assert "MATCH" not in short_sql and "LIKE" in short_sql
     else:
         assert "ILIKE" in long_sql and "ILIKE" in short_sql
+
+
+def test_sqlite_scans_for_common_phrases_in_list_order(testapp, catalogue, engine, monkeypatch, db_kind):
+    """A phrase noted common is scanned for (the page stops at its 50 rows); a related
+    table's column is still searched through its index (a scan would read all of it)."""
+    from poser_web import search
+
+    notes = getattr(engine.dialect, "poser_match_notes", {})
+    notes.clear()
+    monkeypatch.setattr(search, "SCAN_RATIO", -1)
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    testapp.get("/widgets", {"q": "pump"})  # notes the phrase
+    bind = testapp.extra_environ["app.dbsession"].bind.engine
+    event.listen(bind, "before_cursor_execute", record)
+    try:
+        assert grid_descriptions(testapp.get("/widgets", {"q": "pump"})) == ["Éclair PUMP"]
+    finally:
+        event.remove(bind, "before_cursor_execute", record)
+        notes.clear()
+    sql = " ".join(statements)
+    if db_kind == "sqlite":
+        assert "poser_widget_description_fts MATCH" not in sql
+        assert "poser_widget.description LIKE" in sql
+        assert "poser_component_item_code_fts MATCH" in sql
 
 
 def test_a_new_table_opts_in_with_one_call(scratch_databases):
