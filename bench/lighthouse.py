@@ -21,7 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import client, scratch, servers  # noqa: E402
 
-
 CATEGORIES = ("performance", "best-practices")
 
 

@@ -15,6 +15,14 @@ column's search index when it has one (poser_web/search_index.py):
   table): a LIKE scan. SQLite's LIKE folds ASCII only, so a text with other
   letters compares both sides through Python's str.lower (`poser_lower`,
   registered on every connection by `prepare_sqlite`).
+* SQLite, a phrase found in a large share of the rows ("common"): the LIKE
+  scan too. Collecting all its FTS5 matches (80,000 for "sprocket" at a
+  million widgets) costs more than the page; a scan in the list's own order
+  finds the page's 50 rows, and the count's 1,001, after a few thousand. How
+  common a phrase is, is noted by the statement that searched FTS5 for it (a
+  constant subquery handed to `poser_note_matches`: no statement of its own)
+  and used by the statements compiled after it, for NOTE_SECONDS. A related
+  table's column (`scan=False`) always uses FTS5: its keys are all collected.
 
 Which FTS tables exist is read from sqlite_master whenever a connection opens
 (no statement per request) and kept on the engine's dialect.
