@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Boolean, func, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from .estimate import rounded, row_estimate
 from .search import contains
@@ -72,7 +73,9 @@ class KeyInSelect(ColumnElement):
     """
 
     type = Boolean()
-    inherit_cache = False  # statements holding it are compiled each time (searches only)
+    inherit_cache = True  # cached by its key and subquery
+    _traverse_internals = [("key", InternalTraversal.dp_clauseelement),
+                           ("subquery", InternalTraversal.dp_clauseelement)]
     _is_implicitly_boolean = True  # no "= 1" after it on SQLite: the planner could not use the IN
 
     def __init__(self, key, subquery):

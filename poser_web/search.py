@@ -21,7 +21,7 @@ column's search index when it has one (poser_web/search_index.py):
   finds the page's 50 rows, and the count's 1,001, after a few thousand. How
   common a phrase is, is noted by the statement that searched FTS5 for it (a
   constant subquery handed to `poser_note_matches`: no statement of its own)
-  and used by the statements compiled after it, for NOTE_SECONDS. A related
+  and used by the statements built after it, for NOTE_SECONDS. A related
   table's column (`scan=False`) always uses FTS5: its keys are all collected.
 
 Which FTS tables exist is read from sqlite_master whenever a connection opens
@@ -32,6 +32,7 @@ import time
 from sqlalchemy import Boolean, bindparam, func, literal_column, select, table
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnClause, ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from .search_index import fts_table_name
 
@@ -61,13 +62,31 @@ def contains(column, text, scan=True):
 
 class Contains(ColumnElement):
     type = Boolean()
-    inherit_cache = False  # compiled per statement: the SQL depends on the text and what is known of it
+    # Cached by column, text and what is noted of the text: the SQL holds the
+    # text as constants (each distinct text is compiled once, then reused from
+    # SQLAlchemy's LRU cache of compiled statements).
+    inherit_cache = True
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("text", InternalTraversal.dp_string),
+        ("scan", InternalTraversal.dp_boolean),
+        ("common", InternalTraversal.dp_boolean),
+    ]
     _is_implicitly_boolean = True  # no "= 1" after it on SQLite: the planner could not use the IN
 
     def __init__(self, column, text, scan=True):
         self.column = getattr(column, "expression", column)  # an ORM attribute's Column
         self.text = text
         self.scan = scan
+        self._common = None
+
+    @property
+    def common(self):
+        """Whether the text was noted common in this column (read once: the cache key and
+        the compiled SQL agree)."""
+        if self._common is None:
+            self._common = _is_common(_fts_name(self.column), _phrase(self.text))
+        return self._common
 
 
 @compiles(Contains)
@@ -79,11 +98,14 @@ def _contains_default(element, compiler, **kw):
 def _contains_sqlite(element, compiler, **kw):
     column, text = element.column, element.text
     fts = _fts_table(compiler.dialect, column)
-    if fts is not None and len(text) >= TRIGRAM:
-        phrase = '"' + text.replace('"', '""') + '"'
-        if not (element.scan and _is_common(compiler.dialect, fts, phrase)):
-            return compiler.process(_fts_clause(fts, phrase, column.table), **kw)
+    if fts is not None and len(text) >= TRIGRAM and not (element.scan and element.common):
+        return compiler.process(_fts_clause(fts, _phrase(text), column.table), **kw)
     return compiler.process(_like_clause(column, text), **kw)
+
+
+def _phrase(text):
+    """`text` as an FTS5 phrase: quoted, its quotes doubled."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def _like_clause(column, text):
@@ -111,13 +133,16 @@ def _escape_like(text):
     return text.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
 
 
-def _fts_table(dialect, column):
-    """The FTS5 table indexing `column` on this engine's database, or None."""
+def _fts_name(column):
+    """The name `column`'s FTS5 table has if it has one (None: not a table's column)."""
     source = getattr(column, "table", None)
     name = getattr(getattr(source, "element", source), "name", None)  # through an alias
-    if name is None:
-        return None
-    fts = fts_table_name(name, column.name)
+    return None if name is None else fts_table_name(name, column.name)
+
+
+def _fts_table(dialect, column):
+    """The FTS5 table indexing `column` on this engine's database, or None."""
+    fts = _fts_name(column)
     return fts if fts in getattr(dialect, "poser_fts_tables", ()) else None
 
 
@@ -125,9 +150,14 @@ def _lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
-def _is_common(dialect, fts, phrase):
+# (fts table, phrase) -> (trusted until, common): noted by any database of this
+# process (a note only chooses between two ways to the same rows).
+NOTES = {}
+
+
+def _is_common(fts, phrase):
     """Whether `phrase` was seen common in `fts` lately (unknown: no)."""
-    note = getattr(dialect, "poser_match_notes", {}).get((fts, phrase))
+    note = NOTES.get((fts, phrase))
     return note is not None and note[0] > time.monotonic() and note[1]
 
 
@@ -147,7 +177,7 @@ def prepare_sqlite(engine):
     from sqlalchemy import event
 
     engine.dialect.poser_fts_tables = frozenset()
-    engine.dialect.poser_match_notes = notes = {}
+    notes = NOTES
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, connection_record):

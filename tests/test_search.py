@@ -64,7 +64,7 @@ def phrase_notes(request, engine, monkeypatch):
     both ways give the same rows ("common": every phrase is noted common)."""
     from poser_web import search
 
-    notes = getattr(engine.dialect, "poser_match_notes", {})
+    notes = search.NOTES
     notes.clear()
     if request.param == "common":
         monkeypatch.setattr(search, "SCAN_RATIO", -1)
@@ -214,7 +214,7 @@ def test_sqlite_scans_for_common_phrases_in_list_order(testapp, catalogue, engin
     table's column is still searched through its index (a scan would read all of it)."""
     from poser_web import search
 
-    notes = getattr(engine.dialect, "poser_match_notes", {})
+    notes = search.NOTES
     notes.clear()
     monkeypatch.setattr(search, "SCAN_RATIO", -1)
     statements = []
