@@ -46,6 +46,7 @@ def seed(url, n, per_widget=3, progress=None):
 
     engine = get_engine({"sqlalchemy.url": url})
     counts = {"widgets": 0, "components": 0, "samples": []}
+    suspended = _suspend_search_indexes(engine)
     try:
         ws, cs = [], []
         with Session(engine) as session:
@@ -64,6 +65,7 @@ def seed(url, n, per_widget=3, progress=None):
                     ws, cs = [], []
                     if progress:
                         progress(counts["widgets"])
+        _restore_search_indexes(engine, suspended)
         if engine.dialect.name == "postgresql":
             # What autovacuum does shortly after a bulk load (PostgreSQL 13+ vacuums
             # after inserts too): statistics and the visibility map that index-only
@@ -74,6 +76,47 @@ def seed(url, n, per_widget=3, progress=None):
     finally:
         engine.dispose()
     return counts
+
+
+def _search_indexes(engine):
+    """SQLite's FTS5 search tables as (table, column) pairs (poser_web/search_index.py)."""
+    if engine.dialect.name != "sqlite":
+        return []
+    with engine.connect() as conn:
+        names = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                                  "AND name LIKE '%\\_fts' ESCAPE '\\'")).all()
+    pairs = []
+    for name, sql in names:
+        table = sql.split("content='")[1].split("'")[0]
+        pairs.append((table, name[len(table) + 1:-len("_fts")]))
+    return pairs
+
+
+def _suspend_search_indexes(engine):
+    """SQLite: the search tables' triggers dropped for the bulk load (rebuilt once after it,
+    as a bulk load would do; row by row, FTS5 more than doubles the seeding time)."""
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    from poser_web.search_index import _sqlite_triggers
+
+    pairs = _search_indexes(engine)
+    with engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+        for table, column in pairs:
+            for name in _sqlite_triggers(table, column):
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+    return pairs
+
+
+def _restore_search_indexes(engine, pairs):
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    from poser_web.search_index import restore_search_index
+
+    with engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+        for table, column in pairs:
+            restore_search_index(table, column)
 
 
 def main():

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.sql.elements import False_, True_
 
 from poser_web.models import ALEMBIC_VERSION_TABLE, Base, get_engine
+from poser_web.search_index import is_search_table
 from poser_web.settings import database_url
 
 config = context.config
@@ -30,6 +31,9 @@ def app_database_url():
 def include_name(name, type_, parent_names):
     # Only tables we own: a Poser database may hold core tables too.
     if type_ == "table":
+        # SQLite's FTS5 search tables (and their shadow tables) live in migrations alone.
+        if is_search_table(name) and name not in target_metadata.tables:
+            return False
         return name.startswith("poser_") or name in target_metadata.tables
     # PostgreSQL-only search indexes live in migrations alone (see their revision).
     if type_ == "index" and name.endswith("_trgm"):

@@ -13,6 +13,7 @@ def configure(settings):
     config.include(".display")  # checks the poser.timezone setting
     config.include(".security")
     config.include(".routes")
+    config.include(".compression")
     config.scan(".views")
     # Custom tables kept outside this package (and the tests' sample table):
     # `poser.includes = mypackage.views` includes each like ours.

@@ -18,6 +18,10 @@ from sqlalchemy import Boolean, and_, func, literal, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from .estimate import rounded, row_estimate
+from .search import contains
 
 from .display import kind_of
 from .grid_filters import BooleanFilter, GridError, YesNoFilter  # noqa: F401 (re-exported)
@@ -86,7 +90,7 @@ class Contains:
     column: Any
 
     def clause(self, text):
-        return self.column.icontains(text, autoescape=True)
+        return contains(self.column, text)
 
 
 class KeyInSelect(ColumnElement):
@@ -98,7 +102,10 @@ class KeyInSelect(ColumnElement):
     """
 
     type = Boolean()
-    inherit_cache = False  # statements holding it are compiled each time (searches only)
+    inherit_cache = True  # cached by its key and subquery
+    _traverse_internals = [("key", InternalTraversal.dp_clauseelement),
+                           ("subquery", InternalTraversal.dp_clauseelement)]
+    _is_implicitly_boolean = True  # no "= 1" after it on SQLite: the planner could not use the IN
 
     def __init__(self, key, subquery):
         self.key = key
@@ -129,7 +136,7 @@ class RelatedContains:
 
     def clause(self, text):
         local, remote = self.relationship.property.local_remote_pairs[0]
-        return KeyInSelect(local, select(remote).where(self.column.icontains(text, autoescape=True)))
+        return KeyInSelect(local, select(remote).where(contains(self.column, text, scan=False)))
 
 
 @dataclass(frozen=True)
@@ -163,6 +170,16 @@ class GridPage:
     per_page: int
     next_cursor: str | None = None  # for the Next link: continue after the last row
     prev_cursor: str | None = None  # for the Previous link: continue before the first row
+    estimate: int | None = None  # the database's estimate of an unfiltered total above the limit
+
+    @property
+    def total_text(self):
+        """The total as the page says it: exact, "about" the estimate, or "more than" the limit."""
+        if self.total_is_exact:
+            return f"{self.total:,}"
+        if self.estimate:
+            return f"about {rounded(self.estimate):,}"
+        return f"more than {self.total:,}"
 
     @property
     def pages(self):
@@ -336,16 +353,27 @@ class Grid:
 
     def count(self, session, state, limit=None):
         """(total, exact): exact up to `limit` (default count_limit), capped above it."""
+        return self._count(session, state, limit)[:2]
+
+    def _count(self, session, state, limit=None):
+        """(total, exact, estimate): the estimate (estimate.py) of an unfiltered list
+        above the limit, read in the same statement as the count."""
         limit = limit or self.count_limit
         capped = self.filtered(state).with_only_columns(self.key).limit(limit + 1)
-        total = session.scalar(select(func.count()).select_from(capped.subquery()))
+        query = select(func.count()).select_from(capped.subquery())
+        whole_table = (not state.q and self.query.whereclause is None
+                       and not any(v not in ("", None) for v in state.filters.values()))
+        if whole_table:
+            query = query.add_columns(row_estimate(self.key.table))
+        total, *estimate = session.execute(query).one()
         if total > limit:
-            return limit, False
-        return total, True
+            estimate = estimate[0] if estimate and (estimate[0] or 0) > limit else None
+            return limit, False, estimate
+        return total, True, None
 
     def page(self, session, state):
         """The page the state asks for, in two statements: the count, then the rows."""
-        total, exact = self.count(session, state)
+        total, exact, estimate = self._count(session, state)
         pages = max(1, ceil(total / state.per_page))
         page = min(state.page, pages) if exact else state.page
         result = session.execute(self.page_query(state, page)).unique().all()
@@ -360,7 +388,7 @@ class Grid:
             cursors = {"prev_cursor": encode_cursor(result[0], column, self.key),
                        "next_cursor": encode_cursor(result[-1], column, self.key)}
         return GridPage(rows=rows, total=total, total_is_exact=exact, page=page,
-                        per_page=state.per_page, **cursors)
+                        per_page=state.per_page, estimate=estimate, **cursors)
 
 
 SORT_LABEL = "_grid_sort_value"

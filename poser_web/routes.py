@@ -1,14 +1,10 @@
 """URL contract (README): route names are what templates and tests use."""
 
 
-from pyramid.security import NO_PERMISSION_REQUIRED
-
-
 def includeme(config):
-    public = dict(cache_max_age=3600, permission=NO_PERMISSION_REQUIRED)
-    config.add_static_view("static", "poser_web:static", **public)
-    # deform's Bootstrap, jQuery and form scripts, served by us: no CDN.
-    config.add_static_view("deform-static", "deform:static", **public)
+    # Ours and deform's Bootstrap, jQuery and form scripts, served by us (no CDN),
+    # under versioned URLs cached for a year (assets.py).
+    config.include(".assets")
     config.add_route("home", "/")
     config.add_route("login", "/login")
     config.add_route("logout", "/logout")

@@ -13,6 +13,7 @@ from .history import Change  # noqa: F401
 from .sessions import ServerSession  # noqa: F401
 from .versioning import bump_versions  # noqa: F401
 from .widgets import Component, Widget  # noqa: F401
+from ..search import prepare_sqlite as prepare_sqlite_search
 
 configure_mappers()
 
@@ -54,6 +55,7 @@ def get_engine(settings, prefix="sqlalchemy."):
     engine = engine_from_config(settings, prefix)
     if engine.dialect.name == "sqlite":
         _prepare_sqlite(engine)
+        prepare_sqlite_search(engine)
     return engine
 
 
