@@ -7,7 +7,7 @@ an index (poser_web/search_index.py, poser_web/search.py). PostgreSQL has had
 its trigram GIN indexes since 7c1e0a5d9b21: nothing to do there.
 
 Revision ID: 5e1f0c2a9d47
-Revises: a3c5e7f90b12
+Revises: 68c2d7e35996
 Create Date: 2026-11-27 11:45:00.000000+00:00
 
 """
@@ -19,7 +19,7 @@ from poser_web.search_index import create_search_index, drop_search_index
 
 # revision identifiers, used by Alembic.
 revision: str = '5e1f0c2a9d47'
-down_revision: Union[str, Sequence[str], None] = 'a3c5e7f90b12'
+down_revision: Union[str, Sequence[str], None] = '68c2d7e35996'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
