@@ -26,6 +26,24 @@ def pytest_addoption(parser):
     )
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "only_db(kind): run this test on that database only (deselected on the other)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests about one database's own behaviour are deselected on the other, never skipped:
+    a skip in this suite means a test could not run, which CI treats as a failure."""
+    kind = config.getoption("--db")
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker("only_db")
+        (dropped if marker and marker.args[0] != kind else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def pytest_report_header(config):
     return f"poser_web database: {config.getoption('--db')}"
 

@@ -109,11 +109,10 @@ def test_database_busy_while_loading_the_user_is_the_503_page(testapp, monkeypat
         assert response.headers["Retry-After"] == "30"
 
 
+@pytest.mark.only_db("sqlite")
 def test_sqlite_lock_held_past_the_busy_timeout_is_the_503_page(app_settings, db_kind,
                                                                 engine, monkeypatch):
     """For real: another connection holds SQLite's write lock while a save comes in."""
-    if db_kind != "sqlite":
-        pytest.skip("SQLite's write lock")
     from sqlalchemy import delete, insert
 
     from poser_web import models

@@ -5,6 +5,7 @@ import subprocess
 import time
 import uuid
 
+import pika  # the testing extra installs it: a missing client fails the run
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,7 +16,6 @@ from poser_web.models import DatasyncChange, DatasyncConsumer, Widget, get_engin
 from .databases import migrate
 from .datasync_support import add_widgets, last_change, reset, run_in_thread, settings_for, writer
 
-pika = pytest.importorskip("pika")
 URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 

@@ -18,7 +18,6 @@ REGISTERED = ["poser_web/models/__init__.py", "poser_web/routes.py"]
 
 # The generated model and view use the declaration API of issue 10 (models/mixins.py,
 # string columns/filters/form_fields). Until it is merged, only the writing is tested.
-API_LANDED = (REPO / "poser_web" / "models" / "mixins.py").exists()
 
 
 def copy_repository(target):
@@ -155,33 +154,11 @@ def run(args, checkout, database_url, timeout=120):
     return result.stdout
 
 
-# Until the declaration API is merged, the scratch copy gets this stand-in for
-# poser_web/models/mixins.py, so the scaffolded model can be migrated and checked today.
-MIXINS_STAND_IN = '''"""Stand-in written by tests/test_scaffold.py (the real mixins are not merged yet)."""
-from sqlalchemy import Integer
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
-
-
-class Versioned:
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
-
-    @declared_attr.directive
-    def __mapper_args__(cls):
-        return {"version_id_col": cls.__table__.c.version, "version_id_generator": False}
-
-
-class Audited:
-    pass
-'''
-
-
 @pytest.fixture(scope="module")
 def migrated_copy(tmp_path_factory, scratch_databases):
     """The README's scaffold steps in a scratch copy, unmodified: scaffold, then
     upgrade, autogenerate, upgrade, check (the copy runs on this venv via PYTHONPATH)."""
     checkout = copy_repository(tmp_path_factory.mktemp("scaffolded") / "repo")
-    if not API_LANDED:
-        (checkout / "poser_web" / "models" / "mixins.py").write_text(MIXINS_STAND_IN)
     url = scratch_databases.create()
     python = sys.executable
     poser = [python, "-c", "import sys; from poser_web.cli import main; sys.exit(main())"]
@@ -209,8 +186,6 @@ def test_the_scaffolded_table_migrates_with_no_hand_edit(migrated_copy):
     run(alembic(["check"]), checkout, url)  # models and database agree
 
 
-@pytest.mark.skipif(not API_LANDED, reason="until the declaration API of issue 10 is merged "
-                    "(poser_web/models/mixins.py, string columns/filters/form_fields)")
 def test_the_generated_tests_pass(migrated_copy, db_kind):
     checkout, url = migrated_copy
     out = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--db", db_kind,

@@ -247,12 +247,11 @@ def test_changing_the_secret_ends_every_session(anonymous_app, dbsession, app_se
         app.registry["db_engine"].dispose()
 
 
+@pytest.mark.only_db("sqlite")
 def test_reading_a_page_never_waits_long_or_fails_for_its_session_write(app_settings, db_kind,
                                                                         engine):
     """SQLite: while another connection holds the write lock (a long import), pages
     still read; the session's own write (here, removing a shown message) is skipped."""
-    if db_kind != "sqlite":
-        pytest.skip("SQLite's write lock")
     import time
 
     from sqlalchemy import delete, insert

@@ -12,6 +12,7 @@ from ..batch.files import FileRefused
 from ..models import WRITE_OPTION, get_engine
 from ..transfer.importer import UnknownUser, check_runas
 from .common import CommandError, app_settings
+from .common import add_config_argument
 
 
 def _engine_and_store(config):
@@ -112,17 +113,18 @@ def add_commands(commands):
                                 description="Batches are made on the web (Import file) or by "
                                             "`poser import --batch`; this lists, executes and "
                                             "purges them.")
-    actions = batch.add_subparsers(dest="action", metavar="ACTION")
+    actions = batch.add_subparsers(dest="action", metavar="ACTION",
+                                   help="list, execute or purge (each has its own --help)")
     listing = actions.add_parser("list", help="every batch, newest first")
-    listing.add_argument("config", metavar="CONFIG.ini")
+    add_config_argument(listing)
     listing.set_defaults(handler=cmd_list)
     execute = actions.add_parser("execute", help="apply a ready batch (once)")
-    execute.add_argument("config", metavar="CONFIG.ini")
+    add_config_argument(execute)
     execute.add_argument("number", type=int, help="the batch's number")
     execute.add_argument("--runas", metavar="NAME", help="the user the history names (must exist)")
     execute.set_defaults(handler=cmd_execute)
     purging = actions.add_parser("purge", help="remove executed batches older than N days")
-    purging.add_argument("config", metavar="CONFIG.ini")
+    add_config_argument(purging)
     purging.add_argument("--days", type=int, default=90, metavar="N",
                          help="age in days of the executed batches to remove (default 90)")
     purging.set_defaults(handler=cmd_purge)

@@ -10,6 +10,7 @@ import logging
 import sys
 
 from .common import CommandError
+from .common import add_config_argument
 
 SUBCOMMANDS = ("run", "catch-up", "status", "prune")
 
@@ -146,33 +147,36 @@ def build(prog="poser datasync"):
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     run = sub.add_parser("run", help="the daemon (the default: `poser datasync CONFIG`)")
-    run.add_argument("config", metavar="CONFIG.ini")
+    add_config_argument(run)
     run.add_argument("--consumer", action="append", metavar="NAME",
                      help="run only this consumer (may be repeated)")
     run.add_argument("--until-idle", action="store_true",
                      help="exit once every consumer is caught up (cron, tests)")
     run.set_defaults(handler=cmd_run)
     catch = sub.add_parser("catch-up", help="make a poser target equal this database")
-    catch.add_argument("config", metavar="CONFIG.ini")
-    catch.add_argument("name", metavar="CONSUMER")
+    add_config_argument(catch)
+    catch.add_argument("name", metavar="CONSUMER", help="the consumer's name: its [datasync:NAME] section")
     catch.add_argument("--dry-run", action="store_true", help="count the differences, write nothing")
     catch.set_defaults(handler=cmd_catch_up)
     status = sub.add_parser("status", help="per consumer: cursor, pending, lag, errors, parked")
-    status.add_argument("config", metavar="CONFIG.ini")
+    add_config_argument(status)
     status.add_argument("--lag-threshold", type=float, metavar="SECONDS",
                         help="fail past this lag (default: [datasync] lag_threshold)")
     status.set_defaults(handler=cmd_status)
     prune = sub.add_parser("prune", help="delete the changes every consumer has passed")
-    prune.add_argument("config", metavar="CONFIG.ini")
+    add_config_argument(prune)
     prune.set_defaults(handler=cmd_prune)
     return parser
 
 
 def cmd_datasync(args):
     argv = list(args.rest)
-    if args.show_help or not argv:
+    if args.show_help:
         build().print_help()
-        return 0 if args.show_help else 2
+        raise SystemExit(0)  # as argparse's own --help does
+    if not argv:
+        build().print_help()
+        return 2
     if argv and argv[0] not in SUBCOMMANDS and not argv[0].startswith("-"):
         argv.insert(0, "run")
     parsed = build().parse_args(argv)
@@ -187,6 +191,8 @@ def add_commands(commands):
         "datasync", help="ship every change to other systems (daemon, catch-up, status, prune)",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         add_help=False)
-    datasync.add_argument("-h", "--help", action="store_true", dest="show_help")
-    datasync.add_argument("rest", nargs=argparse.REMAINDER)
+    datasync.add_argument("-h", "--help", action="store_true", dest="show_help",
+                          help="show the datasync commands and exit")
+    datasync.add_argument("rest", nargs=argparse.REMAINDER, metavar="ARGS",
+                          help="[run|catch-up|status|prune] CONFIG ... (run is the default)")
     datasync.set_defaults(handler=cmd_datasync)
