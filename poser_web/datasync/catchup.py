@@ -16,20 +16,10 @@ from ..models import WRITE_OPTION, Change, make_change, utcnow
 from . import store
 from .consumers.poser import SOURCE, store_cursor
 from ..transfer.writer import _copy
+from ..transfer.engine import Counts
 from .entities import ENTITIES
 
 CHUNK = 2000
-
-
-@dataclass
-class Counts:
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-
-    def total(self):
-        return self.created + self.updated + self.deleted + self.unchanged
 
 
 @dataclass

@@ -29,10 +29,15 @@ LEDGER_TABLE = Table(LEDGER, MetaData(), Column("uuid", String(32)), Column("lin
 
 @dataclass
 class Counts:
+    """How many records a run created, updated, deleted and left alone (import, catch-up)."""
+
     created: int = 0
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
+
+    def total(self):
+        return self.created + self.updated + self.deleted + self.unchanged
 
 
 @dataclass
