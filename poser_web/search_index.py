@@ -106,9 +106,9 @@ def restore_search_index_on(connection, table, column):
     connection.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
 
 
-# Bulk writes (`poser import`, batch execution) on SQLite. A trigger's FTS5 write is
-# flushed to disk at the end of each statement (FTS5 syncs at every statement savepoint), so
-# the index grows one tiny segment per row and merges constantly: ~200-250 us a written row,
+# Bulk writes (`poser import`, batch execution) on SQLite. Row by row through the triggers
+# an FTS5 index costs ~200-250 us a written row (FTS5 seems to flush its pending terms at
+# each statement's savepoint: one tiny segment per row, merged over and over),
 # against ~10-15 us a table row for one 'rebuild' (measured with SQLite 3.40 on the trigram
 # tables). A write of more than 1/REBUILD_SHARE of a table's rows therefore drops the table's
 # FTS triggers inside the writer's transaction (SQLite DDL is transactional, and the writer
