@@ -88,17 +88,90 @@ def create_search_index(table, column):
 
 def restore_search_index(table, column):
     """SQLite: the triggers again and the index rebuilt from the table (after a batch rebuild)."""
-    if op.get_bind().dialect.name != "sqlite":
+    restore_search_index_on(op.get_bind(), table, column)
+
+
+def restore_search_index_on(connection, table, column):
+    """`restore_search_index` on a connection (inside its transaction), not in a migration."""
+    if connection.dialect.name != "sqlite":
         return
     fts = fts_table_name(table, column)
-    exists = op.get_bind().exec_driver_sql(
+    exists = connection.exec_driver_sql(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (fts,)).first()
     if not exists:
         return
     for name, statement in _sqlite_triggers(table, column).items():
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
-        op.execute(statement)
-    op.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        connection.exec_driver_sql(statement)
+    connection.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+
+
+# Bulk writes (`poser import`, batch execution) on SQLite. Row by row through the triggers
+# an FTS5 index costs ~200-250 us a written row (FTS5 seems to flush its pending terms at
+# each statement's savepoint: one tiny segment per row, merged over and over),
+# against ~10-15 us a table row for one 'rebuild' (measured with SQLite 3.40 on the trigram
+# tables). A write of more than 1/REBUILD_SHARE of a table's rows therefore drops the table's
+# FTS triggers inside the writer's transaction (SQLite DDL is transactional, and the writer
+# holds the write lock: nobody else writes meanwhile), and `finish()` puts them back and
+# rebuilds the index once before the caller commits; a rollback returns triggers and index as
+# they were. 10 rather than the break-even ~16-20 leaves room for a slower rebuild (bigger
+# rows, a cold cache). Fewer than REBUILD_MIN_ROWS written rows always keep the triggers.
+REBUILD_SHARE = 10
+REBUILD_MIN_ROWS = 2_000
+
+
+class DeferredSearchIndex:
+    """The FTS indexes of the tables a bulk writer writes, maintained per row (triggers) while
+    the write is small next to the table, rebuilt once when it is big.
+
+    Call `wrote(table, rows)` before each write of `rows` rows (insert, update, delete) of
+    `table`, and `finish()` after the last one and before commit. On an error, the caller
+    must roll the transaction (or savepoint) back: the triggers come back with it.
+    Does nothing but on SQLite with FTS tables.
+    """
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.enabled = connection.dialect.name == "sqlite"
+        self.columns = {}    # table -> [indexed columns]
+        self.baseline = {}   # table -> rows before the write
+        self.written = {}    # table -> rows written so far
+        self.suspended = []  # tables whose triggers are dropped, in order
+
+    def _indexed(self, table):
+        if table.name not in self.columns:
+            names = {fts_table_name(table.name, column.name): column.name for column in table.columns}
+            marks = ", ".join("?" * len(names))
+            found = {row[0] for row in self.connection.exec_driver_sql(
+                f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",
+                tuple(names))}
+            self.columns[table.name] = [column for fts, column in names.items() if fts in found]
+            if self.columns[table.name]:
+                self.baseline[table.name] = self.connection.exec_driver_sql(
+                    f"SELECT count(*) FROM {table.name}").scalar()
+        return self.columns[table.name]
+
+    def wrote(self, table, rows):
+        """About to write `rows` rows of `table` (a sqlalchemy Table)."""
+        if not self.enabled or not rows or table.name in self.suspended:
+            return
+        columns = self._indexed(table)
+        if not columns:
+            return
+        written = self.written[table.name] = self.written.get(table.name, 0) + rows
+        if written < REBUILD_MIN_ROWS or written * REBUILD_SHARE < self.baseline[table.name]:
+            return
+        for column in columns:
+            for name in _sqlite_triggers(table.name, column):
+                self.connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        self.suspended.append(table.name)
+
+    def finish(self):
+        """The dropped triggers again and their indexes rebuilt (inside the transaction)."""
+        for table in self.suspended:
+            for column in self.columns[table]:
+                restore_search_index_on(self.connection, table, column)
+        self.suspended = []
 
 
 def drop_search_index(table, column):

@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..models import Batch, BatchRow, utcnow
-from ..transfer.writer import bulk_insert, bulk_update
+from ..transfer.writer import bulk_insert, bulk_update, deferred_search_index
 
 B, R = Batch.__table__, BatchRow.__table__
 ROW_CHUNK = 1000
@@ -266,8 +266,10 @@ class BatchHandler:
             if stale:
                 raise StaleRows(stale)
             source = f"batch {batch.number}"
-            for chunk in self.rows(connection, batch_uuid, statuses=self.executable):
-                self.execute_rows(connection, batch, chunk, username, source, when)
+            # SQLite: a batch that writes much of a table rebuilds its search index once.
+            with deferred_search_index(connection):
+                for chunk in self.rows(connection, batch_uuid, statuses=self.executable):
+                    self.execute_rows(connection, batch, chunk, username, source, when)
             connection.execute(update(B).where(B.c.uuid == batch_uuid).values(
                 state="executed", executed_by=username, executed_at=when, message=None))
         except StaleRows as error:

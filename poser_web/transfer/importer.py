@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from ..models import WRITE_OPTION, Component, User, Widget, utcnow
 from . import engine, layout
 from .engine import Counts, Plan  # noqa: F401
-from .writer import write_plan
+from .writer import deferred_search_index, write_plan
 
 SOURCE = "import"
 # SQLite's page cache for the import's connection (KiB; its default is 2 MiB): with every
@@ -76,10 +76,24 @@ def import_file(connection, binary_stream, runas=None, delete_missing=False, dry
     report = ImportReport(dry_run=dry_run)
     read = progress.phase("validated", total_rows) if progress is not None else None
     written = progress.phase("written", total_rows) if progress is not None else None
-    when, done = utcnow(), 0
+    when = utcnow()
     ledger = engine.Ledger(connection)
     groups = layout.iter_widgets(binary_stream, read.update_to if read is not None else None,
                                  reader=reader)
+    with deferred_search_index(connection):  # SQLite: a big import rebuilds the index once
+        _write_chunks(connection, ledger, groups, report, runas, when, delete_missing,
+                      written, total_rows)
+    ledger.drop()
+    for phase in (read, written):
+        if phase is not None:
+            phase.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write_chunks(connection, ledger, groups, report, runas, when, delete_missing, written,
+                  total_rows):
+    done = 0
     for chunk, error in engine.chunks_of(groups):
         snapshot = engine.Snapshot.of(connection, chunk)
         problems = ledger.check(chunk, snapshot.owners)
@@ -111,12 +125,6 @@ def import_file(connection, binary_stream, runas=None, delete_missing=False, dry
                 engine.plan_delete(plan, uuid, snapshot, report.widgets, report.components,
                                    runas, SOURCE, when)
             write_plan(connection, plan)
-    ledger.drop()
-    for phase in (read, written):
-        if phase is not None:
-            phase.close()
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 @contextmanager

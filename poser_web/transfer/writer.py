@@ -1,8 +1,16 @@
 """Writes an import's Plan: SQLAlchemy Core bulk statements, children deleted first and
-parents inserted first; COPY on PostgreSQL (psycopg 3), executemany in batches elsewhere."""
+parents inserted first; COPY on PostgreSQL (psycopg 3), executemany in batches elsewhere.
+
+A bulk writer (`poser import`, a batch's execution) wraps its writes in
+`deferred_search_index(connection)`: on SQLite a write that is big next to a table drops the
+table's FTS triggers and rebuilds its search index once at the end (search_index.py).
+"""
+from contextlib import contextmanager
+
 from sqlalchemy import bindparam, delete, literal_column, update
 
 from ..models import Change, Component, Widget
+from ..search_index import DeferredSearchIndex
 
 BATCH = 10_000  # rows per executemany / COPY
 IN_CHUNK = 500  # uuids per DELETE ... IN (...)
@@ -108,9 +116,34 @@ def bulk_update(connection, table, rows, keys, advance=None):
     Bulk(connection, statement).run(rows, advance)
 
 
+SEARCH_INDEX = "poser_deferred_search_index"
+
+
+@contextmanager
+def deferred_search_index(connection):
+    """The `write_plan`s inside share one `DeferredSearchIndex`: dropped FTS triggers come
+    back, with their indexes rebuilt, when the block ends without an error (before the caller
+    commits). On an error the caller must roll back (the triggers come back with it)."""
+    if SEARCH_INDEX in connection.info:  # nested: the outer block finishes
+        yield connection.info[SEARCH_INDEX]
+        return
+    search = connection.info[SEARCH_INDEX] = DeferredSearchIndex(connection)
+    try:
+        yield search
+        search.finish()
+    finally:
+        connection.info.pop(SEARCH_INDEX, None)
+
+
 def write_plan(connection, plan, phase=None):
     """The plan as Core bulk statements, children deleted first and parents inserted first."""
     done = 0
+    search = connection.info.get(SEARCH_INDEX)
+    if search is not None:
+        search.wrote(C, len(plan.component_deletes) + len(plan.component_inserts)
+                     + len(plan.component_updates))
+        search.wrote(W, len(plan.widget_deletes) + len(plan.widget_inserts)
+                     + len(plan.widget_updates))
 
     def advance(count):
         nonlocal done
