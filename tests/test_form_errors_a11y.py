@@ -56,3 +56,8 @@ def test_skip_link_leads_to_main(testapp):
     html = testapp.get("/widgets").html
     skip = html.find("a", string="Skip to main content")
     assert skip["href"] == "#main" and html.find(id="main").name == "main"
+
+
+@pytest.mark.parametrize("path, back", [("/users/new", "/users"), ("/roles/new", "/roles")])
+def test_account_forms_have_cancel(testapp, path, back):
+    assert testapp.get(path).html.find("a", string="Cancel")["href"].endswith(back)

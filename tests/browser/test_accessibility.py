@@ -8,10 +8,11 @@ from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy.orm import Session
 
 from ..sample.models import Specimen, SpecimenPart
-from .conftest import TIMEOUT_MS
 
 AXE = Axe()
 PHONE = {"width": 390, "height": 844}
+# Many pages per test, on a busy CI machine: more patience than conftest's 10 s per step.
+PATIENT_MS = 60_000
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -58,6 +59,7 @@ def main_pages(page, widget_uuid, specimen_uuid):
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
 def test_every_main_page_is_axe_clean_and_fits(page, seed, engine, browser, live_server, viewport):
+    page.set_default_timeout(PATIENT_MS)
     widget_uuid, = seed([{"description": "Axe widget",
                           "components": [(f"AXE-{n}", f"Part {n}") for n in range(3)]}])
     # An edit through the form, so the history has a change to show.
@@ -74,7 +76,7 @@ def test_every_main_page_is_axe_clean_and_fits(page, seed, engine, browser, live
         problems += violations(page) + sideways(page, viewport)
     # The login page, logged out.
     context = browser.new_context(viewport=viewport, base_url=live_server)
-    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_timeout(PATIENT_MS)
     try:
         login = context.new_page()
         login.goto("/login")
@@ -82,3 +84,25 @@ def test_every_main_page_is_axe_clean_and_fits(page, seed, engine, browser, live
     finally:
         context.close()
     assert not problems, "\n".join(problems)
+
+
+def inside(locator, width):
+    box = locator.bounding_box()
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5
+
+
+def test_phone_shows_row_actions_whole_inputs_and_the_account_link(page, seed):
+    widget_uuid, = seed([{"description": "A widget with a rather long description for a phone",
+                          "components": [("PHONE-1", "A component description, also quite long")]}])
+    page.set_default_timeout(PATIENT_MS)
+    page.set_viewport_size(PHONE)
+    page.goto("/widgets")
+    row = page.locator("#grid tbody tr").first
+    for name in ("View", "Edit", "Delete"):
+        assert inside(row.get_by_role("link", name=name), PHONE["width"]), name
+    assert inside(page.get_by_role("link", name="Account: browser-admin"), PHONE["width"])
+    page.goto(f"/widgets/{widget_uuid}/edit")
+    item = page.locator(".deform-seq-item").first
+    for field in item.locator("input[type=text]").all():
+        assert inside(field, PHONE["width"]) and field.bounding_box()["width"] >= 200
+    assert inside(item.get_by_role("button", name="Remove component row 1"), PHONE["width"])

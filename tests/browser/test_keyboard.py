@@ -19,6 +19,7 @@ def tab_to(page, name, backwards=False, limit=40):
 
 
 def test_widget_form_by_keyboard(page):
+    page.set_default_timeout(30_000)  # a busy CI machine
     page.goto("/widgets/new")
     description = page.get_by_label("Description").first
     expect(description).to_be_focused()  # the one autofocus of the form
