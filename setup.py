@@ -31,6 +31,9 @@ extras = {
         "WebTest>=3.0",
         "beautifulsoup4>=4.12",  # response.html in page tests
         "playwright>=1.45",
+        # axe-core (Deque's accessibility rules engine) bundled for Playwright: the pages'
+        # 0-violation check in tests/browser/test_accessibility.py; nothing downloaded at run time.
+        "axe-playwright-python>=0.1.4",
         "hypothesis>=6.100",
     ],
     "dev": ["pyramid_debugtoolbar>=4.10"],

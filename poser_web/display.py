@@ -99,6 +99,14 @@ def utc_text(value):
     return value.strftime("%Y-%m-%d %H:%M:%S") + " UTC"
 
 
+def moment(request, value):
+    """A stored date-time as (text in the display zone to the second, its UTC text for a tooltip).
+
+    History pages show the times the same way as list cells (poser.timezone).
+    """
+    return to_display_zone(value, display_timezone(request)).strftime("%Y-%m-%d %H:%M:%S %Z"), utc_text(value)
+
+
 def format_numeric(value, scale=None):
     if isinstance(value, Decimal) and scale is not None and value.is_finite():
         return f"{value:.{scale}f}"

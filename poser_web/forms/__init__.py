@@ -171,14 +171,17 @@ def make_form(schema, request, instance=None, buttons=("Save",), model=None, **k
     if model is not None and issubclass(model, Versioned) and "version" not in schema:
         schema.insert(1, version_node())
     bound = schema.bind(request=request, instance=instance, timezone=display_timezone(request))
-    # Focus the first visible field (deform would skip our StrippedString ones).
-    first = next((n for n in bound.children if not isinstance(n.widget, deform.widget.HiddenWidget)),
-                 None)
-    if first is not None:
-        first.autofocus = "on"
-    return deform.Form(
+    # Focus the first visible field, and only it: deform's own focus="on" would also
+    # mark the first input of every inline row (and skip our StrippedString fields).
+    kwargs.setdefault("focus", "off")
+    form = deform.Form(
         bound,
         buttons=[deform.Button(name=title.lower(), title=title) for title in buttons],
         renderer=renderer,
         **kwargs,
     )
+    first = next((f for f in form.children if not isinstance(f.widget, deform.widget.HiddenWidget)),
+                 None)
+    if first is not None:
+        first.autofocus = "autofocus"
+    return form

@@ -3,12 +3,27 @@
 (function () {
   "use strict";
 
+  function itemsOf(seq) {
+    return Array.prototype.slice.call(seq.querySelectorAll(".deform-seq-container > .deform-seq-item"));
+  }
+
   function refresh(seq) {
-    var rows = seq.querySelectorAll(".deform-seq-container > .deform-seq-item").length;
+    var items = itemsOf(seq), rows = items.length;
     var count = seq.querySelector(".poser-row-count");
-    if (count) { count.textContent = rows; }
+    if (count && count.textContent !== String(rows)) { count.textContent = rows; }
     var empty = seq.querySelector(".poser-empty-note");
     if (empty) { empty.hidden = rows > 0; }
+    // Each Remove button names its row ("Remove component row 3"), renumbered as rows come and go.
+    items.forEach(function (item, index) {
+      var button = item.querySelector(".poser-seq-remove");
+      if (button) {
+        button.setAttribute("aria-label", "Remove " + (button.dataset.rowTitle || "row") + " row " + (index + 1));
+      }
+    });
+  }
+
+  function firstInput(item) {
+    return item && item.querySelector("input:not([type=hidden]), select, textarea");
   }
 
   document.addEventListener("click", function (event) {
@@ -20,18 +35,39 @@
       var seq = add.closest(".deform-seq");
       refresh(seq);
       var rows = seq.querySelectorAll(".deform-seq-container > .deform-seq-item");
-      var first = rows.length && rows[rows.length - 1].querySelector("input[type=text]");
+      var first = rows.length && firstInput(rows[rows.length - 1]);
       if (first) { first.focus(); }
     } else if (remove) {
       event.preventDefault();
       var seqOfRow = remove.closest(".deform-seq");
+      var item = remove.closest(".deform-seq-item");
+      var items = itemsOf(seqOfRow), at = items.indexOf(item);
       deform.removeSequenceItem(remove);
       refresh(seqOfRow);
+      // The focus goes to the next row's first field (else the previous row's), else to Add.
+      var left = itemsOf(seqOfRow);
+      var next = firstInput(left[Math.min(at, left.length - 1)]) || seqOfRow.querySelector(".poser-seq-add");
+      if (next) { next.focus(); }
     }
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".poser-inline").forEach(refresh);
+    // A form that was not saved: the focus goes to its error summary.
+    var summary = document.querySelector(".poser-error-summary");
+    if (summary) { summary.focus(); }
+  });
+
+  // A link of the error summary focuses its field (the browser would only scroll to it).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".poser-error-summary a[href^='#']");
+    if (!link) { return; }
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (field) {
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({block: "center"});
+    }
   });
 })();
 

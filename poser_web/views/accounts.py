@@ -88,12 +88,14 @@ class AccountPages:
     def account_form_page(self, instance):
         form = make_form(self.schema(), self.request, instance=instance, formid="master-form")
         values = dict(instance=instance, note=self.form_note(instance))
+        # Cancel beside Save: back to the account (or the list, for a new one).
+        cancel = {"cancel_url": self.route("view", instance) if instance is not None else self.route()}
         if self.request.method == "POST":
             try:
                 appstruct = form.validate(list(self.request.POST.items()))
             except deform.ValidationFailure as failure:
                 self.request.response.status = 400
-                return self.page_context(form=failure.render(), **values)
+                return self.page_context(form=failure.render(**cancel), **values)
             try:
                 with self.db.begin_nested():  # a clash rolls back this save only
                     return self.save(appstruct, instance)
@@ -102,9 +104,9 @@ class AccountPages:
                 self.request.response.status = 409
                 values["note"] = (f"Not saved: another {self.title.lower()} with that name was "
                                   "saved at the same moment. Choose another name.")
-                return self.page_context(form=form.render(appstruct), **values)
+                return self.page_context(form=form.render(appstruct, **cancel), **values)
         appstruct = self.to_appstruct(instance) if instance is not None else {}
-        return self.page_context(form=form.render(appstruct), **values)
+        return self.page_context(form=form.render(appstruct, **cancel), **values)
 
     def save(self, appstruct, instance):
         """Apply a validated form (instance None: create); returns the response."""

@@ -546,16 +546,18 @@ class MasterView(HistoryPages):
     def _form_page(self, instance):
         form = make_form(self.get_schema(), self.request, instance=instance, model=self.model,
                          formid="master-form")
+        # Cancel (beside Save) goes back to where the form was opened from: the record or the list.
+        cancel = {"cancel_url": self.route("view", instance) if instance is not None else self.route()}
         if self.request.method == "POST":
             try:
                 appstruct = form.validate(list(self.request.POST.items()))
             except deform.ValidationFailure as failure:
                 self.request.response.status = 400
-                return self.page_context(instance=instance, form=failure.render(), conflict=None)
+                return self.page_context(instance=instance, form=failure.render(**cancel), conflict=None)
             conflict = self.version_conflict(instance, appstruct.get("version"))
             if conflict:
                 self.request.response.status = 409
-                return self.page_context(instance=instance, form=form.render(_shown(appstruct)),
+                return self.page_context(instance=instance, form=form.render(_shown(appstruct), **cancel),
                                          conflict=conflict, fields=self.view_fields(instance))
             if instance is None:
                 instance = self.model()
@@ -569,7 +571,7 @@ class MasterView(HistoryPages):
         appstruct = self.to_appstruct(instance, form.schema) if instance is not None else {}
         if instance is not None and "version" in form.schema:
             appstruct["version"] = instance.version
-        return self.page_context(instance=instance, form=form.render(appstruct), conflict=None)
+        return self.page_context(instance=instance, form=form.render(appstruct, **cancel), conflict=None)
 
     def lookup(self):
         """JSON matches for a picker: {"results": [{"value", "label"}], "more": bool}.

@@ -107,7 +107,7 @@ def test_create_widget_with_components_added_and_one_removed(page, engine):
     fill_row(rows.nth(1), "GN-200", "Fishing rod")
     fill_row(rows.nth(2), " GN-300 ", "Ceramic base", active=False)
 
-    rows.nth(1).get_by_role("button", name="Remove this row").click()
+    rows.nth(1).get_by_role("button", name="Remove component row 2").click()
     expect(rows).to_have_count(2)
     expect(page.locator(".poser-row-count")).to_have_text("2")
     assert [row_values(r) for r in rows.all()] == [
@@ -207,7 +207,11 @@ def test_row_error_on_create_keeps_everything_typed_and_saves_nothing(page, engi
 
     assert save(page) == 400
     expect(page).to_have_url(re.compile(r"/widgets/new$"))
-    expect(page.get_by_role("alert").first).to_contain_text("The form was not saved.")
+    # The error summary (focused, no longer role=alert) names the row and links to its field.
+    summary = page.locator(".poser-error-summary")
+    expect(summary).to_contain_text("The form was not saved.")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link")).to_have_text(["Component row 2: Item Code is required."])
     expect(rows).to_have_count(3)
 
     # The message sits in the offending row, in its Item Code cell.
