@@ -42,7 +42,13 @@ PASSWORD = "scale-out tests only, never deployed"
 CLIENTS = 8
 EDITS_PER_CLIENT = 10
 WIDGETS = 3
-TIME_LIMIT = 60.0  # seconds: from starting the servers to the last check
+# Bounded, never hanging: the servers must answer within STARTUP_LIMIT, the editing clients
+# finish within EDIT_LIMIT, every request gives up after REQUEST_TIMEOUT (and the processes are
+# stopped whatever happens). An idle machine runs the module in about 15 s; the bounds are hard
+# limits, not a benchmark, so a busy CI machine does not make them flaky.
+STARTUP_LIMIT = 40.0
+EDIT_LIMIT = 60.0
+REQUEST_TIMEOUT = 30.0
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -161,7 +167,8 @@ class Client:
         return self
 
     def request(self, method, path, fields=None):
-        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port,
+                                                timeout=REQUEST_TIMEOUT)
         headers = {"Host": f"127.0.0.1:{self.server.port}"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -216,7 +223,7 @@ def widget_fields(token, description, version=None):
 
 @pytest.fixture(scope="module")
 def started(scale_db):
-    """When the clock starts: the servers' start and everything after it must fit TIME_LIMIT."""
+    """When the servers are started."""
     return time.monotonic()
 
 
@@ -240,19 +247,13 @@ def servers(scale_db, tmp_path_factory, started):
     processes = []
     try:
         processes = [WebProcess("a", url, tmp_path), WebProcess("b", url, tmp_path)]
-        deadline = started + 40.0
+        deadline = started + STARTUP_LIMIT
         for process in processes:
             process.wait_ready(deadline)
         yield processes
     finally:
         for process in processes:
             process.stop()
-
-
-@pytest.fixture(autouse=True)
-def within_time(postgresql_only, started):
-    yield
-    assert time.monotonic() - started < TIME_LIMIT, "the scale-out tests took too long"
 
 
 def test_a_session_made_on_one_server_works_on_the_other(servers):
@@ -265,6 +266,8 @@ def test_a_session_made_on_one_server_works_on_the_other(servers):
 
     status, _, page = browser.on(b).get("/widgets")
     assert status == 200 and USERNAME in page  # the session made on A, read by B
+    status, _, page = Client(a, cookie).get("/widgets")
+    assert status == 200 and USERNAME in page  # and still good on A
 
     status, _, page = browser.get("/logout")
     assert status == 200
@@ -352,11 +355,12 @@ def test_concurrent_edits_through_both_servers_lose_nothing(servers, scale_db, e
                 else:
                     failures.append(f"client {n} edit {j}: {status} {page[:300]!r}")
 
-    threads = [threading.Thread(target=edit, args=(n,)) for n in range(CLIENTS)]
+    threads = [threading.Thread(target=edit, args=(n,), daemon=True) for n in range(CLIENTS)]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + EDIT_LIMIT
     for thread in threads:
-        thread.join(TIME_LIMIT)
+        thread.join(max(0.0, deadline - time.monotonic()))
     assert not any(thread.is_alive() for thread in threads), "an editing client hung"
     assert not failures, "\n".join(
         failures[:10] + ["--- server a ---", a.tail(), "--- server b ---", b.tail()])
