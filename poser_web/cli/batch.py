@@ -112,7 +112,8 @@ def add_commands(commands):
                                 description="Batches are made on the web (Import file) or by "
                                             "`poser import --batch`; this lists, executes and "
                                             "purges them.")
-    actions = batch.add_subparsers(dest="action", metavar="ACTION")
+    actions = batch.add_subparsers(dest="action", metavar="ACTION",
+                                  help="list, execute or purge")
     listing = actions.add_parser("list", help="every batch, newest first")
     listing.add_argument("config", metavar="CONFIG.ini")
     listing.set_defaults(handler=cmd_list)

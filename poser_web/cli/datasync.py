@@ -172,7 +172,9 @@ def cmd_datasync(args):
     argv = list(args.rest)
     if args.show_help or not argv:
         build().print_help()
-        return 0 if args.show_help else 2
+        if args.show_help:
+            raise SystemExit(0)  # as argparse's own --help does
+        return 2
     if argv and argv[0] not in SUBCOMMANDS and not argv[0].startswith("-"):
         argv.insert(0, "run")
     parsed = build().parse_args(argv)
@@ -187,6 +189,8 @@ def add_commands(commands):
         "datasync", help="ship every change to other systems (daemon, catch-up, status, prune)",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         add_help=False)
-    datasync.add_argument("-h", "--help", action="store_true", dest="show_help")
-    datasync.add_argument("rest", nargs=argparse.REMAINDER)
+    datasync.add_argument("-h", "--help", action="store_true", dest="show_help",
+                          help="show this help (and every ACTION's)")
+    datasync.add_argument("rest", nargs=argparse.REMAINDER, metavar="ACTION ...",
+                          help="run (the default), catch-up, status or prune, and its arguments")
     datasync.set_defaults(handler=cmd_datasync)
