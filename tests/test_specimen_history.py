@@ -106,7 +106,7 @@ def test_stale_edit_and_delete_are_refused(testapp, dbsession):
 def test_menu_and_home_come_from_the_registered_views(testapp):
     home = testapp.get("/")
     assert [a.get_text(strip=True) for a in home.html.select("#poser-navbar .nav-link")] == [
-        "Widgets", "Components", "Accounts", "Specimens"]
+        "Widgets", "Components", "Accounts", "Batches", "Datasync", "Specimens"]
     tables = [li.get_text(" ", strip=True) for li in home.html.select("#tables li")]
     assert {"Widgets : 0", "Components : 0", "Specimens : 0"} <= set(tables)
     page = testapp.get("/specimens")
