@@ -226,7 +226,7 @@ def started(scale_db):
 
 
 @pytest.fixture(scope="module")
-def scale_db(postgresql_only, scratch_databases):
+def scale_db(scratch_databases):
     """A database of its own: these processes commit, so the run's shared one stays clean."""
     url = scratch_databases.create()
     migrate(url)
