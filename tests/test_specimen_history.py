@@ -144,3 +144,19 @@ def test_poser_permissions_lists_an_included_table(tmp_path, database_url, monke
     out = capsys.readouterr().out
     for action in ("list", "create", "edit", "delete", "history"):
         assert f"specimens.{action}" in out
+
+
+def test_deleting_a_record_another_table_still_refers_to_is_refused_with_409(testapp, dbsession):
+    from .helpers import add_widget
+    from .sample.models import Specimen
+
+    widget = add_widget(dbsession, "Referenced")
+    dbsession.flush()
+    dbsession.add(Specimen(name="Uses it", widget=widget))
+    dbsession.flush()
+    form = testapp.get(f"/widgets/{widget.uuid}/delete").forms["delete-form"]
+    refused = form.submit(status=409)
+    assert "still used by other records" in refused.text and "Nothing was deleted" in refused.text
+    dbsession.expire_all()
+    assert dbsession.get(type(widget), widget.uuid) is not None
+    testapp.get(f"/widgets/{widget.uuid}", status=200)  # the request's transaction stayed usable

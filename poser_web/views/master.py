@@ -12,6 +12,7 @@ import deform
 from pyramid.exceptions import ConfigurationError
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..display import display_timezone, formatter
@@ -614,8 +615,17 @@ class MasterView(HistoryPages):
                 return self.page_context(instance=instance, conflict=conflict,
                                          summary=self.delete_summary(instance))
             name = self.label(instance)
-            self.db.delete(instance)
-            self.db.flush()
+            try:
+                with self.db.begin_nested():  # a refused delete leaves the transaction usable
+                    self.db.delete(instance)
+                    self.db.flush()
+            except IntegrityError:
+                # Another table's foreign key still points at it (e.g. a gizmo's widget).
+                self.request.response.status = 409
+                return self.page_context(
+                    instance=instance, summary=self.delete_summary(instance),
+                    conflict=(f"{self.title} “{name}” is still used by other records that refer "
+                              "to it; change or delete those first. Nothing was deleted."))
             message = f"Deleted {self.title.lower()} “{name}”."
             if "history" in self.available_actions():
                 message += " Its history stays readable under Recent changes."
