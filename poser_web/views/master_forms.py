@@ -1,0 +1,196 @@
+"""The form side of MasterView: create, edit and delete pages, the foreign-key lookup.
+
+Mixed into MasterView (views/master.py). The schema comes from `schema` or is
+derived from `form_fields` / `inlines` (forms/derive.py); `make_form` adds the
+CSRF token and, for a Versioned model, the version.
+"""
+import deform
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+
+from ..forms import make_form
+from ..forms.derive import derived_schema, is_relation, lookup_matches
+
+
+def _foreign_key(model, relationship_name):
+    """The key attribute behind a many-to-one relationship (widget -> widget_uuid)."""
+    mapper = inspect(model)
+    [column] = mapper.relationships[relationship_name].local_columns
+    return mapper.get_property_by_column(column).key
+
+
+def _shown(appstruct):
+    """Validated values as a form shows them again (None is a blank field)."""
+    return {name: [_shown(row) for row in value] if isinstance(value, list) else value
+            for name, value in appstruct.items() if value is not None}
+
+
+class FormPages:
+    """create / edit / delete pages and the lookup route of a MasterView."""
+
+    def get_schema(self):
+        """The form's colander schema (CSRF and version nodes are make_form's business)."""
+        if self.schema is not None:
+            return self.schema()
+        return derived_schema(self.model, self.form_fields or (), self.derived_inlines(),
+                              self.request, lookup_url=self.lookup_url)
+
+    def derived_inlines(self):
+        return {name: fields for name, fields in self.inlines.items()
+                if isinstance(fields, (tuple, list))}
+
+    def lookup_url(self, field):
+        return self.request.route_url(f"{self.route_prefix}.lookup", field=field)
+
+    def to_appstruct(self, instance, schema=None):
+        """Form values for an existing instance, inline rows included.
+
+        Empty (None) values are left out: the form shows them blank.
+        """
+        schema = schema if schema is not None else self.get_schema()
+        appstruct = {}
+        for node in schema.children:
+            if node.name in self.inlines:
+                row_names = [child.name for child in node.children[0].children]
+                appstruct[node.name] = [
+                    {name: value for name in row_names
+                     if (value := getattr(row, name)) is not None}
+                    for row in getattr(instance, node.name)
+                ]
+            elif is_relation(self.model, node.name):
+                key = _foreign_key(self.model, node.name)
+                if getattr(instance, key) is not None:
+                    appstruct[node.name] = getattr(instance, key)
+            elif hasattr(self.model, node.name) and getattr(instance, node.name) is not None:
+                appstruct[node.name] = getattr(instance, node.name)
+        return appstruct
+
+    def objectify(self, appstruct, instance):
+        """Copy validated form values onto `instance`.
+
+        Inline rows are updated in place by uuid: changed rows updated, new rows
+        inserted, missing rows deleted (delete-orphan) — keys never churn.
+        """
+        columns = {c.key for c in inspect(self.model).column_attrs}
+        for name, value in appstruct.items():
+            if name in self.inlines:
+                self._update_rows(instance, name, value)
+            elif is_relation(self.model, name):
+                # The key column and the relationship both: history sees the key
+                # change at this flush, pages the related row right away.
+                setattr(instance, _foreign_key(self.model, name), value)
+                target = inspect(self.model).relationships[name].mapper.class_
+                setattr(instance, name, self.db.get(target, value) if value else None)
+            elif name in columns and name not in ("uuid", "version"):
+                setattr(instance, name, value)
+        return instance
+
+    def _update_rows(self, instance, name, rows):
+        row_model = inspect(self.model).relationships[name].mapper.class_
+        existing = {row.uuid: row for row in getattr(instance, name)}
+        row_columns = {c.key for c in inspect(row_model).column_attrs}
+        kept = []
+        for values in rows:
+            row = existing.get(values.get("uuid")) or row_model()
+            for key, value in values.items():
+                if key in row_columns and key != "uuid":
+                    setattr(row, key, value)
+            kept.append(row)
+        setattr(instance, name, kept)
+
+    def create_page(self):
+        return self._form_page(None)
+
+    def edit_page(self):
+        return self._form_page(self.get_instance())
+
+    def _form_page(self, instance):
+        form = make_form(self.get_schema(), self.request, instance=instance, model=self.model,
+                         formid="master-form")
+        # Cancel (beside Save) goes back to where the form was opened from: the record or the list.
+        cancel = {"cancel_url": self.route("view", instance) if instance is not None else self.route()}
+        if self.request.method == "POST":
+            try:
+                appstruct = form.validate(list(self.request.POST.items()))
+            except deform.ValidationFailure as failure:
+                self.request.response.status = 400
+                return self.page_context(instance=instance, form=failure.render(**cancel), conflict=None)
+            conflict = self.version_conflict(instance, appstruct.get("version"))
+            if conflict:
+                self.request.response.status = 409
+                return self.page_context(instance=instance, form=form.render(_shown(appstruct), **cancel),
+                                         conflict=conflict, fields=self.view_fields(instance))
+            if instance is None:
+                instance = self.model()
+                self.db.add(instance)
+            with self.db.no_autoflush:  # one flush: one recorded change per save
+                self.objectify(appstruct, instance)
+            self.db.flush()
+            verb = "Saved" if "edit" in self.request.matched_route.name else "Created"
+            self.flash(f"{verb} {self.title.lower()} “{self.label(instance)}”.")
+            return HTTPSeeOther(self.route("view", instance))
+        appstruct = self.to_appstruct(instance, form.schema) if instance is not None else {}
+        if instance is not None and "version" in form.schema:
+            appstruct["version"] = instance.version
+        return self.page_context(instance=instance, form=form.render(appstruct, **cancel), conflict=None)
+
+    def lookup(self):
+        """JSON matches for a picker: {"results": [{"value", "label"}], "more": bool}.
+
+        For the fields of this table's form that point at another table; needs
+        the right to create or edit here.
+        """
+        prefix = self.route_prefix
+        if not (self.request.has_permission(f"{prefix}.create")
+                or self.request.has_permission(f"{prefix}.edit")):
+            raise HTTPForbidden("You may not edit these records.")
+        field = self.request.matchdict["field"]
+        if field not in (self.form_fields or ()) or not is_relation(self.model, field):
+            raise HTTPNotFound(f"No field {field!r} to look up.")
+        query = self.request.GET.get("q", "")
+        if not isinstance(query, str) or len(query) > 100:
+            raise HTTPBadRequest("q: at most 100 characters.")
+        target = inspect(self.model).relationships[field].mapper.class_
+        return lookup_matches(self.db, target, query.strip())
+
+    def version_conflict(self, instance, submitted_version):
+        """A message when `instance` was saved by someone else since the page was opened."""
+        current = getattr(instance, "version", None)
+        if instance is None or current is None or submitted_version == current:
+            return None
+        if submitted_version is None:
+            return "This form did not say which version it was based on; nothing was saved."
+        return (f"Someone else saved this {self.title.lower()} after you opened the page "
+                f"(you had version {submitted_version}; it is now version {current}). "
+                "Nothing of yours was saved.")
+
+    def delete_page(self):
+        instance = self.get_instance()
+        if self.request.method == "POST":
+            submitted = self.request.POST.get("version")
+            conflict = self.version_conflict(
+                instance, int(submitted) if submitted and submitted.isascii() and submitted.isdigit() else None)
+            if conflict:
+                self.request.response.status = 409
+                return self.page_context(instance=instance, conflict=conflict,
+                                         summary=self.delete_summary(instance))
+            name = self.label(instance)
+            try:
+                with self.db.begin_nested():  # a refused delete leaves the transaction usable
+                    self.db.delete(instance)
+                    self.db.flush()
+            except IntegrityError:
+                # Another table's foreign key still points at it (e.g. a gizmo's widget).
+                self.request.response.status = 409
+                return self.page_context(
+                    instance=instance, summary=self.delete_summary(instance),
+                    conflict=(f"{self.title} “{name}” is still used by other records that refer "
+                              "to it; change or delete those first. Nothing was deleted."))
+            message = f"Deleted {self.title.lower()} “{name}”."
+            if "history" in self.available_actions():
+                message += " Its history stays readable under Recent changes."
+            self.flash(message)
+            return HTTPSeeOther(self.route())
+        return self.page_context(instance=instance, summary=self.delete_summary(instance),
+                                 conflict=None)
