@@ -33,7 +33,7 @@ def step(args):
     """One measured step in this (child) process; prints a JSON line."""
     from poser_web.batch import get_handler, load_handlers, runner
     from poser_web.batch.store import FileStore
-    from poser_web.models import WRITE_OPTION, get_engine
+    from poser_web.db.engine import WRITE_OPTION, get_engine
     from poser_web.transfer import run_import
 
     load_handlers()

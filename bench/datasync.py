@@ -28,11 +28,12 @@ from sqlalchemy import insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.scratch import REPO, Scratch, migrate  # noqa: E402
+from poser_web.auth.passwords import hash_password  # noqa: E402
 from poser_web.datasync.catchup import catch_up  # noqa: E402
 from poser_web.datasync.consumers.poser import PoserConsumer  # noqa: E402
-from poser_web.models import (Change, Component, DatasyncChange, DatasyncCursor, User, Widget,  # noqa: E402
-                              get_engine, new_uuid)
-from poser_web.passwords import hash_password  # noqa: E402
+from poser_web.db.engine import get_engine
+from poser_web.models import Change, DatasyncChange, DatasyncCursor, User, new_uuid
+from poser_web.tables.widgets.models import Component, Widget
 
 NOTE = re.compile(r"\(datasync change (\d+)\)$")
 

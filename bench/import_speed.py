@@ -32,7 +32,9 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from poser_web.models import Change, Component, Widget, get_engine  # noqa: E402
+from poser_web.db.engine import get_engine  # noqa: E402
+from poser_web.models import Change  # noqa: E402
+from poser_web.tables.widgets.models import Component, Widget  # noqa: E402
 from poser_web.transfer import run_export, run_import  # noqa: E402
 from poser_web.transfer.layout import HEADER  # noqa: E402
 from tests.databases import migrate  # noqa: E402

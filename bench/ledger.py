@@ -51,7 +51,8 @@ class Ledger:
                 self.uncertain.setdefault(uuid, []).append(description)
 
     def verify(self, url):
-        from poser_web.models import Component, Widget, get_engine
+        from poser_web.db.engine import get_engine
+        from poser_web.tables.widgets.models import Component, Widget
 
         engine = get_engine({"sqlalchemy.url": url})
         prefix = f"r{self.run_id}c"

@@ -22,13 +22,13 @@ from bench import scratch  # noqa: E402
 # (label, file suffix, function name): cumulative time of these, per request.
 PHASES = (
     ("whole request (router)", "pyramid/router.py", "__call__"),
-    ("grid: count + rows (SQL, compile, ORM)", "poser_web/grids.py", "page"),
+    ("grid: count + rows (SQL, compile, ORM)", "poser_web/grid/core.py", "page"),
     ("  statement compilation (SQLAlchemy)", "sqlalchemy/sql/compiler.py", "__init__"),
     ("  SQLite execution (cursor.execute)", "sqlalchemy/engine/default.py", "do_execute"),
     ("cells for the template (table_rows)", "poser_web/views/master.py", "table_rows"),
     ("template rendering (Chameleon)", "pyramid/renderers.py", "render_to_response"),
-    ("gzip", "poser_web/compression.py", "compress"),
-    ("identity (user + permissions)", "poser_web/security.py", "identity"),
+    ("gzip", "poser_web/web/compression.py", "compress"),
+    ("identity (user + permissions)", "poser_web/auth/security.py", "identity"),
 )
 
 

@@ -42,7 +42,8 @@ def seed(url, n, per_widget=3, progress=None):
 
     samples: uuids of up to 8 widgets from the middle of the sequence.
     """
-    from poser_web.models import Component, Widget, get_engine
+    from poser_web.db.engine import get_engine
+    from poser_web.tables.widgets.models import Component, Widget
 
     engine = get_engine({"sqlalchemy.url": url})
     counts = {"widgets": 0, "components": 0, "samples": []}
@@ -79,7 +80,7 @@ def seed(url, n, per_widget=3, progress=None):
 
 
 def _search_indexes(engine):
-    """SQLite's FTS5 search tables as (table, column) pairs (poser_web/search_index.py)."""
+    """SQLite's FTS5 search tables as (table, column) pairs (poser_web/db/search_index.py)."""
     if engine.dialect.name != "sqlite":
         return []
     with engine.connect() as conn:
@@ -98,7 +99,7 @@ def _suspend_search_indexes(engine):
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
 
-    from poser_web.search_index import _sqlite_triggers
+    from poser_web.db.search_index import _sqlite_triggers
 
     pairs = _search_indexes(engine)
     with engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
@@ -112,7 +113,7 @@ def _restore_search_indexes(engine, pairs):
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
 
-    from poser_web.search_index import restore_search_index
+    from poser_web.db.search_index import restore_search_index
 
     with engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
         for table, column in pairs:

@@ -7,9 +7,13 @@ overrides either, as it does for the app.
 from alembic import context
 from sqlalchemy.sql.elements import False_, True_
 
-from poser_web.models import ALEMBIC_VERSION_TABLE, Base, get_engine
-from poser_web.search_index import is_search_table
+from poser_web.db.engine import get_engine
+from poser_web.db.search_index import is_search_table
+from poser_web.models import ALEMBIC_VERSION_TABLE, Base
 from poser_web.settings import database_url
+from poser_web.tables import load_models
+
+load_models()  # every table package's models join Base.metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -17,7 +21,7 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-# Tests may hand in other models (tests/test_autogenerate.py); the app's by default.
+# Tests may hand in other models (tests/db/test_autogenerate.py); the app's by default.
 target_metadata = config.attributes.get("target_metadata", Base.metadata)
 
 

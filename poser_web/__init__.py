@@ -7,13 +7,13 @@ from .settings import apply_environment
 def configure(settings):
     """The Configurator with everything included (tests add to it before building)."""
     config = Configurator(settings=apply_environment(settings))
-    config.include(".templating")
-    config.include(".request_log")
-    config.include(".models")
-    config.include(".display")  # checks the poser.timezone setting
-    config.include(".security")
+    config.include(".web.templating")
+    config.include(".web.request_log")
+    config.include(".db.engine")
+    config.include(".display.values")  # checks the poser.timezone setting
+    config.include(".auth.security")
     config.include(".routes")
-    config.include(".compression")
+    config.include(".web.compression")
     config.scan(".views")
     # Custom tables kept outside this package (and the tests' sample table):
     # `poser.includes = mypackage.views` includes each like ours.

@@ -11,10 +11,9 @@ import webtest
 from sqlalchemy.orm import Session
 
 from poser_web import main
-from poser_web.models import get_engine
-
-from .databases import ScratchDatabases, migrate
-from .sample.models import SampleBase
+from poser_web.db.engine import get_engine
+from tests.databases import ScratchDatabases, migrate
+from tests.sample.models import SampleBase
 
 
 def pytest_addoption(parser):
@@ -123,7 +122,7 @@ def cheap_password_hashing():
     """argon2 at its cheapest: tests log in hundreds of times."""
     from argon2 import PasswordHasher
 
-    from poser_web import passwords
+    from poser_web.auth import passwords
 
     original = passwords.hasher
     passwords.hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
@@ -149,7 +148,7 @@ def anonymous_app(app, tm, dbsession):
 @pytest.fixture
 def testapp(anonymous_app, dbsession):
     """A client logged in as an administrator (every permission)."""
-    from .helpers import add_user, log_in
+    from tests.helpers import add_user, log_in
 
     add_user(dbsession, "admin", admin=True)
     # Following the redirect shows (and so clears) the welcome message, as a

@@ -5,13 +5,21 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
+from poser_web.auth.passwords import hash_password
 from poser_web.datasync import store
 from poser_web.datasync.config import Settings
-from poser_web.datasync.consumers import Consumer, ChangeFailed
+from poser_web.datasync.consumers import ChangeFailed, Consumer
 from poser_web.datasync.entities import ENTITIES
-from poser_web.models import (Change, Component, DatasyncChange, DatasyncConsumer, DatasyncCursor,
-                              DatasyncParked, User, Widget, get_engine)
-from poser_web.passwords import hash_password
+from poser_web.db.engine import get_engine
+from poser_web.models import (
+    Change,
+    DatasyncChange,
+    DatasyncConsumer,
+    DatasyncCursor,
+    DatasyncParked,
+    User,
+)
+from poser_web.tables.widgets.models import Component, Widget
 
 RUNAS = "sync"
 

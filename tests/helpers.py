@@ -1,8 +1,9 @@
 """Helpers shared by the page tests: seeding rows and posting deform forms."""
 import re
 
-from poser_web.models import Component, Role, RolePermission, User, Widget
-from poser_web.passwords import hash_password
+from poser_web.auth.passwords import hash_password
+from poser_web.models import Role, RolePermission, User
+from poser_web.tables.widgets.models import Component, Widget
 
 PASSWORD = "correct horse battery"
 

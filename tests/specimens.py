@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from .sample.models import Size, Specimen, SpecimenPart
+from tests.sample.models import Size, Specimen, SpecimenPart
 
 COLORS = ("red", "green", "blue")
 

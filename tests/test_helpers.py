@@ -2,9 +2,8 @@
 import pytest
 from sqlalchemy import func, select
 
-from poser_web.models import Component, Widget
-
-from .helpers import create_record, form_fields, post_form
+from poser_web.tables.widgets.models import Component, Widget
+from tests.helpers import create_record, form_fields, post_form
 
 
 def test_create_record_fills_required_columns_and_parents(dbsession):

@@ -9,7 +9,7 @@ PostgreSQL (one UPDATE per statement, however many rows it wrote).
 
 SQLite drops a table's triggers when batch mode rebuilds it: a later
 migration that rebuilds poser_component must call create_triggers() again
-(tests/test_component_count.py fails if the counts stop following).
+(tests/tables/widgets/test_component_count.py fails if the counts stop following).
 
 Revision ID: a3c5e7f90b12
 Revises: d8aa3681dbb5

@@ -3,7 +3,7 @@
 The list pages search descriptions and item codes for "contains, ignoring
 case". On SQLite that was a scan of every row (8 s at a million widgets with
 their components); an FTS5 trigram table per searched column answers it from
-an index (poser_web/search_index.py, poser_web/search.py). PostgreSQL has had
+an index (poser_web/db/search_index.py, poser_web/db/search.py). PostgreSQL has had
 its trigram GIN indexes since 7c1e0a5d9b21: nothing to do there.
 
 Revision ID: 5e1f0c2a9d47
@@ -15,7 +15,7 @@ from typing import Sequence, Union
 
 from alembic import op
 
-from poser_web.search_index import create_search_index, drop_search_index
+from poser_web.db.search_index import create_search_index, drop_search_index
 
 # revision identifiers, used by Alembic.
 revision: str = '5e1f0c2a9d47'

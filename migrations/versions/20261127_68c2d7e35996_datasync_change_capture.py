@@ -7,7 +7,7 @@ capture.CAPTURED need a migration of their own.
 
 SQLite drops a table's triggers when batch mode rebuilds it: a later migration that
 rebuilds poser_widget or poser_component must call create_triggers() for it again
-(tests/test_datasync_capture.py fails otherwise).
+(tests/datasync/test_datasync_capture.py fails otherwise).
 
 Revision ID: 68c2d7e35996
 Revises: b4c7e1d2f305

@@ -2,7 +2,7 @@
 
 A batch type is a `BatchHandler` subclass (handler.py) registered with `register`; its rows
 live in the one generic row table (models/batch.py), carrying their values as JSON.
-`widget_import.py` is the first type; a new type is a small file of the same shape.
+A table package adds its own types in its `batches` module.
 """
 HANDLERS = {}
 
@@ -21,6 +21,13 @@ def get_handler(key):
 
 
 def load_handlers():
-    """Import the batch types this package ships."""
-    from . import widget_bulk, widget_import  # noqa: F401
+    """Import the batch types the table packages ship (each package's optional `batches`)."""
+    import importlib.util
+
+    from ..tables import load_models, table_packages
+
+    load_models()
+    for package in table_packages():
+        if importlib.util.find_spec(f"{package}.batches") is not None:
+            importlib.import_module(f"{package}.batches")
     return HANDLERS

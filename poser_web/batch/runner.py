@@ -5,7 +5,7 @@ import logging
 import os
 import threading
 
-from ..models import WRITE_OPTION
+from ..db.engine import WRITE_OPTION
 from ..transfer import layout
 from . import files, get_handler
 from .handler import load

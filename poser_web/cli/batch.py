@@ -6,13 +6,12 @@ import sys
 from sqlalchemy import select
 
 from ..batch import get_handler, load_handlers, runner
+from ..batch.files import FileRefused
 from ..batch.handler import B, BatchError, by_number, purge
 from ..batch.store import FileStore
-from ..batch.files import FileRefused
-from ..models import WRITE_OPTION, get_engine
+from ..db.engine import WRITE_OPTION, get_engine
 from ..transfer.importer import UnknownUser, check_runas
-from .common import CommandError, app_settings
-from .common import add_config_argument
+from .common import CommandError, add_config_argument, app_settings
 
 
 def _engine_and_store(config):

@@ -4,8 +4,9 @@ from contextlib import contextmanager
 from pyramid.paster import get_appsettings
 from sqlalchemy.orm import Session
 
-from ..models import get_engine
+from ..db.engine import get_engine
 from ..settings import apply_environment
+from ..tables import load_models
 
 
 def add_config_argument(parser):
@@ -29,6 +30,7 @@ def app_settings(config_path):
 @contextmanager
 def session_for(config_path):
     """A session on the config's database, committed on success, rolled back on error."""
+    load_models()
     engine = get_engine(app_settings(config_path))
     session = Session(bind=engine)
     try:

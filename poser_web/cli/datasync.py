@@ -9,8 +9,7 @@ import argparse
 import logging
 import sys
 
-from .common import CommandError
-from .common import add_config_argument
+from .common import CommandError, add_config_argument
 
 SUBCOMMANDS = ("run", "catch-up", "status", "prune")
 
@@ -66,7 +65,7 @@ def cmd_run(args):
 def cmd_catch_up(args):
     from ..datasync.catchup import catch_up
     from ..datasync.consumers import ConsumerRefused, Unavailable
-    from ..models import get_engine
+    from ..db.engine import get_engine
     from ..transfer.progress import Progress
 
     settings = _settings(args.config)
@@ -88,7 +87,7 @@ def cmd_catch_up(args):
 
 def cmd_status(args):
     from ..datasync import store
-    from ..models import get_engine
+    from ..db.engine import get_engine
 
     settings = _settings(args.config)
     engine = get_engine(settings.app)
@@ -132,7 +131,7 @@ def _when(value):
 
 def cmd_prune(args):
     from ..datasync import store
-    from ..models import get_engine
+    from ..db.engine import get_engine
 
     settings = _settings(args.config)
     engine = get_engine(settings.app)

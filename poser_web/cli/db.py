@@ -17,7 +17,8 @@ def cmd_db(args):
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from ..models import ALEMBIC_VERSION_TABLE, get_engine
+    from ..db.engine import get_engine
+    from ..models import ALEMBIC_VERSION_TABLE
     from ..settings import database_url
 
     url = database_url(args.config)

@@ -3,8 +3,8 @@ import shlex
 import textwrap
 from pathlib import Path
 
-from ..scaffold.project import MODELS_INIT, ROUTES, Project
 from ..models.meta import TABLE_PREFIX
+from ..scaffold.project import Project
 from ..scaffold.render import Scaffold, camel
 from ..scaffold.spec import GRAMMAR, SpecError, check_name, parse_spec
 from .common import CommandError
@@ -30,13 +30,8 @@ def plan(args):
     if existing:
         raise SpecError(f"{', '.join(existing)} exist(s) already; nothing was written "
                         "(choose another name or --plural, or remove them)")
-    files = {paths["model"]: scaffold.model(), paths["view"]: scaffold.view(),
-             paths["test"]: scaffold.test()}
-    files[str(MODELS_INIT)] = project.registration(
-        MODELS_INIT, f"from .{scaffold.module} import {scaffold.class_name}  # noqa: F401",
-        r"from \.\w+ import ")
-    files[str(ROUTES)] = project.registration(
-        ROUTES, f'config.include(".views.{scaffold.module}")', r"\s*config\.include\(\"\.views\.")
+    files = {paths["package"]: scaffold.package(), paths["model"]: scaffold.model(),
+             paths["view"]: scaffold.view(), paths["test"]: scaffold.test()}
     for path, text in files.items():
         compile(text, path, "exec")  # a bug of ours, never a broken file in the checkout
     return project, scaffold, files
@@ -48,10 +43,10 @@ def cmd_scaffold(args):
     except SpecError as error:
         raise CommandError(f"{error}\n(see `poser scaffold --help` for the spec's grammar)") from None
     for path, text in files.items():
-        verb = "changed" if (project.root / path).exists() else "wrote"
         if not args.dry_run:
+            (project.root / path).parent.mkdir(parents=True, exist_ok=True)
             (project.root / path).write_text(text, encoding="utf-8")
-        print(f"{'would have ' if args.dry_run else ''}{verb} {path}")
+        print(f"{'would write' if args.dry_run else 'wrote'} {path}")
     if args.dry_run:
         return 0
     message = f"add {scaffold.plural.replace('_', ' ')}"
@@ -61,8 +56,8 @@ Next, from {Path(project.root).resolve()}:
     alembic revision --head poser@head --autogenerate -m "{message}"
     alembic upgrade heads
     alembic check
-    .venv/bin/pytest --db sqlite tests/test_{scaffold.module}.py
-    .venv/bin/pytest --db postgresql tests/test_{scaffold.module}.py
+    .venv/bin/pytest --db sqlite {scaffold.paths["test"]}
+    .venv/bin/pytest --db postgresql {scaffold.paths["test"]}
 then `make run` and open {scaffold.url_prefix}. Review the revision before committing it.""")
     return 0
 
@@ -71,10 +66,10 @@ def add_commands(commands):
     scaffold = commands.add_parser(
         "scaffold", help="write the model, master view and tests of a new table",
         description=textwrap.fill(
-            "Write poser_web/models/<plural>.py, poser_web/views/<plural>.py and "
-            "tests/test_<plural>.py for a new table, register the model and the view, and "
-            "print the Alembic commands to run next. Nothing is written when the spec is "
-            "wrong or a file exists.", 88),
+            "Write the table package poser_web/tables/<plural>/ (models.py, views.py; being "
+            "there registers it) and tests/tables/test_<plural>.py for a new table, and print "
+            "the Alembic commands to run next. Nothing is written when the spec is wrong or a "
+            "file exists.", 88),
         epilog=GRAMMAR, formatter_class=_Formatter)
     scaffold.add_argument("name", metavar="NAME",
                           help="the table's singular name, e.g. gizmo (table poser_gizmo)")

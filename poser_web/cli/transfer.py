@@ -2,7 +2,7 @@
 described in `poser_web.transfer`."""
 import sys
 
-from ..models import get_engine
+from ..db.engine import get_engine
 from ..transfer import LayoutError, run_export, run_import
 from ..transfer.exporter import record_export
 from ..transfer.importer import UnknownUser, check_runas

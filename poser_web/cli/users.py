@@ -6,10 +6,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import func, select
 
-from .. import accounts
+from ..auth import accounts
+from ..auth.passwords import hash_password, password_problem
+from ..auth.permissions import catalogue
 from ..models import Role, RolePermission, User
-from ..passwords import hash_password, password_problem
-from ..permissions import catalogue
 from .common import CommandError, add_config_argument, app_settings, session_for
 
 ADMIN_ROLE = "Administrator"

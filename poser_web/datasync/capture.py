@@ -16,7 +16,7 @@ the matching `drop_triggers` on downgrade. To capture the next table (say poser_
    `create_triggers(op.get_bind(), Captured("poser_gizmo", entity="gizmo"))`.
 
 SQLite drops a table's triggers when batch mode rebuilds it: a migration that rebuilds a
-captured table must call create_triggers() for it again (tests/test_datasync_capture.py
+captured table must call create_triggers() for it again (tests/datasync/test_datasync_capture.py
 checks every captured table has its triggers). TRUNCATE is not captured.
 
 Ordering: a change's id is its commit order. SQLite has one writer at a time; on PostgreSQL a

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import exc, func, insert, select
 
-from ..models import WRITE_OPTION, Change, make_change, utcnow
+from ..db.engine import WRITE_OPTION
+from ..models import Change, make_change, utcnow
+from ..transfer.engine import Counts
+from ..transfer.writer import _copy
 from . import store
 from .consumers.poser import SOURCE, store_cursor
-from ..transfer.writer import _copy
-from ..transfer.engine import Counts
 from .entities import ENTITIES
 
 CHUNK = 2000

@@ -15,7 +15,7 @@ import time
 
 from sqlalchemy import select
 
-from ..models import get_engine
+from ..db.engine import get_engine
 from . import store
 from .capture import CHANNEL
 from .consumers import ChangeFailed, ConsumerRefused, Unavailable, consumer_class

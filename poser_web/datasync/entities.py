@@ -10,9 +10,9 @@ child relationship, a list of dicts. `apply` writes one record into a poser_web 
 Core statements (insert / update / delete, child rows by their own key, so a child moved from
 one parent to another follows) and says what it changed, in the history's diff shape.
 """
-from sqlalchemy import delete, inspect, insert, or_, select, update
+from sqlalchemy import delete, insert, inspect, or_, select, update
 
-from ..models import Widget
+from ..tables.widgets.models import Widget
 
 CHUNK = 500
 

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
-from ..models import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION, DatasyncChange, DatasyncConsumer, DatasyncParked, utcnow
+from ..db.engine import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION
+from ..models import DatasyncChange, DatasyncConsumer, DatasyncParked, utcnow
 
 CH, CONSUMER, PARKED = DatasyncChange.__table__, DatasyncConsumer.__table__, DatasyncParked.__table__
 

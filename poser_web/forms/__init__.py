@@ -6,7 +6,7 @@ import colander
 import deform
 from pyramid.csrf import get_csrf_token
 
-from ..display import display_timezone
+from ..display.values import display_timezone
 from ..models.mixins import Versioned
 
 # Our deform templates first (no inline scripts, tabular inline rows), then deform's own.

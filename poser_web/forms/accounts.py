@@ -10,9 +10,9 @@ import colander
 import deform
 from sqlalchemy import func, select
 
-from ..accounts import last_admin_problem
+from ..auth.accounts import last_admin_problem
+from ..auth.permissions import catalogue
 from ..models import Role, User
-from ..permissions import catalogue
 from . import checkbox_node, text_node
 
 # Usernames: what people type at the login form, no spaces or control characters.

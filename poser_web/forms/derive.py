@@ -15,10 +15,16 @@ import colander
 import deform
 from sqlalchemy import func, inspect, select, types
 
-from ..labels import label_column, label_of, model_title
+from ..display.labels import label_column, label_of, model_title
 from . import StrippedString, checkbox_node, inline_rows, key_node
 from .types import (
-    Choice, DateOnly, DecimalNumber, FloatNumber, ForeignKey, LocalDateTime, OptionalBoolean,
+    Choice,
+    DateOnly,
+    DecimalNumber,
+    FloatNumber,
+    ForeignKey,
+    LocalDateTime,
+    OptionalBoolean,
     WholeNumber,
 )
 

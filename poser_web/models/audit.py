@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from ..labels import label_of
+from ..display.labels import label_of
 from .history import Change
 from .meta import new_uuid
 from .mixins import Audited, ChildRelation, child_relations

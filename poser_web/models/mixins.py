@@ -14,9 +14,8 @@ included, whoever makes it through the ORM (web, shell, scripts).
 from sqlalchemy import Integer, inspect
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from ..labels import model_title
+from ..display.labels import model_title
 from .meta import TABLE_PREFIX
-
 
 _generation = [0]  # goes up when a Versioned or Audited class is declared
 

@@ -3,7 +3,14 @@ import textwrap
 
 from ..models.meta import TABLE_PREFIX
 from .code import (
-    call_code, python_imports, quoted, template, tuple_assignment, tuple_code, words, wrap_import,
+    call_code,
+    python_imports,
+    quoted,
+    template,
+    tuple_assignment,
+    tuple_code,
+    words,
+    wrap_import,
 )
 from .spec import plural_of
 from .tests_module import render_tests
@@ -21,7 +28,7 @@ class Scaffold:
         self.plural = plural or plural_of(name)
         self.class_name = camel(name)
         self.table = TABLE_PREFIX + name
-        self.module = self.plural  # poser_web/models/<plural>.py, views/<plural>.py
+        self.module = self.plural  # the table package: poser_web/tables/<plural>/
         self.route_prefix = self.plural
         self.url_prefix = "/" + self.plural.replace("_", "-")
         self.title = words(name).title()
@@ -29,9 +36,9 @@ class Scaffold:
 
     @property
     def paths(self):
-        return {"model": f"poser_web/models/{self.module}.py",
-                "view": f"poser_web/views/{self.module}.py",
-                "test": f"tests/test_{self.module}.py"}
+        package = f"poser_web/tables/{self.module}"
+        return {"package": f"{package}/__init__.py", "model": f"{package}/models.py",
+                "view": f"{package}/views.py", "test": f"tests/tables/test_{self.module}.py"}
 
     # -- the model -----------------------------------------------------------
 
@@ -57,10 +64,10 @@ class Scaffold:
         if lines:
             lines.append("")
         lines += wrap_import("sqlalchemy", core) + [f"from sqlalchemy.orm import {', '.join(orm)}", "",
-                                                     "from .meta import Base, uuid_column",
-                                                     "from .mixins import Audited, Versioned"]
+                                                     "from poser_web.models import Audited, Base, "
+                                                     "Versioned, uuid_column"]
         for module, names in sorted(self.target_imports().items()):
-            lines.append(f"from .{module} import {', '.join(sorted(names))}")
+            lines.append(f"from poser_web.tables.{module}.models import {', '.join(sorted(names))}")
         return template("model.py.tmpl").substitute(
             title_plural=self.title_plural, table=self.table,
             command=textwrap.fill(self.command, 96, subsequent_indent=" " * 8),
@@ -126,6 +133,9 @@ class Scaffold:
             title_plural=self.title_plural, class_name=self.class_name,
             route_prefix=self.route_prefix, url_prefix=self.url_prefix, title=self.title,
             attributes=body.rstrip("\n"))
+
+    def package(self):
+        return template("package.py.tmpl").substitute(title_plural=self.title_plural)
 
     def test(self):
         return render_tests(self)

@@ -20,7 +20,7 @@ def test_bad_input_is_refused(testapp, dbsession, field, typed):
 
 
 def render_tests(scaffold):
-    """tests/test_<plural>.py for `scaffold` (a render.Scaffold)."""
+    """tests/tables/test_<plural>.py for `scaffold` (a render.Scaffold)."""
     return GeneratedTests(scaffold).text()
 
 
@@ -36,7 +36,12 @@ class GeneratedTests:
             imports.append("")
         if bad:
             imports += ["import pytest"]
-        models = {"Change", self.scaffold.class_name} | {t.class_name for t in self.targets.values()}
+        models = {"poser_web.models": {"Change"},
+                  f"poser_web.tables.{self.scaffold.module}.models": {self.scaffold.class_name}}
+        for target in self.targets.values():
+            models.setdefault(f"poser_web.tables.{target.module}.models", set()).add(target.class_name)
+        model_imports = "\n".join(f"from {module} import {', '.join(sorted(names))}"
+                                  for module, names in sorted(models.items()))
         search = next((f for f in self.fields if f.kind == "str"), None)
         search_check = ""
         if search is not None:
@@ -45,7 +50,7 @@ class GeneratedTests:
                 "    assert full.uuid in page.text and sparse.uuid not in page.text\n")
         return template("test.py.tmpl").substitute(
             title_plural=self.scaffold.title_plural, imports="".join(line + "\n" for line in imports),
-            model_imports=", ".join(sorted(models)), module=self.scaffold.module,
+            model_imports=model_imports, module=self.scaffold.module,
             class_name=self.scaffold.class_name, url_prefix=self.scaffold.url_prefix,
             required=tuple_code([f.name for f in self.fields if not f.nullable]),
             optional=tuple_code([f.name for f in self.fields if f.nullable]),

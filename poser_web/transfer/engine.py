@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
 
-from ..models import Component, Widget, make_change, new_uuid
+from ..models import make_change, new_uuid
+from ..tables.widgets.models import Component, Widget
 from . import layout
 from .writer import bulk_insert
 

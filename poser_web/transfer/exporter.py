@@ -10,7 +10,8 @@ import tempfile
 
 from sqlalchemy import func, select
 
-from ..models import Change, Component, Widget, make_change, new_uuid
+from ..models import Change, make_change, new_uuid
+from ..tables.widgets.models import Component, Widget
 from . import layout
 
 BATCH = 2000

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select, text
 
-from ..models import WRITE_OPTION, Component, User, Widget, utcnow
+from ..db.engine import WRITE_OPTION
+from ..models import User, utcnow
+from ..tables.widgets.models import Component, Widget
 from . import engine, layout
 from .engine import Counts, Plan  # noqa: F401
 from .writer import deferred_search_index, write_plan

@@ -13,7 +13,7 @@ HEADER = ("type", "uuid", "description", "active", "item_code")
 WIDGET, COMPONENT = "widget", "component"
 MAX_DESCRIPTION = 255  # poser_widget.description, poser_component.description
 MAX_ITEM_CODE = 20  # poser_component.item_code
-# The web form's limit (forms/widgets.py MAX_COMPONENTS): an import must not make a widget
+# The web form's limit (tables/widgets/schema.py MAX_COMPONENTS): an import must not make a widget
 # that the form then refuses to save.
 MAX_COMPONENTS = 200
 

@@ -9,8 +9,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import bindparam, delete, literal_column, update
 
-from ..models import Change, Component, Widget
-from ..search_index import DeferredSearchIndex
+from ..db.search_index import DeferredSearchIndex
+from ..models import Change
+from ..tables.widgets.models import Component, Widget
 
 BATCH = 10_000  # rows per executemany / COPY
 IN_CHUNK = 500  # uuids per DELETE ... IN (...)

@@ -12,9 +12,9 @@ from pyramid.events import ContextFound
 from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy.exc import IntegrityError
 
-from ..accounts import history
+from ..auth.accounts import history
+from ..auth.permissions import register as register_permission
 from ..forms import make_form
-from ..permissions import register as register_permission
 
 # Set in the session at login when the user's password is a temporary one.
 SESSION_MUST_CHANGE = "auth.must_change_password"

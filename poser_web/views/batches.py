@@ -4,21 +4,21 @@ import json
 import os
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
-from pyramid.renderers import render_to_response
 from pyramid.path import DottedNameResolver
+from pyramid.renderers import render_to_response
 from pyramid.response import FileResponse
 from sqlalchemy import func, select
 from zope.sqlalchemy import mark_changed
 
+from ..auth.permissions import register as register_permission
 from ..batch import HANDLERS, get_handler, load_handlers, runner
 from ..batch.files import FileRefused
 from ..batch.handler import BatchError, R, delete_batch, load
 from ..batch.store import FileStore, TooLarge, max_upload_bytes
-from ..grid_filters import ChoiceFilter
-from ..grids import Column, Contains, GridError
+from ..grid.core import Column, Contains, GridError
+from ..grid.filters import ChoiceFilter
 from ..models import Batch, BatchRow, new_uuid
 from ..models.batch import STATES, STATUSES
-from ..permissions import register as register_permission
 from .master import UUID_PATTERN, MasterView
 
 ROWS_PER_PAGE = 100

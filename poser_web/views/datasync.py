@@ -8,10 +8,10 @@ from types import SimpleNamespace
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 
-from ..navigation import add_menu_entry
+from ..auth.permissions import register as register_permission
 from ..datasync import store
 from ..models import utcnow
-from ..permissions import register as register_permission
+from ..web.navigation import add_menu_entry
 
 VIEW, MANAGE = "datasync.view", "datasync.manage"
 

@@ -11,7 +11,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPException, HTTPNotFound, 
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import OperationalError
 
-from ..sessions import unavailable_session
+from ..auth.sessions import unavailable_session
 
 TEMPLATE = "poser_web:templates/error.pt"
 log = logging.getLogger(__name__)

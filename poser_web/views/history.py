@@ -9,10 +9,10 @@ import json
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from sqlalchemy import func, inspect, select
 
+from ..auth.permissions import register as register_permission
+from ..display.labels import label_of
 from ..forms.derive import field_titles
-from ..labels import label_of
 from ..models import Change
-from ..permissions import register as register_permission
 
 PAGE_SIZE = 50
 

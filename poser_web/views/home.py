@@ -1,7 +1,7 @@
 """The landing page: every table the user may list, with how many rows it has."""
 from pyramid.view import view_config
 
-from ..navigation import capped_count, entries
+from ..web.navigation import capped_count, entries
 
 
 @view_config(route_name="home", renderer="poser_web:templates/home.pt")

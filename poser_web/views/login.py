@@ -6,11 +6,10 @@ from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from ..auth import passwords, throttle
+from ..auth.passwords import hash_password, password_problem, verify_password
+from ..auth.permissions import AUTHENTICATED
 from ..models import User
-from .. import passwords
-from ..passwords import hash_password, password_problem, verify_password
-from ..permissions import AUTHENTICATED
-from .. import throttle
 from .accounts import remember_password_must_change
 
 # Characters a redirect target keeps as they are; anything else (non-ASCII,

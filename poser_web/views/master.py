@@ -14,19 +14,24 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from ..display import display_timezone, formatter
-from ..exports import XLSX_MAX_ROWS, csv_chunks, xlsx_chunks
+from ..auth.permissions import register as register_permission
+from ..display.labels import label_of, model_title, plural
+from ..display.values import display_timezone, formatter
 from ..forms.derive import is_relation
-from ..grid_columns import make_columns, make_filters, make_search
-from ..labels import label_of, model_title, plural
+from ..grid.core import (
+    DEFAULT_COUNT_LIMIT,
+    DEFAULT_PAGE_SIZE,
+    PAGE_SIZES,
+    Grid,
+    GridError,
+    dotted_value,
+)
+from ..grid.declared import make_columns, make_filters, make_search
+from ..grid.downloads import XLSX_MAX_ROWS, csv_chunks, xlsx_chunks
 from ..models import TABLE_PREFIX, Audited, utcnow
-from ..navigation import add_menu_entry
-from ..permissions import register as register_permission
+from ..web.navigation import add_menu_entry
 from .history import HistoryPages
 from .master_forms import FormPages
-from ..grids import (
-    DEFAULT_COUNT_LIMIT, DEFAULT_PAGE_SIZE, PAGE_SIZES, Grid, GridError, dotted_value,
-)
 
 UUID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 

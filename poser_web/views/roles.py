@@ -5,9 +5,9 @@ Administrator role) shows that read-only: its permissions cannot be chosen.
 """
 from sqlalchemy import func, select
 
-from .. import accounts
+from ..auth import accounts
 from ..forms.accounts import chosen_permissions, permission_groups, role_schema
-from ..grids import Column, Contains, YesNoFilter
+from ..grid.core import Column, Contains, YesNoFilter
 from ..models import Role, RolePermission, user_roles
 from .accounts import AccountPages
 from .master import MasterView

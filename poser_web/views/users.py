@@ -6,9 +6,9 @@ import re
 from pyramid.httpexceptions import HTTPBadRequest
 from sqlalchemy import func, select
 
-from .. import accounts
+from ..auth import accounts
 from ..forms.accounts import user_schema
-from ..grids import Column, Contains, YesNoFilter
+from ..grid.core import Column, Contains, YesNoFilter
 from ..models import Role, User, user_roles
 from .accounts import AccountPages
 from .master import MasterView

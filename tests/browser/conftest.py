@@ -9,8 +9,14 @@ JavaScript error (a Content-Security-Policy violation included).
 import pytest
 from playwright.sync_api import sync_playwright
 
-from .support import (
-    ChromiumMissing, LiveServer, add_admin, empty_tables, launch_chromium, log_in, remove_user,
+from tests.browser.support import (
+    ChromiumMissing,
+    LiveServer,
+    add_admin,
+    empty_tables,
+    launch_chromium,
+    log_in,
+    remove_user,
     seed_widgets,
 )
 

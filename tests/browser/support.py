@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from waitress import wasyncore
 
 from poser_web import main
-from poser_web.models import Base, Component, LoginFailure, Role, User, Widget
-from poser_web.passwords import hash_password
+from poser_web.auth.passwords import hash_password
+from poser_web.models import Base, LoginFailure, Role, User
+from poser_web.tables.widgets.models import Component, Widget
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -116,7 +117,7 @@ def tables_to_empty():
 
     The test-only sample tables (specimens point at widgets) go first.
     """
-    from ..sample.models import SampleBase
+    from tests.sample.models import SampleBase
 
     return [t for metadata in (SampleBase.metadata, Base.metadata)
             for t in reversed(metadata.sorted_tables) if t.name not in KEPT_TABLES]

@@ -16,9 +16,14 @@ if __package__ in (None, ""):  # run as a file: make `tests` importable
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from poser_web.models import get_engine  # noqa: E402
+from poser_web.db.engine import get_engine  # noqa: E402
 from tests.browser.support import (  # noqa: E402
-    ChromiumMissing, LiveServer, add_admin, launch_chromium, log_in, seed_widgets,
+    ChromiumMissing,
+    LiveServer,
+    add_admin,
+    launch_chromium,
+    log_in,
+    seed_widgets,
 )
 from tests.databases import REPO, migrate  # noqa: E402
 

@@ -7,7 +7,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy.orm import Session
 
-from ..sample.models import Specimen, SpecimenPart
+from tests.sample.models import Specimen, SpecimenPart
 
 AXE = Axe()
 PHONE = {"width": 390, "height": 844}

@@ -5,9 +5,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from poser_web.models import Role, User
-
-from .conftest import VIEWPORT
-from .support import log_in, remove_user
+from tests.browser.conftest import VIEWPORT
+from tests.browser.support import log_in, remove_user
 
 USERNAME = "browser-carol"
 ROLE = "Browser Clerk"

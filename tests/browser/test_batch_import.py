@@ -4,9 +4,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from poser_web.models import Change, Widget
-
-from .support import LiveServer
+from poser_web.models import Change
+from poser_web.tables.widgets.models import Widget
+from tests.browser.support import LiveServer
 
 HEADER = "type,uuid,description,active,item_code\n"
 
@@ -56,7 +56,7 @@ def test_upload_review_and_execute(page, background_server, engine, tmp_path):
 
 
 def test_bulk_change_from_the_list(page, engine):
-    from .support import seed_widgets
+    from tests.browser.support import seed_widgets
 
     page.set_default_timeout(30_000)
     seed_widgets(engine, [{"description": "Sprocket A"}, {"description": "Sprocket B"},

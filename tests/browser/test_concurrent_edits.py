@@ -3,9 +3,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
-from poser_web.models import Widget
-
-from .conftest import TIMEOUT_MS, VIEWPORT
+from poser_web.tables.widgets.models import Widget
+from tests.browser.conftest import TIMEOUT_MS, VIEWPORT
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from ..sample.models import Size, Specimen, SpecimenPart
+from tests.sample.models import Size, Specimen, SpecimenPart
 
 PHONE = {"width": 390, "height": 844}
 

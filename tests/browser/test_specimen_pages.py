@@ -3,9 +3,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from poser_web.models import Widget
-
-from ..sample.models import Specimen
+from poser_web.tables.widgets.models import Widget
+from tests.sample.models import Specimen
 
 
 def seed_many_widgets(engine, how_many):

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from poser_web.models import Component, Widget
+from poser_web.tables.widgets.models import Component, Widget
 
 WIDGET_PAGE = re.compile(r"/widgets/([0-9a-f]{32})$")
 LIST_PAGE = re.compile(r"/widgets(\?.*)?$")

@@ -4,12 +4,23 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    Boolean, Date, DateTime, Enum, ForeignKey, Integer, MetaData, Numeric, String, Text, true,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from poser_web.models import Audited, Versioned, Widget
+from poser_web.models import Audited, Versioned
 from poser_web.models.meta import NAMING_CONVENTION, uuid_column
+from poser_web.tables.widgets.models import Widget
 
 
 class SampleBase(DeclarativeBase):

@@ -3,8 +3,7 @@
 Included into the test app by the `poser.includes` setting (tests/conftest.py).
 """
 from poser_web.views.master import MasterView
-
-from .models import Specimen
+from tests.sample.models import Specimen
 
 
 class SpecimenView(MasterView):

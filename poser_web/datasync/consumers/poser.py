@@ -14,8 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import exc, insert, select, update
 from sqlalchemy.engine import make_url
 
-from ...models import (ALEMBIC_VERSION_TABLE, WRITE_OPTION, Change, DatasyncCursor, User,
-                       get_engine, make_change, utcnow)
+from ...db.engine import WRITE_OPTION, get_engine
+from ...models import ALEMBIC_VERSION_TABLE, Change, DatasyncCursor, User, make_change, utcnow
 from ..entities import entity
 from .base import ChangeFailed, Consumer, ConsumerRefused, Unavailable
 

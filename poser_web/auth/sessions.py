@@ -1,0 +1,338 @@
+"""Server-side sessions: the cookie is a random token, everything else is a poser_session row.
+
+- Nothing in the cookie can be read: it is 32 random bytes; the row's id is
+  their HMAC-SHA256 under `poser.secret`, so even a copy of the table opens no
+  session, and changing the secret ends every session.
+- A session ends on the server: logging out deletes its row; deactivating a
+  user or changing their password deletes all of theirs (`_end_sessions_of_changed_users`,
+  whoever makes the change: web, command line, pshell); "log out my other
+  sessions" deletes the rest.
+- Idle timeout and absolute lifetime: `poser.session_idle_timeout` (default 8h)
+  and `poser.session_max_age` (default 24h); a session unused for the first or
+  older than the second is over.
+- Loading the session also loads the logged-in user and their permissions, in
+  one statement (security.py reads them from here).
+- Changes are written in the request's transaction by a tween, so an error page
+  (whose transaction is aborted) saves nothing and sets no cookie.
+"""
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+from datetime import timedelta
+
+from pyramid.interfaces import ISession
+from pyramid.tweens import EXCVIEW
+from sqlalchemy import delete, event, func, insert, inspect, or_, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session as OrmSession
+from zope.interface import implementer
+
+from ..models import Role, RolePermission, ServerSession, User, user_roles, utcnow
+
+log = logging.getLogger(__name__)
+
+COOKIE_NAME = "poser_session"
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
+DEFAULT_IDLE_TIMEOUT = timedelta(hours=8)
+DEFAULT_MAX_AGE = timedelta(hours=24)
+CSRF_KEY = "_csrft_"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READER_WRITE_WAIT_MS = 1000
+FLASH_PREFIX = "_f_"
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value, default):
+    """`28800`, `480m`, `8h` or `7d` as a timedelta; `default` when unset."""
+    if value is None or str(value).strip() == "":
+        return default
+    text = str(value).strip().lower()
+    match = re.fullmatch(r"(\d+)\s*([smhd]?)", text)
+    if not match or int(match.group(1)) <= 0:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 8h, 30m, 7d or seconds)")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2) or "s"])
+
+
+class SessionSettings:
+    def __init__(self, settings):
+        self.idle_timeout = parse_duration(settings.get("poser.session_idle_timeout"),
+                                           DEFAULT_IDLE_TIMEOUT)
+        self.max_age = parse_duration(settings.get("poser.session_max_age"), DEFAULT_MAX_AGE)
+        # last_seen_at is written at most this often (a GET rarely writes).
+        self.touch_interval = min(timedelta(minutes=1), self.idle_timeout / 10)
+        self.secure_cookies = str(settings.get("poser.secure_cookies", "false")).lower() == "true"
+        self.key = (settings.get("poser.secret") or "").encode("utf-8")
+
+
+def token_id(token, key):
+    """The row id of a cookie token: HMAC-SHA256 under the app's secret."""
+    return hmac.new(key, token.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _valid(table, now, config):
+    return (table.c.last_seen_at > now - config.idle_timeout,
+            table.c.created_at > now - config.max_age)
+
+
+@implementer(ISession)
+class ServerSideSession(dict):
+    """Pyramid's ISession over one poser_session row (read when the request first needs it)."""
+
+    def __init__(self, request, config):
+        super().__init__()
+        self.request, self.config = request, config
+        self.token = None  # the cookie's value; None until the session is saved
+        self.user_uuid = None
+        self.identity_rows = []  # user, role and permission rows for security.py
+        self.created = utcnow().timestamp()
+        self.new = True
+        self.dirty = False
+        self.readonly = False
+        self._last_seen = None
+        self._ended_ids = []  # rows to delete (logout, login's rotation)
+        self._load()
+
+    # -- loading and saving -------------------------------------------------
+
+    def _load(self):
+        token = self.request.cookies.get(COOKIE_NAME, "")
+        if not TOKEN_PATTERN.match(token):
+            return
+        table = ServerSession.__table__
+        now = utcnow()
+        rows = self.request.dbsession.execute(
+            select(table.c.id, table.c.data, table.c.user_uuid, table.c.created_at,
+                   table.c.last_seen_at, User.username, User.active, Role.grants_all,
+                   RolePermission.permission)
+            .outerjoin(User, User.uuid == table.c.user_uuid)
+            .outerjoin(user_roles, user_roles.c.user_uuid == User.uuid)
+            .outerjoin(Role, Role.uuid == user_roles.c.role_uuid)
+            .outerjoin(RolePermission, RolePermission.role_uuid == Role.uuid)
+            .where(table.c.id == token_id(token, self.config.key), *_valid(table, now, self.config))
+        ).all()
+        if not rows:
+            return  # unknown, ended or expired: a new session starts
+        first = rows[0]
+        if first.user_uuid is not None and not first.active:
+            self._ended_ids.append(first.id)  # an inactive user's session is over
+            return
+        try:
+            dict.update(self, json.loads(first.data))
+        except ValueError:
+            pass
+        self.token, self.new = token, False
+        self.created = first.created_at.timestamp()
+        self.user_uuid = first.user_uuid
+        self.identity_rows = rows if first.user_uuid else []
+        self._last_seen = first.last_seen_at
+
+    def persist(self, request, response):
+        """Write what changed in the request's transaction; set the cookie if it is new."""
+        if self.readonly:
+            return
+        # ORM statements (on ServerSession, not its table): pyramid_tm's data
+        # manager only commits sessions it saw change.
+        db = request.dbsession
+        table = ServerSession
+        now = utcnow()
+        db.flush()  # user changes first: their hook may end sessions (see below)
+        if request.method in SAFE_METHODS and db.get_bind().dialect.name == "sqlite":
+            def write(statement):
+                return self._write_if_free(db, statement)
+        else:
+            def write(statement):
+                db.execute(statement)
+                return True
+        if self._ended_ids and write(delete(table).where(table.id.in_(self._ended_ids))):
+            self._ended_ids = []
+            if self.token is None and not self.dirty:
+                response.delete_cookie(COOKIE_NAME, path="/")
+        if self.token is None:
+            if not self.dirty:
+                return
+            self.token = secrets.token_urlsafe(32)
+            if not write(insert(table).values(id=self._row_id(), user_uuid=self.user_uuid,
+                                              data=self._dump(), created_at=now,
+                                              last_seen_at=now)):
+                self.token = None  # no row, no cookie: the next request tries again
+                return
+            response.set_cookie(COOKIE_NAME, self.token, path="/", httponly=True,
+                                samesite="Lax", secure=self._secure(request))
+        elif self.dirty:
+            write(update(table).where(table.id == self._row_id())
+                  .values(data=self._dump(), last_seen_at=now))
+        elif self._last_seen is not None and now - self._last_seen > self.config.touch_interval:
+            write(update(table).where(table.id == self._row_id()).values(last_seen_at=now))
+        self.dirty = False
+
+    def _write_if_free(self, db, statement):
+        """A reading request's session write on SQLite, which holds no write lock: wait
+        `READER_WRITE_WAIT_MS` at most, and skip it when the database is busy (a long
+        import) or changed since this request's first read (SQLite refuses that write
+        at once). Reading a page never fails for its session's sake; at worst a
+        message shows twice or a new visitor gets their session on the next page."""
+        connection = db.connection()
+        timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={READER_WRITE_WAIT_MS}")
+        try:
+            db.execute(statement)
+            return True
+        except OperationalError as error:
+            log.info("session not saved, database busy: %s", error.orig)
+            return False
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(timeout)}")
+
+    def _row_id(self):
+        return token_id(self.token, self.config.key)
+
+    def _secure(self, request):
+        return request.scheme == "https" or self.config.secure_cookies
+
+    def _dump(self):
+        return json.dumps(dict(self), separators=(",", ":"))
+
+    # -- logging in and out ---------------------------------------------------
+
+    def start(self, user_uuid):
+        """A fresh session for `user_uuid` (login): a new token, no old data."""
+        self.invalidate()
+        self.user_uuid = user_uuid
+        self.new_csrf_token()
+
+    def end_other_sessions(self):
+        """Log out every other session of this user; returns how many ended."""
+        if self.user_uuid is None:
+            return 0
+        condition = [ServerSession.user_uuid == self.user_uuid]
+        if self.token is not None:
+            condition.append(ServerSession.id != self._row_id())
+        return self.request.dbsession.execute(delete(ServerSession).where(*condition)).rowcount
+
+    def other_session_count(self):
+        if self.user_uuid is None:
+            return 0
+        table = ServerSession.__table__
+        query = select(func.count()).select_from(table).where(
+            table.c.user_uuid == self.user_uuid, *_valid(table, utcnow(), self.config))
+        if self.token is not None:
+            query = query.where(table.c.id != self._row_id())
+        return self.request.dbsession.scalar(query)
+
+    # -- ISession ---------------------------------------------------------------
+
+    def invalidate(self):
+        if self.token is not None:
+            self._ended_ids.append(self._row_id())
+        self.token, self.user_uuid, self.identity_rows = None, None, []
+        self.new, self.dirty = True, False
+        dict.clear(self)
+
+    def changed(self):
+        self.dirty = True
+
+    def __setitem__(self, key, value):
+        self.dirty = True
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key):
+        self.dirty = True
+        dict.__delitem__(self, key)
+
+    def pop(self, *args):
+        self.dirty = True
+        return dict.pop(self, *args)
+
+    def setdefault(self, key, default=None):
+        self.dirty = True
+        return dict.setdefault(self, key, default)
+
+    def update(self, *args, **kwargs):
+        self.dirty = True
+        dict.update(self, *args, **kwargs)
+
+    def clear(self):
+        self.dirty = True
+        dict.clear(self)
+
+    def flash(self, msg, queue="", allow_duplicate=True):
+        storage = self.setdefault(FLASH_PREFIX + queue, [])
+        if allow_duplicate or msg not in storage:
+            storage.append(msg)
+            self.dirty = True
+
+    def pop_flash(self, queue=""):
+        if FLASH_PREFIX + queue not in self:
+            return []
+        return self.pop(FLASH_PREFIX + queue)
+
+    def peek_flash(self, queue=""):
+        return list(self.get(FLASH_PREFIX + queue, []))
+
+    def new_csrf_token(self):
+        token = secrets.token_hex(20)
+        self[CSRF_KEY] = token
+        return token
+
+    def get_csrf_token(self):
+        token = self.get(CSRF_KEY)
+        return token if token is not None else self.new_csrf_token()
+
+
+def unavailable_session():
+    """An empty session that never touches the database (error pages when it is down)."""
+    session = ServerSideSession.__new__(ServerSideSession)
+    dict.__init__(session)
+    session.request = session.config = None
+    session.token = session.user_uuid = session._last_seen = None
+    session.identity_rows, session._ended_ids = [], []
+    session.created, session.new, session.dirty, session.readonly = 0, True, False, True
+    return session
+
+
+def session_tween_factory(handler, registry):
+    """Saves the request's session after the view, inside its transaction."""
+
+    def session_tween(request):
+        response = handler(request)
+        session = request.__dict__.get("session")
+        if isinstance(session, ServerSideSession):
+            session.persist(request, response)
+        return response
+
+    return session_tween
+
+
+def end_expired_sessions(db, config):
+    now = utcnow()
+    db.execute(delete(ServerSession).where(or_(ServerSession.last_seen_at <= now - config.idle_timeout,
+                                               ServerSession.created_at <= now - config.max_age)))
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _end_sessions_of_changed_users(session, flush_context, instances):
+    """A deactivated user, or one whose password changed, is logged out everywhere."""
+    ended = []
+    for obj in session.dirty:
+        if not isinstance(obj, User):
+            continue
+        state = inspect(obj)
+        active = state.attrs.active.history
+        password = state.attrs.password_hash.history
+        if (active.added and active.added[0] is False) or password.added:
+            ended.append(obj.uuid)
+    if ended:
+        table = ServerSession.__table__
+        session.connection().execute(delete(table).where(table.c.user_uuid.in_(ended)))
+
+
+def includeme(config):
+    settings = SessionSettings(config.get_settings())
+    config.registry["poser.sessions"] = settings
+    config.set_session_factory(lambda request: ServerSideSession(request, settings))
+    # Inside the exception view tween: an error while saving gets an error page.
+    config.add_tween("poser_web.auth.sessions.session_tween_factory", under=EXCVIEW)

@@ -1,0 +1,1 @@
+"""Database plumbing: the engine, the per-request session, search indexes."""

@@ -1,0 +1,92 @@
+"""The engine and the per-request session (pyramid_tm + zope.sqlalchemy)."""
+import zope.sqlalchemy
+from sqlalchemy import engine_from_config, event
+from sqlalchemy.orm import sessionmaker
+
+from .search import prepare_sqlite as prepare_sqlite_search
+
+# How long a SQLite writer waits for another to finish before failing.
+SQLITE_BUSY_TIMEOUT_MS = 15000
+# Execution option marking a connection that will write (see _prepare_sqlite).
+WRITE_OPTION = "poser_write"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _prepare_sqlite(engine):
+    """Real transactions on SQLite: enforced FKs, waiting writers, SAVEPOINTs.
+
+    pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT;
+    SQLAlchemy's documented recipe takes it over.
+    """
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Readers never block the writer (and vice versa) in WAL mode.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        # A writing request takes the write lock up front, so two writers queue
+        # (busy_timeout) instead of deadlocking when both try to upgrade.
+        if connection.get_execution_options().get(WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def get_engine(settings, prefix="sqlalchemy."):
+    engine = engine_from_config(settings, prefix)
+    if engine.dialect.name == "sqlite":
+        _prepare_sqlite(engine)
+        prepare_sqlite_search(engine)
+    return engine
+
+
+def get_session_factory(engine):
+    return sessionmaker(bind=engine)
+
+
+def get_tm_session(session_factory, transaction_manager, writing=False):
+    """A session joined to `transaction_manager`: it commits or aborts with it.
+
+    Views never commit; pyramid_tm ends the transaction with the request.
+    """
+    options = {}
+    if writing:
+        engine = session_factory.kw["bind"]
+        options["bind"] = engine.execution_options(**{WRITE_OPTION: True})
+    dbsession = session_factory(**options)
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config):
+    """Wire `request.dbsession` for every request."""
+    settings = config.get_settings()
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # pyramid_tm would load the user before the exception views can run, so a
+    # database error there (SQLite busy) would be a bare 500 instead of the 503 page.
+    settings["tm.annotate_user"] = "false"
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+
+    engine = get_engine(settings)
+    session_factory = get_session_factory(engine)
+    config.registry["dbsession_factory"] = session_factory
+    config.registry["db_engine"] = engine
+
+    def dbsession(request):
+        # Tests hand in their own session (rolled back after each test).
+        session = request.environ.get("app.dbsession")
+        if session is None:
+            session = get_tm_session(session_factory, request.tm,
+                                     writing=request.method not in SAFE_METHODS)
+        session.info["request"] = request  # history records who saved
+        return session
+
+    config.add_request_method(dbsession, reify=True)

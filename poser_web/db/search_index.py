@@ -1,0 +1,186 @@
+"""Substring-search indexes for a (table, column), created by migrations.
+
+The list pages search "contains, ignoring case" (poser_web/db/search.py), which
+no b-tree index serves. This module makes the index that does, on each
+database, so a new table opts in with one migration line:
+
+    from poser_web.db.search_index import create_search_index, drop_search_index
+
+    def upgrade():
+        create_search_index("poser_gizmo", "name")
+
+    def downgrade():
+        drop_search_index("poser_gizmo", "name")
+
+* PostgreSQL: a pg_trgm GIN index `ix_<table>_<column>_trgm` (ILIKE uses it).
+* SQLite: an FTS5 table `<table>_<column>_fts` with the `trigram` tokenizer
+  (SQLite >= 3.34), holding only the index (external content: the text stays
+  in the table) and keyed by the table's rowid, kept right by three triggers
+  for every writer (ORM, the importer's bulk inserts, raw SQL). search.py finds
+  these tables when a connection opens and searches through them; without one
+  (older SQLite, or a column never indexed) it scans with LIKE.
+
+SQLite drops a table's triggers, and renumbers its rowids, when Alembic's
+batch mode rebuilds it: a migration that rebuilds such a table must call
+`restore_search_index(table, column)` afterwards (triggers again, index
+rebuilt from the table). migrations/env.py leaves these tables (and FTS5's
+shadow tables) out of autogenerate: the models do not declare them.
+"""
+import re
+
+from alembic import op
+
+# The FTS5 table of a column and its shadow tables (FTS5 names them <name>_data, ...).
+SEARCH_TABLE = re.compile(r"_fts(_(data|idx|content|docsize|config))?$")
+
+
+def fts_table_name(table, column):
+    return f"{table}_{column}_fts"
+
+
+def trigram_index_name(table, column):
+    return f"ix_{table}_{column}_trgm"
+
+
+def is_search_table(name):
+    """Whether `name` is an FTS5 search table or one of its shadow tables."""
+    return bool(SEARCH_TABLE.search(name))
+
+
+def sqlite_trigram_available(bind):
+    """Whether this SQLite has FTS5 with the trigram tokenizer (3.34+)."""
+    try:
+        bind.exec_driver_sql("CREATE VIRTUAL TABLE temp.poser_trigram_probe USING fts5(x, tokenize='trigram')")
+    except Exception:  # no fts5 module, or no trigram tokenizer
+        return False
+    bind.exec_driver_sql("DROP TABLE temp.poser_trigram_probe")
+    return True
+
+
+def _sqlite_triggers(table, column):
+    fts = fts_table_name(table, column)
+    remove = f"INSERT INTO {fts}({fts}, rowid, {column}) VALUES ('delete', OLD.rowid, OLD.{column});"
+    add = f"INSERT INTO {fts}(rowid, {column}) VALUES (NEW.rowid, NEW.{column});"
+    return {
+        f"{fts}_insert": f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN {add} END",
+        f"{fts}_delete": f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN {remove} END",
+        f"{fts}_update": f"CREATE TRIGGER {fts}_update AFTER UPDATE OF {column} ON {table} "
+                         f"BEGIN {remove} {add} END",
+    }
+
+
+def create_search_index(table, column):
+    """The substring-search index of `table.column` on the migrated database."""
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        # A trusted extension since PostgreSQL 13: the database owner may create it.
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.execute(f"CREATE INDEX IF NOT EXISTS {trigram_index_name(table, column)} "
+                   f"ON {table} USING gin ({column} gin_trgm_ops)")
+        return
+    if bind.dialect.name != "sqlite" or not sqlite_trigram_available(bind):
+        return  # searches scan with LIKE
+    fts = fts_table_name(table, column)
+    op.execute(f"CREATE VIRTUAL TABLE {fts} USING fts5({column}, content='{table}', "
+               "content_rowid='rowid', tokenize='trigram')")
+    restore_search_index(table, column)
+
+
+def restore_search_index(table, column):
+    """SQLite: the triggers again and the index rebuilt from the table (after a batch rebuild)."""
+    restore_search_index_on(op.get_bind(), table, column)
+
+
+def restore_search_index_on(connection, table, column):
+    """`restore_search_index` on a connection (inside its transaction), not in a migration."""
+    if connection.dialect.name != "sqlite":
+        return
+    fts = fts_table_name(table, column)
+    exists = connection.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (fts,)).first()
+    if not exists:
+        return
+    for name, statement in _sqlite_triggers(table, column).items():
+        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        connection.exec_driver_sql(statement)
+    connection.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+
+
+# Bulk writes (`poser import`, batch execution) on SQLite. Row by row through the triggers
+# an FTS5 index costs ~200-250 us a written row (FTS5 seems to flush its pending terms at
+# each statement's savepoint: one tiny segment per row, merged over and over),
+# against ~10-15 us a table row for one 'rebuild' (measured with SQLite 3.40 on the trigram
+# tables). A write of more than 1/REBUILD_SHARE of a table's rows therefore drops the table's
+# FTS triggers inside the writer's transaction (SQLite DDL is transactional, and the writer
+# holds the write lock: nobody else writes meanwhile), and `finish()` puts them back and
+# rebuilds the index once before the caller commits; a rollback returns triggers and index as
+# they were. 10 rather than the break-even ~16-20 leaves room for a slower rebuild (bigger
+# rows, a cold cache). Fewer than REBUILD_MIN_ROWS written rows always keep the triggers.
+REBUILD_SHARE = 10
+REBUILD_MIN_ROWS = 2_000
+
+
+class DeferredSearchIndex:
+    """The FTS indexes of the tables a bulk writer writes, maintained per row (triggers) while
+    the write is small next to the table, rebuilt once when it is big.
+
+    Call `wrote(table, rows)` before each write of `rows` rows (insert, update, delete) of
+    `table`, and `finish()` after the last one and before commit. On an error, the caller
+    must roll the transaction (or savepoint) back: the triggers come back with it.
+    Does nothing but on SQLite with FTS tables.
+    """
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.enabled = connection.dialect.name == "sqlite"
+        self.columns = {}    # table -> [indexed columns]
+        self.baseline = {}   # table -> rows before the write
+        self.written = {}    # table -> rows written so far
+        self.suspended = []  # tables whose triggers are dropped, in order
+
+    def _indexed(self, table):
+        if table.name not in self.columns:
+            names = {fts_table_name(table.name, column.name): column.name for column in table.columns}
+            marks = ", ".join("?" * len(names))
+            found = {row[0] for row in self.connection.exec_driver_sql(
+                f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",
+                tuple(names))}
+            self.columns[table.name] = [column for fts, column in names.items() if fts in found]
+            if self.columns[table.name]:
+                self.baseline[table.name] = self.connection.exec_driver_sql(
+                    f"SELECT count(*) FROM {table.name}").scalar()
+        return self.columns[table.name]
+
+    def wrote(self, table, rows):
+        """About to write `rows` rows of `table` (a sqlalchemy Table)."""
+        if not self.enabled or not rows or table.name in self.suspended:
+            return
+        columns = self._indexed(table)
+        if not columns:
+            return
+        written = self.written[table.name] = self.written.get(table.name, 0) + rows
+        if written < REBUILD_MIN_ROWS or written * REBUILD_SHARE < self.baseline[table.name]:
+            return
+        for column in columns:
+            for name in _sqlite_triggers(table.name, column):
+                self.connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        self.suspended.append(table.name)
+
+    def finish(self):
+        """The dropped triggers again and their indexes rebuilt (inside the transaction)."""
+        for table in self.suspended:
+            for column in self.columns[table]:
+                restore_search_index_on(self.connection, table, column)
+        self.suspended = []
+
+
+def drop_search_index(table, column):
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        op.execute(f"DROP INDEX IF EXISTS {trigram_index_name(table, column)}")
+        return
+    if bind.dialect.name != "sqlite":
+        return
+    for name in _sqlite_triggers(table, column):
+        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    op.execute(f"DROP TABLE IF EXISTS {fts_table_name(table, column)}")

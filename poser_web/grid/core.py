@@ -1,0 +1,410 @@
+"""List-page query building: search, filters, sort and pagination.
+
+No HTTP in here: a Grid turns plain parameters into SQL and back into a page
+of rows. Views parse the request into a GridState with `Grid.parse()` and
+turn a GridError into a 400.
+"""
+from dataclasses import dataclass, field, replace
+from math import ceil
+from typing import Any
+
+from sqlalchemy import Boolean, and_, func, literal, or_, select, tuple_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from ..db.estimate import rounded, row_estimate
+from ..db.search import contains
+from ..display.values import kind_of
+from .cursors import SORT_LABEL, decode_cursor, encode_cursor, safe_text
+from .filters import BooleanFilter, GridError, YesNoFilter  # noqa: F401 (re-exported)
+
+PAGE_SIZES = (20, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
+# Above this many matching rows the total is shown as "more than N": an exact
+# count of a huge table would cost more than the page itself. At 1,000 a broad
+# search on PostgreSQL is counted by reading a few thousand rows in order; at
+# 10,000 it took the whole trigram bitmap and cost 20 times the page.
+DEFAULT_COUNT_LIMIT = 1_000
+# Beyond any real table's last page; keeps OFFSET within what databases accept.
+MAX_PAGE = 1_000_000
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a list page.
+
+    `sort` is the SQL expression to order by (None: not sortable). `link`
+    is "view" (the row's own page) or a function (request, row) -> URL.
+    `value` is an SQL expression computed in the row query itself (e.g. a
+    correlated count): it is selected beside the shown rows only, so the
+    page costs no extra statement; without it the cell is the attribute
+    named by `key` ("widget.description" follows the relationship).
+    """
+
+    key: str
+    label: str = ""  # default: from the key ("checked_at" -> "Checked At")
+    sort: Any = None
+    link: Any = None
+    value: Any = None
+    numeric: bool = False
+    # The SQLAlchemy type of the cell values: decides their format, alignment and
+    # export cell (default: the type of `value`, else of `sort`).
+    type: Any = None
+    nullable: Any = None  # whether the sort value can be NULL (default: from the sort column)
+    choices: tuple = ()  # (stored value, label) pairs of a choice column
+    # A relationship (usually `.of_type(alias)`) joined into the list query and
+    # loaded with the rows: the cell is then that related record (see `related`).
+    join: Any = None
+    related: Any = None  # the related model when the cell is a record (its label, linked)
+
+    def __post_init__(self):
+        if not self.label:
+            words = self.key.replace(".", " ").replace("_", " ").split()
+            object.__setattr__(self, "label", " ".join(w.capitalize() for w in words))
+        if self.type is None:
+            source = self.value if self.value is not None else self.sort
+            object.__setattr__(self, "type", getattr(source, "type", None))
+        if not self.numeric and self.related is None and kind_of(self.type) in ("integer", "numeric"):
+            object.__setattr__(self, "numeric", True)
+
+    @property
+    def sort_nullable(self):
+        """Whether NULL sort values must be ordered and paged past explicitly."""
+        if self.nullable is not None:
+            return self.nullable
+        return getattr(self.sort, "nullable", True) is not False
+
+
+@dataclass(frozen=True)
+class Contains:
+    """Search: `column` contains the text (case-insensitive, wildcards escaped)."""
+
+    column: Any
+
+    def clause(self, text):
+        return contains(self.column, text)
+
+
+class KeyInSelect(ColumnElement):
+    """`key IN (SELECT ...)`, written `key = ANY(ARRAY(SELECT ...))` on PostgreSQL.
+
+    PostgreSQL cannot OR an IN-subquery with other indexed conditions (it falls
+    back to reading the whole table); with ANY(ARRAY(...)) the subquery runs
+    once and its keys join the other conditions in one bitmap index scan.
+    """
+
+    type = Boolean()
+    inherit_cache = True  # cached by its key and subquery
+    _traverse_internals = [("key", InternalTraversal.dp_clauseelement),
+                           ("subquery", InternalTraversal.dp_clauseelement)]
+    _is_implicitly_boolean = True  # no "= 1" after it on SQLite: the planner could not use the IN
+
+    def __init__(self, key, subquery):
+        self.key = key
+        self.subquery = subquery
+
+
+@compiles(KeyInSelect)
+def _key_in_select(element, compiler, **kw):
+    return compiler.process(element.key.in_(element.subquery), **kw)
+
+
+@compiles(KeyInSelect, "postgresql")
+def _key_in_select_postgresql(element, compiler, **kw):
+    key = compiler.process(element.key, **kw)
+    return f"{key} = ANY(ARRAY({compiler.process(element.subquery, **kw)}))"
+
+
+@dataclass(frozen=True)
+class RelatedContains:
+    """Search: some row of `relationship` has `column` containing the text.
+
+    The related keys are selected once (a trigram index serves it on
+    PostgreSQL), not with a correlated EXISTS per parent row.
+    """
+
+    relationship: Any
+    column: Any
+
+    def clause(self, text):
+        local, remote = self.relationship.property.local_remote_pairs[0]
+        return KeyInSelect(local, select(remote).where(contains(self.column, text, scan=False)))
+
+
+@dataclass(frozen=True)
+class GridState:
+    """What the user asked for: every list-page parameter, validated."""
+
+    q: str = ""
+    filters: dict = field(default_factory=dict)
+    sort: str = ""
+    direction: str = "asc"
+    page: int = 1
+    per_page: int = DEFAULT_PAGE_SIZE
+    # Keyset cursors, set by the Next / Previous links: (sort value, key) of the
+    # row just before (after) this page. The page is then found from there,
+    # at the same cost however deep it is; `page` only numbers it.
+    after: tuple | None = None
+    before: tuple | None = None
+
+    def with_changes(self, **changes):
+        return replace(self, **changes)
+
+
+@dataclass
+class GridPage:
+    """One page of results and what the pager needs to describe it honestly."""
+
+    rows: list  # (instance, [cell value per grid column]) pairs
+    total: int
+    total_is_exact: bool
+    page: int
+    per_page: int
+    next_cursor: str | None = None  # for the Next link: continue after the last row
+    prev_cursor: str | None = None  # for the Previous link: continue before the first row
+    estimate: int | None = None  # the database's estimate of an unfiltered total above the limit
+
+    @property
+    def total_text(self):
+        """The total as the page says it: exact, "about" the estimate, or "more than" the limit."""
+        if self.total_is_exact:
+            return f"{self.total:,}"
+        if self.estimate:
+            return f"about {rounded(self.estimate):,}"
+        return f"more than {self.total:,}"
+
+    @property
+    def pages(self):
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def first_index(self):
+        return (self.page - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def last_index(self):
+        return (self.page - 1) * self.per_page + len(self.rows)
+
+    @property
+    def has_next(self):
+        return self.page < self.pages or (not self.total_is_exact and len(self.rows) == self.per_page)
+
+
+class Grid:
+    """A model's list page as SQL: declared once per master view."""
+
+    def __init__(self, query, key, columns, search=(), filters=(), default_sort=None,
+                 default_direction="asc", count_limit=DEFAULT_COUNT_LIMIT):
+        self.columns = list(columns)
+        # Related records shown in cells are joined (their label may be sorted
+        # and filtered on) and loaded with the page's rows: no statement per row.
+        self.eager = []
+        for column in self.columns:
+            if column.join is not None:
+                query = query.outerjoin(column.join)
+                self.eager.append(contains_eager(column.join))
+        self.query = query  # a select() of the listed entity
+        self.key = key  # unique column: the stable tie-breaker, and the row key
+        self.search = tuple(search)
+        self.filters = tuple(filters)
+        reserved = {"q", "sort", "dir", "page", "per_page", "after", "before"}
+        clashes = sorted(reserved & {f.key for f in self.filters})
+        if clashes:
+            raise ValueError(f"A filter cannot be named {', '.join(clashes)}: the list page uses it.")
+        self.default_sort = default_sort or next(c.key for c in self.columns if c.sort is not None)
+        self.default_direction = default_direction
+        self.count_limit = count_limit
+
+    @property
+    def sortable(self):
+        return {c.key: c for c in self.columns if c.sort is not None}
+
+    def parse(self, params):
+        """A GridState from query parameters (a mapping of str -> str; a
+        MultiDict's repeated values are read where a filter takes several)."""
+        sort = params.get("sort") or self.default_sort
+        if sort not in self.sortable:
+            names = ", ".join(sorted(self.sortable))
+            raise GridError(f"Cannot sort by {sort!r}; choose one of: {names}.")
+        direction = params.get("dir") or (self.default_direction if sort == self.default_sort else "asc")
+        if direction not in ("asc", "desc"):
+            raise GridError(f"Sort direction must be asc or desc, not {direction!r}.")
+        page = _positive_int(params.get("page"), "page", 1)
+        if page > MAX_PAGE:
+            raise GridError(f"page must be at most {MAX_PAGE:,}.")
+        per_page = _positive_int(params.get("per_page"), "per_page", DEFAULT_PAGE_SIZE)
+        if per_page not in PAGE_SIZES:
+            sizes = ", ".join(map(str, PAGE_SIZES))
+            raise GridError(f"Rows per page must be one of {sizes}, not {per_page}.")
+        q = (params.get("q") or "").strip()
+        if len(q) > 200:
+            raise GridError("Search text is limited to 200 characters.")
+        if not safe_text(q):
+            raise GridError("Search text cannot contain a NUL character.")
+        filters = {}
+        for grid_filter in self.filters:
+            value = grid_filter.parse(params)
+            if value is not None:
+                filters[grid_filter.key] = value
+        if params.get("after") and params.get("before"):
+            raise GridError("A page link cannot continue both after and before a row.")
+        column = self.sortable[sort]
+        after = decode_cursor(params.get("after"), column, self.key)
+        before = decode_cursor(params.get("before"), column, self.key)
+        return GridState(q=q, filters=filters, sort=sort, direction=direction, page=page,
+                         per_page=per_page, after=after, before=before)
+
+    def filter_params(self, state):
+        """The query parameters that keep `state`'s filters (for links and forms)."""
+        params = {}
+        for grid_filter in self.filters:
+            if grid_filter.key in state.filters:
+                params.update(grid_filter.params(state.filters[grid_filter.key]))
+        return params
+
+    def filtered(self, state):
+        """The query narrowed by the search text and filters, unordered."""
+        query = self.query
+        if state.q and self.search:
+            query = query.where(or_(*(s.clause(state.q) for s in self.search)))
+        for grid_filter in self.filters:
+            if grid_filter.key in state.filters:
+                query = grid_filter.apply(query, state.filters[grid_filter.key])
+        return query
+
+    def order(self, state, reverse=False):
+        """ORDER BY clauses: the asked column and direction, the key as tie-breaker.
+
+        NULL sorts as the largest value on every database: last going up, first
+        going down (PostgreSQL's own order, which its indexes serve; SQLite is
+        told so).
+        """
+        column = self.sortable[state.sort]
+        expression = column.sort
+        if _descending(state, reverse):
+            clause = expression.desc()
+            return (clause.nulls_first() if column.sort_nullable else clause), self.key.desc()
+        clause = expression.asc()
+        return (clause.nulls_last() if column.sort_nullable else clause), self.key.asc()
+
+    def ordered(self, state):
+        """The filtered query in the asked order."""
+        return self.filtered(state).order_by(*self.order(state))
+
+    def with_values(self, query):
+        """`query` also selecting the computed columns' values (see Column.value),
+        and loading the related records shown in cells."""
+        computed = [c.value.label(c.key) for c in self.columns if c.value is not None]
+        if self.eager:
+            query = query.options(*self.eager)
+        return query.add_columns(*computed)
+
+    def cells(self, result_row):
+        """(instance, [cell value per column]) from a row of a with_values() query."""
+        instance, selected = result_row[0], result_row._mapping
+        return instance, [selected[c.key] if c.value is not None else dotted_value(instance, c.key)
+                          for c in self.columns]
+
+    def onwards(self, state, backwards):
+        """The keyset condition: rows after the cursor's row in the walk's order."""
+        column = self.sortable[state.sort]
+        sort = column.sort
+        value, key = state.before if backwards else state.after
+        value = literal(value, type_=sort.type)  # typed: an Enum member, a Decimal on SQLite
+        down = _descending(state, backwards)
+        if not column.sort_nullable:
+            position, cursor = tuple_(sort, self.key), tuple_(value, key)
+            return position < cursor if down else position > cursor
+        # NULL is the largest value: it comes last going up, first going down.
+        if value.value is None:
+            tied = and_(sort.is_(None), self.key < key if down else self.key > key)
+            return or_(tied, sort.is_not(None)) if down else tied
+        position, cursor = tuple_(sort, self.key), tuple_(value, key)
+        return position < cursor if down else or_(position > cursor, sort.is_(None))
+
+    def page_query(self, state, page):
+        """The rows of one page, as a "deferred join": the page's keys are found
+        first (an index-only walk), then only those rows are read, with their
+        computed values and sort value (for the next page's cursor).
+
+        With a cursor the walk starts at the cursor's row, so any page reached
+        by Next / Previous costs what the first does; a page jumped to by
+        number is skipped to with OFFSET (linear in its depth).
+        """
+        sort = self.sortable[state.sort].sort
+        if state.after is None and state.before is None:
+            keys = (self.ordered(state).offset((page - 1) * state.per_page))
+        else:
+            # Walk on from the cursor row: forwards after Next, backwards after Previous.
+            backwards = state.before is not None
+            keys = (self.filtered(state).where(self.onwards(state, backwards))
+                    .order_by(*self.order(state, reverse=backwards)))
+        keys = keys.with_only_columns(self.key).limit(state.per_page)
+        return (self.with_values(self.query).add_columns(sort.label(SORT_LABEL))
+                .where(self.key.in_(keys.scalar_subquery())).order_by(*self.order(state)))
+
+    def count(self, session, state, limit=None):
+        """(total, exact): exact up to `limit` (default count_limit), capped above it."""
+        return self._count(session, state, limit)[:2]
+
+    def _count(self, session, state, limit=None):
+        """(total, exact, estimate): the estimate (estimate.py) of an unfiltered list
+        above the limit, read in the same statement as the count."""
+        limit = limit or self.count_limit
+        capped = self.filtered(state).with_only_columns(self.key).limit(limit + 1)
+        query = select(func.count()).select_from(capped.subquery())
+        whole_table = (not state.q and self.query.whereclause is None
+                       and not any(v not in ("", None) for v in state.filters.values()))
+        if whole_table:
+            query = query.add_columns(row_estimate(self.key.table))
+        total, *estimate = session.execute(query).one()
+        if total > limit:
+            estimate = estimate[0] if estimate and (estimate[0] or 0) > limit else None
+            return limit, False, estimate
+        return total, True, None
+
+    def page(self, session, state):
+        """The page the state asks for, in two statements: the count, then the rows."""
+        total, exact, estimate = self._count(session, state)
+        pages = max(1, ceil(total / state.per_page))
+        page = min(state.page, pages) if exact else state.page
+        result = session.execute(self.page_query(state, page)).unique().all()
+        if not result and (state.after or state.before):
+            # The rows around the cursor were deleted meanwhile: fall back to the number.
+            state = state.with_changes(after=None, before=None)
+            result = session.execute(self.page_query(state, page)).unique().all()
+        rows = [self.cells(row) for row in result]
+        cursors = {}
+        if result:
+            column = self.sortable[state.sort]
+            cursors = {"prev_cursor": encode_cursor(result[0], column, self.key),
+                       "next_cursor": encode_cursor(result[-1], column, self.key)}
+        return GridPage(rows=rows, total=total, total_is_exact=exact, page=page,
+                        per_page=state.per_page, estimate=estimate, **cursors)
+
+
+def _descending(state, reverse=False):
+    """Whether the list (or, `reverse`d, a walk back through it) runs high to low."""
+    return (state.direction == "desc") != reverse
+
+
+def dotted_value(row, key):
+    """`row.widget.description` for the key "widget.description"."""
+    value = row
+    for part in key.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def _positive_int(raw, name, default):
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise GridError(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < 1:
+        raise GridError(f"{name} must be 1 or more, not {value}.")
+    return value

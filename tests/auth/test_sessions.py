@@ -1,0 +1,302 @@
+"""Server-side sessions: they really end, their cookie reveals nothing, they time out."""
+import base64
+from datetime import timedelta
+
+import pytest
+import webtest
+from sqlalchemy import select, update
+
+from poser_web import main
+from poser_web.auth import sessions
+from poser_web.auth.passwords import hash_password
+from poser_web.auth.sessions import parse_duration, token_id
+from poser_web.models import ServerSession, User, utcnow
+from tests.cli.test_cli_users import cli_db  # noqa: F401 (fixture)
+from tests.helpers import PASSWORD, add_user, log_in
+
+
+def copy_of(app, client):
+    """Another browser holding a copy of `client`'s session cookie."""
+    other = webtest.TestApp(app, extra_environ=dict(client.extra_environ))
+    other.set_cookie("poser_session", client.cookies["poser_session"])
+    return other
+
+
+def test_a_cookie_copied_before_logout_opens_nothing_after_it(app, anonymous_app, dbsession):
+    add_user(dbsession, "ann", admin=True)
+    log_in(anonymous_app, "ann")
+    stolen = copy_of(app, anonymous_app)
+    stolen.get("/widgets", status=200)
+    anonymous_app.get("/widgets").forms[0].submit(status=303)  # Log out
+    stolen.get("/widgets", status=303)
+    assert "/login" in stolen.get("/widgets").location
+
+
+def test_the_cookie_is_an_opaque_random_token(app, anonymous_app, dbsession):
+    user = add_user(dbsession, "ann", admin=True)
+    log_in(anonymous_app, "ann")
+    token = anonymous_app.cookies["poser_session"]
+    assert len(token) == 43 and "." not in token
+    raw = base64.urlsafe_b64decode(token + "=")
+    assert user.uuid.encode() not in raw and b"ann" not in raw
+    csrf = anonymous_app.get("/widgets").forms[0]["csrf_token"].value
+    assert csrf not in token and csrf.encode() not in raw
+    # The table keeps only an HMAC of the token: a copy of it opens no session.
+    row = dbsession.scalars(select(ServerSession).where(ServerSession.user_uuid == user.uuid)).one()
+    assert row.id == token_id(token, app.registry["poser.sessions"].key) != token
+
+
+def test_deactivation_ends_sessions_for_good(app, anonymous_app, dbsession):
+    user = add_user(dbsession, "ann", admin=True)
+    log_in(anonymous_app, "ann")
+    old = copy_of(app, anonymous_app)
+    user.active = False
+    dbsession.flush()
+    anonymous_app.get("/widgets", status=303)
+    user.active = True  # reactivated: the old cookie stays dead
+    dbsession.flush()
+    old.get("/widgets", status=303)
+    anonymous_app.get("/widgets", status=303)
+    log_in(anonymous_app, "ann")
+    anonymous_app.get("/widgets", status=200)
+
+
+def test_a_password_changed_elsewhere_ends_sessions(anonymous_app, dbsession):
+    """`poser passwd` (or any code changing the hash) logs the user out everywhere."""
+    user = add_user(dbsession, "ann", admin=True)
+    log_in(anonymous_app, "ann")
+    user.password_hash = hash_password("another secret!")
+    dbsession.flush()
+    anonymous_app.get("/widgets", status=303)
+
+
+def test_log_out_my_other_sessions(app, anonymous_app, dbsession):
+    add_user(dbsession, "ann", admin=True)
+    phone = webtest.TestApp(app, extra_environ=dict(anonymous_app.extra_environ))
+    log_in(phone, "ann")
+    log_in(anonymous_app, "ann")
+    page = anonymous_app.get("/password")
+    assert "You are logged in 1 other time (" in " ".join(page.text.split())
+    response = page.forms[2].submit("logout_others", status=303)
+    assert "Logged out 1 other session." in response.follow().text
+    phone.get("/widgets", status=303)
+    anonymous_app.get("/widgets", status=200)
+    assert "You are logged in 0 other times (" in " ".join(
+        anonymous_app.get("/password").text.split())
+
+
+def test_a_session_ends_when_idle(anonymous_app, dbsession, monkeypatch):
+    add_user(dbsession, "ann", admin=True)
+    log_in(anonymous_app, "ann")
+    later = utcnow() + sessions.DEFAULT_IDLE_TIMEOUT - timedelta(minutes=1)
+    monkeypatch.setattr(sessions, "utcnow", lambda: later)
+    anonymous_app.get("/widgets", status=200)  # still alive, and kept alive by this visit
+    even_later = later + sessions.DEFAULT_IDLE_TIMEOUT - timedelta(minutes=1)
+    monkeypatch.setattr(sessions, "utcnow", lambda: even_later)
+    anonymous_app.get("/widgets", status=200)
+    idle = even_later + sessions.DEFAULT_IDLE_TIMEOUT + timedelta(seconds=1)
+    monkeypatch.setattr(sessions, "utcnow", lambda: idle)
+    anonymous_app.get("/widgets", status=303)
+
+
+def test_a_session_ends_at_its_absolute_lifetime_however_active(anonymous_app, dbsession, monkeypatch):
+    add_user(dbsession, "ann", admin=True)
+    log_in(anonymous_app, "ann")
+    start = utcnow()
+    step = sessions.DEFAULT_IDLE_TIMEOUT / 2
+    now = start
+    while now + step < start + sessions.DEFAULT_MAX_AGE:
+        now += step
+        monkeypatch.setattr(sessions, "utcnow", lambda now=now: now)
+        anonymous_app.get("/widgets", status=200)
+    monkeypatch.setattr(sessions, "utcnow", lambda: start + sessions.DEFAULT_MAX_AGE)
+    anonymous_app.get("/widgets", status=303)
+
+
+def test_timeouts_are_configurable(app_settings, tm, dbsession):
+    assert parse_duration("30m", None) == timedelta(minutes=30)
+    assert parse_duration("7d", None) == timedelta(days=7)
+    assert parse_duration("90", None) == timedelta(seconds=90)
+    assert parse_duration("", timedelta(hours=8)) == timedelta(hours=8)
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration("soon", None)
+    app = main({}, **dict(app_settings, **{"poser.session_idle_timeout": "30m"}))
+    try:
+        client = webtest.TestApp(app, extra_environ={
+            "HTTP_HOST": "example.com", "tm.active": True, "tm.manager": tm,
+            "app.dbsession": dbsession})
+        user = add_user(dbsession, "ann", admin=True)
+        log_in(client, "ann")
+        dbsession.execute(update(ServerSession).where(ServerSession.user_uuid == user.uuid)
+                          .values(last_seen_at=utcnow() - timedelta(minutes=29)))
+        client.get("/widgets", status=200)
+        dbsession.execute(update(ServerSession).where(ServerSession.user_uuid == user.uuid)
+                          .values(last_seen_at=utcnow() - timedelta(minutes=31)))
+        client.get("/widgets", status=303)
+    finally:
+        app.registry["db_engine"].dispose()
+
+
+def test_expired_sessions_are_removed_at_the_next_login(anonymous_app, dbsession):
+    add_user(dbsession, "ann", admin=True)
+    dbsession.add(ServerSession(id="f" * 64, data="{}", created_at=utcnow() - timedelta(days=3),
+                                last_seen_at=utcnow() - timedelta(days=3)))
+    dbsession.flush()
+    log_in(anonymous_app, "ann")
+    assert dbsession.get(ServerSession, "f" * 64, populate_existing=True) is None
+
+
+def test_an_unknown_or_malformed_cookie_is_a_new_anonymous_session(anonymous_app):
+    for value in ("x" * 43, "not a token", "\u00e9" * 43):
+        anonymous_app.set_cookie("poser_session", value.encode("utf-8").decode("latin-1"))
+        anonymous_app.get("/widgets", status=303)
+        assert anonymous_app.get("/login").status_int == 200
+
+
+def secure_app(app_settings, tm, dbsession, **extra):
+    app = main({}, **dict(app_settings, **extra))
+    client = webtest.TestApp(app, extra_environ={
+        "HTTP_HOST": "example.com", "tm.active": True, "tm.manager": tm,
+        "app.dbsession": dbsession})
+    return app, client
+
+
+def test_secure_cookies_setting_marks_the_cookie_and_sends_hsts(app_settings, tm, dbsession):
+    app, client = secure_app(app_settings, tm, dbsession, **{"poser.secure_cookies": "true"})
+    try:
+        response = client.get("/login")  # plain HTTP here: TLS ends at the proxy
+        assert "secure" in response.headers["Set-Cookie"].lower()
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    finally:
+        app.registry["db_engine"].dispose()
+
+
+def test_no_hsts_unless_configured(anonymous_app, app_settings, tm, dbsession):
+    assert "Strict-Transport-Security" not in anonymous_app.get("/login").headers
+    app, client = secure_app(app_settings, tm, dbsession, **{"poser.hsts_max_age": "600"})
+    try:
+        assert client.get("/login").headers["Strict-Transport-Security"] == "max-age=600"
+    finally:
+        app.registry["db_engine"].dispose()
+
+
+def test_an_unknown_host_is_refused(anonymous_app):
+    response = anonymous_app.get("/widgets", headers={"Host": "evil.example"}, status=400)
+    assert "not served under that host name" in response.text
+    assert "evil.example" not in response.text
+    anonymous_app.get("/login", headers={"Host": "example.com:8080"}, status=200)
+
+
+def test_links_and_redirects_come_from_the_base_url(app_settings, tm, dbsession):
+    app, client = secure_app(app_settings, tm, dbsession, **{
+        "poser.base_url": "https://admin.example.org", "poser.allowed_hosts": "backend"})
+    try:
+        response = client.get("/widgets", headers={"Host": "backend:6543"}, status=303)
+        assert response.location == "https://admin.example.org/login?came_from=%2Fwidgets"
+        page = client.get("/login", headers={"Host": "admin.example.org"})
+        assert 'action="https://admin.example.org/login"' in page.text
+        assert "secure" in page.headers["Set-Cookie"].lower()  # the base URL is HTTPS
+        client.get("/login", headers={"Host": "evil.example"}, status=400)
+    finally:
+        app.registry["db_engine"].dispose()
+
+
+def test_default_hosts_are_local_only_outside_development():
+    from poser_web.web.hosts import HostSettings
+
+    assert not HostSettings({}).allows("evil.example")
+    assert HostSettings({}).allows("127.0.0.1")
+    assert HostSettings({"poser.development": "true"}).allows("anything.example")
+    domain = HostSettings({"poser.allowed_hosts": ".example.com"})
+    assert domain.allows("example.com") and domain.allows("a.example.com")
+    assert not domain.allows("badexample.com")
+    with pytest.raises(ValueError, match="poser.base_url"):
+        HostSettings({"poser.base_url": "admin.example.com"})
+
+
+def test_user_rows_are_untouched_by_a_session_visit(testapp, dbsession):
+    """Reading a page writes no session row unless something in it changed."""
+    testapp.get("/widgets")  # shows (and so removes) the welcome message
+    user = dbsession.scalars(select(User).where(User.username == "admin")).one()
+    row = dbsession.scalars(select(ServerSession).where(ServerSession.user_uuid == user.uuid)).one()
+    before = (row.data, row.last_seen_at)
+    testapp.get("/widgets")
+    dbsession.refresh(row)
+    assert (row.data, row.last_seen_at) == before
+
+
+def test_password_page_still_works_after_the_change(anonymous_app, dbsession):
+    add_user(dbsession, "ann", admin=True)
+    log_in(anonymous_app, "ann")
+    form = anonymous_app.get("/password").forms[1]
+    form["current_password"] = PASSWORD
+    form["new_password"] = form["confirm_password"] = "a brand new secret"
+    form.submit(status=303)
+    anonymous_app.get("/password", status=200)
+
+
+def test_changing_the_secret_ends_every_session(anonymous_app, dbsession, app_settings, tm):
+    add_user(dbsession, "ann", admin=True)
+    log_in(anonymous_app, "ann")
+    app, client = secure_app(app_settings, tm, dbsession, **{"poser.secret": "another-" + "y" * 40})
+    try:
+        client.set_cookie("poser_session", anonymous_app.cookies["poser_session"])
+        client.get("/widgets", status=303)
+        anonymous_app.get("/widgets", status=200)  # the app with the old secret still knows it
+    finally:
+        app.registry["db_engine"].dispose()
+
+
+@pytest.mark.only_db("sqlite")
+def test_reading_a_page_never_waits_long_or_fails_for_its_session_write(app_settings, db_kind,
+                                                                        engine):
+    """SQLite: while another connection holds the write lock (a long import), pages
+    still read; the session's own write (here, removing a shown message) is skipped."""
+    import time
+
+    from sqlalchemy import delete, insert
+
+    from poser_web.models import LoginFailure
+
+    app = main({}, **app_settings)
+    client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
+    with engine.begin() as connection:
+        connection.execute(insert(User).values(uuid="9" * 32, username="reader-ann",
+                                               password_hash=hash_password(PASSWORD)))
+    try:
+        log_in(client, "reader-ann")  # "Welcome, reader-ann." waits in the session
+        holder = engine.raw_connection()
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            started = time.monotonic()
+            assert "Welcome, reader-ann." in client.get("/password", status=200).text
+            stranger = webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
+            assert "Set-Cookie" not in stranger.get("/login", status=200).headers
+            assert time.monotonic() - started < 10
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert "Welcome, reader-ann." in client.get("/password").text  # removed now
+        assert "Welcome, reader-ann." not in client.get("/password").text
+    finally:
+        app.registry["db_engine"].dispose()
+        with engine.begin() as connection:
+            connection.execute(delete(ServerSession))
+            connection.execute(delete(LoginFailure))
+            connection.execute(delete(User).where(User.uuid == "9" * 32))
+
+
+def test_poser_passwd_logs_the_user_out_everywhere(cli_db):
+    from sqlalchemy import insert
+
+    from tests.cli.test_cli_users import INI, run
+
+    run(["adduser", INI, "carol"], "first password\n")
+    carol = cli_db.scalars(select(User).where(User.username == "carol")).one()
+    with cli_db.get_bind().begin() as connection:
+        connection.execute(insert(ServerSession).values(
+            id="c" * 64, user_uuid=carol.uuid, data="{}", created_at=utcnow(),
+            last_seen_at=utcnow()))
+    assert run(["passwd", INI, "carol"], "second password\n") == 0
+    cli_db.expire_all()
+    assert cli_db.get(ServerSession, "c" * 64) is None
