@@ -19,6 +19,9 @@ from ..grid.core import Column, Contains, GridError
 from ..grid.filters import ChoiceFilter
 from ..models import Batch, BatchRow, new_uuid
 from ..models.batch import STATES, STATUSES
+from ..web.attachments import attachment
+from ..web.input_guard import allow_uploads
+from ..web.numbers import whole_number
 from .master import UUID_PATTERN, MasterView
 
 ROWS_PER_PAGE = 100
@@ -88,6 +91,7 @@ class BatchView(MasterView):
             else:
                 cls._add(config, attr, name, action, template, method)
         register_permission(config, "batches.execute", "Execute batches")
+        allow_uploads(config, max_upload_bytes(config.get_settings()) + 64 * 1024)
         buttons = config.registry.setdefault(LIST_BUTTONS, {})
         for key, handler in handlers.items():
             if handler.from_file and handler.list_page:
@@ -303,8 +307,7 @@ class BatchView(MasterView):
         response = FileResponse(str(path), request=self.request, content_type=(
             "text/csv" if kind == "csv" else
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
-        name = (batch.source or f"batch-{batch.number}.{kind}").replace('"', "")
-        response.content_disposition = f'attachment; filename="{name}"'
+        response.content_disposition = attachment(batch.source or f"batch-{batch.number}.{kind}")
         return response
 
     def rows_page(self):
@@ -313,10 +316,9 @@ class BatchView(MasterView):
         status = self.request.GET.get("status", "")
         if status and status not in STATUSES:
             raise HTTPBadRequest(f"Status must be one of {', '.join(STATUSES)}, not {status!r}.")
-        try:
-            page = max(int(self.request.GET.get("page", "1")), 1)
-        except ValueError:
-            raise HTTPBadRequest("page must be a whole number.") from None
+        page = whole_number(self.request.GET.get("page", "1") or "1", minimum=1)
+        if page is None:
+            raise HTTPBadRequest("page must be a whole number from 1.")
         query = select(BatchRow).where(BatchRow.batch_uuid == batch.uuid)
         count = select(func.count()).select_from(R).where(R.c.batch_uuid == batch.uuid)
         if status:
@@ -331,7 +333,8 @@ class BatchView(MasterView):
 
     def row_page(self):
         batch = self.get_batch()
-        row = self.db.get(BatchRow, (batch.uuid, int(self.request.matchdict["sequence"])))
+        sequence = whole_number(self.request.matchdict["sequence"])
+        row = self.db.get(BatchRow, (batch.uuid, sequence)) if sequence is not None else None
         if row is None:
             raise HTTPNotFound(f"Batch {batch.number} has no row "
                                f"{self.request.matchdict['sequence']}.")
@@ -350,7 +353,7 @@ class BatchView(MasterView):
 
     def remove_rows(self, ):
         batch = self.get_batch()
-        sequences = [s for s in self.request.POST.getall("row") if s.isdigit()]
+        sequences = [n for n in map(whole_number, self.request.POST.getall("row")) if n is not None]
         if not sequences:
             return self.refused(batch, "Select the rows to remove first.", 400)
         try:
