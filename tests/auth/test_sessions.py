@@ -237,7 +237,9 @@ def test_reading_a_page_never_waits_long_or_fails_for_its_session_write(app_sett
             started = time.monotonic()
             assert "Welcome, reader-ann." in client.get("/password", status=200).text
             stranger = webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
-            assert "Set-Cookie" not in stranger.get("/login", status=200).headers
+            cookies = stranger.get("/login", status=200).headers.getall("Set-Cookie")
+            # No session row to write: a new visitor's login form works all the same.
+            assert [c.split("=")[0] for c in cookies] == ["poser_csrf"]
             assert time.monotonic() - started < 10
         finally:
             holder.execute("ROLLBACK")
@@ -266,3 +268,33 @@ def test_poser_passwd_logs_the_user_out_everywhere(cli_db):
     assert run(["passwd", INI, "carol"], "second password\n") == 0
     cli_db.expire_all()
     assert cli_db.get(ServerSession, "c" * 64) is None
+
+
+def test_anonymous_visits_store_no_session_until_there_is_something_to_keep(anonymous_app,
+                                                                               dbsession):
+    """Each anonymous GET /login stored a row (300 requests, 300 rows kept for 8 hours)."""
+    add_user(dbsession, "ann", admin=True)
+    for _ in range(5):
+        anonymous_app.get("/login")
+        anonymous_app.get("/widgets", status=303)
+    assert dbsession.scalars(select(ServerSession)).all() == []
+    assert "poser_session" not in anonymous_app.cookies
+    log_in(anonymous_app, "wrong", status=401)  # the CSRF token of the page still holds
+    assert dbsession.scalars(select(ServerSession)).all() == []
+    log_in(anonymous_app, "ann")  # a login is something to keep
+    [row] = dbsession.scalars(select(ServerSession)).all()
+    assert row.user_uuid is not None
+
+
+def test_the_anonymous_csrf_token_belongs_to_its_own_cookie(app, anonymous_app, dbsession):
+    add_user(dbsession, "ann", admin=True)
+    token = anonymous_app.get("/login").forms[0]["csrf_token"].value
+    other = webtest.TestApp(app, extra_environ=dict(anonymous_app.extra_environ))
+    other.get("/login")  # a cookie of its own: the first visitor's token is worth nothing here
+    response = other.post("/login", {"csrf_token": token, "username": "ann",
+                                     "password": PASSWORD}, status=400)
+    assert "Form expired" in response.text
+    nobody = webtest.TestApp(app, extra_environ=dict(anonymous_app.extra_environ))
+    nobody.post("/login", {"csrf_token": token, "username": "ann", "password": PASSWORD},
+                status=400)
+    log_in(anonymous_app, "ann")
