@@ -22,6 +22,7 @@ from ..models.batch import STATES, STATUSES
 from ..web.attachments import attachment
 from ..web.input_guard import allow_uploads
 from ..web.numbers import whole_number
+from . import batch_access
 from .master import UUID_PATTERN, MasterView
 
 ROWS_PER_PAGE = 100
@@ -91,6 +92,7 @@ class BatchView(MasterView):
             else:
                 cls._add(config, attr, name, action, template, method)
         register_permission(config, "batches.execute", "Execute batches")
+        register_permission(config, batch_access.MANAGE, batch_access.MANAGE_DESCRIPTION)
         allow_uploads(config, max_upload_bytes(config.get_settings()) + 64 * 1024)
         buttons = config.registry.setdefault(LIST_BUTTONS, {})
         for key, handler in handlers.items():
@@ -142,6 +144,8 @@ class BatchView(MasterView):
         counts = json.loads(batch.status_counts or "{}")
         values.setdefault("error", None)
         params = json.loads(batch.params or "{}")
+        values.setdefault("actions", batch_access.allowed_actions(
+            self.request, batch, self.available_actions()))
         return self.page_context(
             instance=batch, batch=batch, handler=handler, counts=counts, statuses=STATUSES,
             editable=batch.state in ("ready", "failed") and params.get("populated"),
@@ -300,6 +304,9 @@ class BatchView(MasterView):
 
     def download(self):
         batch = self.get_batch()
+        denied = batch_access.download_denied(self.request, batch, self.handler_for(batch))
+        if denied:
+            return self.refused(batch, denied, 403)
         path = self.store.path(batch.file_name) if batch.file_name else None
         if path is None or not path.exists():
             raise HTTPNotFound(f"The file of batch {batch.number} is no longer kept.")
@@ -344,6 +351,9 @@ class BatchView(MasterView):
 
     def refresh(self):
         batch = self.get_batch()
+        denied = batch_access.denied(self.request, batch, "refresh")
+        if denied:
+            return self.refused(batch, denied, 403)
         try:
             counts = self.handler_for(batch).refresh(self.connection, batch.uuid)
         except BatchError as error:
@@ -353,6 +363,9 @@ class BatchView(MasterView):
 
     def remove_rows(self, ):
         batch = self.get_batch()
+        denied = batch_access.denied(self.request, batch, "remove rows of")
+        if denied:
+            return self.refused(batch, denied, 403)
         sequences = [n for n in map(whole_number, self.request.POST.getall("row")) if n is not None]
         if not sequences:
             return self.refused(batch, "Select the rows to remove first.", 400)
@@ -370,6 +383,9 @@ class BatchView(MasterView):
         if needed and not self.request.has_permission(needed):
             return self.refused(batch, f"Executing this batch needs the {needed} permission "
                                        "too; nothing was executed.", 403)
+        denied = batch_access.denied(self.request, batch, "execute")
+        if denied:
+            return self.refused(batch, denied, 403)
         try:
             handler.execute(self.connection, batch.uuid, self.username())
         except BatchError as error:
@@ -380,6 +396,9 @@ class BatchView(MasterView):
 
     def delete(self):
         batch = self.get_batch()
+        denied = batch_access.denied(self.request, batch, "delete")
+        if denied:
+            return self.refused(batch, denied, 403)
         number = batch.number
         try:
             delete_batch(self.connection, batch.uuid, self.store)
