@@ -12,6 +12,7 @@ from zope.sqlalchemy import mark_changed
 
 from ..auth.permissions import register as register_permission
 from ..batch import HANDLERS, get_handler, load_handlers, runner
+from ..batch import files
 from ..batch.files import FileRefused
 from ..batch.handler import BatchError, R, delete_batch, load
 from ..batch.store import FileStore, TooLarge, max_upload_bytes
@@ -22,6 +23,7 @@ from ..models.batch import STATES, STATUSES
 from ..web.attachments import attachment
 from ..web.input_guard import allow_uploads
 from ..web.numbers import whole_number
+from ..web.transaction import release_database
 from . import batch_access
 from .master import UUID_PATTERN, MasterView
 
@@ -114,7 +116,7 @@ class BatchView(MasterView):
         """The request's connection for Core writes; marked changed, or zope.sqlalchemy
         would roll back a transaction the ORM saw no change in."""
         if "app.dbsession" not in self.request.environ:
-            mark_changed(self.db)
+            mark_changed(self.db, transaction_manager=self.request.tm)  # not the global one
         return self.db.connection()
 
     def available_actions(self):
@@ -194,6 +196,7 @@ class BatchView(MasterView):
         if upload is None or not hasattr(upload, "file") or not upload.filename:
             return refuse("Choose a file to upload.")
         name = os.path.basename(upload.filename.replace("\\", "/"))[:255]
+        release_database(self.request)  # keeping and checking the file hold no database lock
         store = self.store
         temporary = f"upload-{new_uuid()}.tmp"
         try:
@@ -203,19 +206,21 @@ class BatchView(MasterView):
                           413)
         path = store.path(temporary)
         try:
+            checked = files.inspect(str(path), name, budget=files.CHECK_SECONDS)
             description = self.request.POST.get("description", "").strip()[:255] or None
             params = {"delete_missing": self.request.POST.get("delete_missing") == "true"}
             uuid, kind = runner.create_from_file(self.connection, handler, str(path), name,
                                                  self.username(), store, params, description,
-                                                 move=True)
+                                                 move=True, kind=checked.kind)
         except FileRefused as error:
             return refuse(f"“{name}” cannot be imported: {error}")
         finally:
             store.delete(temporary)
-        size = os.path.getsize(store.path(f"{uuid}.{kind}"))
         inline = int(self.request.registry.settings.get("poser.batch_inline_bytes")
                      or DEFAULT_INLINE_BYTES)
-        if size <= inline or "app.dbsession" in self.request.environ:
+        # Inline only what was read to the end already and is small (XLSX: unzipped).
+        if (checked.work is not None and checked.work <= inline) or \
+                "app.dbsession" in self.request.environ:
             failure = runner.populate(self.connection, uuid, store)
             self.flash(failure or f"Made the batch from “{name}”: review it, then execute it.")
         else:
