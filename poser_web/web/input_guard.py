@@ -3,7 +3,9 @@
 - Size, before anything is parsed: a body over the cap is refused with 413 — a form
   (`MAX_FORM_BYTES`) or a multipart upload (the cap a page that takes files raises with
   `allow_uploads`); and anyone not logged in may send `ANONYMOUS_MAX_BYTES` at most (the
-  login form is small), so nobody unknown makes the server parse a big body.
+  login form is small), so nobody unknown makes the server parse a big body. A big body
+  from a logged-in user is parsed after the transaction that read the user has ended, so
+  no database lock is held meanwhile.
 - Text: a path, query string or form field that is not valid UTF-8, or holds a NUL
   character (which PostgreSQL refuses in text, deep inside a query), a form declared in
   another charset, or a multipart part without a name, would otherwise surface as a 500
@@ -11,6 +13,8 @@
 """
 from pyramid.httpexceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
 from pyramid.tweens import EXCVIEW
+
+from .transaction import release_database
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_FORM_BYTES = 2 << 20  # 200 components with long descriptions fit in a tenth of it
@@ -37,6 +41,7 @@ def size_problem(request):
         return f"The request is larger than the limit of {limit / (1 << 20):g} MB; nothing was saved."
     if request.identity is None:
         return "Log in first: requests this large are taken from logged-in users only."
+    release_database(request)  # reading the user took the write lock: parse holding none
     return None
 
 

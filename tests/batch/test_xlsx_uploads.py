@@ -165,3 +165,36 @@ def test_checking_a_big_file_holds_no_lock_another_client_waits_for(live_app, mo
     with Session(live_app.registry["db_engine"]) as db:
         assert db.scalars(select(Batch)).first() is None
         assert db.scalars(select(BatchRow)).first() is None
+
+
+@pytest.mark.only_db("sqlite")
+def test_a_big_body_is_parsed_holding_no_write_lock(live_app, monkeypatch):
+    """SQLite has one write lock, and reading the user of a POST takes it: a big upload's
+    body is parsed after that transaction has ended, so other writers need not wait."""
+    from poser_web.web import input_guard
+
+    engine = live_app.registry["db_engine"]
+    locked = []
+    original = input_guard.text_problem
+
+    def parse_watching_the_lock(request):
+        probe = engine.raw_connection()
+        try:
+            probe.execute("PRAGMA busy_timeout=0")
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
+                locked.append(False)
+            except Exception:
+                locked.append(True)
+        finally:
+            probe.close()
+        return original(request)
+
+    monkeypatch.setattr(input_guard, "text_problem", parse_watching_the_lock)
+    uploader = client(live_app, "uploader")
+    token = token_of(uploader)
+    locked.clear()
+    uploader.post("/batches/new?type=widget_import", {"csrf_token": token},
+                  upload_files=[("file", "big.pdf", b"%PDF" + b"x" * (1 << 20))], status=400)
+    assert locked == [False]
