@@ -29,10 +29,20 @@ class SetValue:
         field = next((f for f in spec.fields if f.name == self.field), None)
         if field is None:
             return self
-        shown = ("Yes" if self.value else "No") if field.kind == "boolean" else str(self.value)
+        shown = ("Yes" if self.value else "No") if field.kind == "boolean" else \
+            choice_label(field, self.value)
         word = ("yes" if self.value else "no") if field.kind == "boolean" else str(self.value)
         return SetValue(self.field, self.value, self.label or f"Set {field.title} to {shown}",
                         self.key or f"set_{self.field}_{word}")
+
+
+def choice_label(field, value):
+    """What people call a stored choice (its declared label, an Enum member's label)."""
+    from ..display.values import choices_of, enum_label
+
+    if field.enum_class is not None and value in field.enum_class.__members__:
+        return enum_label(field.enum_class[value])
+    return dict((str(k), label) for k, label in choices_of(field.column)).get(str(value), str(value))
 
 
 def default_actions(spec):

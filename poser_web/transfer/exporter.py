@@ -47,7 +47,8 @@ def export_chunks(connection, spec, keys=None, counts=None):
     query = select(spec.key, *(f.column for f in spec.fields)).order_by(*spec.order)
     if keys is not None:
         query = query.where(spec.key.in_(keys.scalar_subquery()))
-    result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(query)
+    # Per statement: Connection.execution_options would stream every later statement too.
+    result = connection.execute(query.execution_options(stream_results=True, yield_per=BATCH))
     children = [(child, _child_query(child)) for child in spec.children]
     for rows in result.partitions():
         rows = [(row[0], tuple(stored(f, v) for f, v in zip(spec.fields, row[1:]))) for row in rows]

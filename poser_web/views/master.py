@@ -10,7 +10,6 @@ import io
 import re
 from contextlib import contextmanager
 
-from pyramid.exceptions import ConfigurationError
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
@@ -34,6 +33,7 @@ from ..models import TABLE_PREFIX, Audited, catalog, utcnow
 from ..transfer.exporter import export_chunks
 from ..transfer.reading import writer
 from ..web.navigation import add_menu_entry
+from . import checks
 from .history import HistoryPages
 from .master_forms import FormPages
 
@@ -104,7 +104,7 @@ class MasterView(FormPages, HistoryPages):
     def include(cls, config):
         """Add this master's routes and views to the Configurator."""
         cls.apply_defaults()
-        cls.check_form_fields()
+        checks.check(cls)  # a misspelt name stops the app here, not on the first request
         prefix, url = cls.route_prefix, cls.url_prefix
         config.add_route(prefix, url)
         cls._add(config, "list_page", prefix, "list", "master/list.pt", "GET")
@@ -163,23 +163,6 @@ class MasterView(FormPages, HistoryPages):
             cls.title_plural = plural(cls.title)
 
     @classmethod
-    def check_form_fields(cls):
-        """A misspelt field name fails at start-up, not on the first form."""
-        mapper = inspect(cls.model)
-        problems = [name for name in (cls.form_fields or ())
-                    if name not in mapper.column_attrs and not is_relation(cls.model, name)]
-        for name, fields in cls.inlines.items():
-            if name not in mapper.relationships:
-                problems.append(name)
-            elif isinstance(fields, (tuple, list)):
-                child = inspect(mapper.relationships[name].mapper.class_)
-                problems += [f"{name}.{f}" for f in fields if f not in child.column_attrs]
-        if problems:
-            raise ConfigurationError(
-                f"{cls.__name__}: {', '.join(problems)}: not a column or a many-to-one "
-                f"relationship of {cls.model.__name__} (form_fields / inlines).")
-
-    @classmethod
     def has_checklist(cls):
         """Whether the table gets import/export, import batches and bulk changes."""
         return cls.importable and cls.editable()
@@ -188,16 +171,20 @@ class MasterView(FormPages, HistoryPages):
     def describe(cls):
         """The table as this view declares it: a TableSpec (models/catalog.py)."""
         cls.apply_defaults()
+        # Exported in the list's default order: its default sort, else its first column.
+        named = [c if isinstance(c, str) else c.key for c in cls.columns]
         return catalog.describe(cls.model, cls.route_prefix, cls.title, cls.title_plural,
-                                children=tuple(cls.inlines), sort=cls.default_sort,
+                                children=tuple(cls.inlines),
+                                sort=cls.default_sort or next(iter(named), None),
                                 bulk_actions=cls.bulk_actions, view=cls)
 
     @classmethod
     def register_table(cls, config):
         """The table's TableSpec and its batch types, for the app."""
         spec = cls.describe()
-        catalog.register(config.registry, spec)
         register_table(config.registry, spec)
+        checks.check(cls, spec)
+        catalog.register(config.registry, spec)
 
     @classmethod
     def editable(cls):
@@ -508,8 +495,11 @@ class MasterView(FormPages, HistoryPages):
                 buffer.truncate()
 
     def export_url(self, state, file_format):
-        """The export of exactly what the list shows (all pages)."""
+        """The export of exactly what the list shows (all pages): csv, xlsx, or "import" (the
+        table's import file layout)."""
         query = self.list_query(state, page=1, per_page=DEFAULT_PAGE_SIZE)
+        if file_format == "import":
+            return self.route("export_import", **query)
         return self.route("export", format=file_format, **query)
 
     def list_url(self, state, **changes):
