@@ -11,7 +11,8 @@ requires = [
     "transaction>=4.0",
     "zope.sqlalchemy>=3.1",
     "SQLAlchemy>=2.0,<3",
-    "alembic>=1.13",
+    # 1.18: comparators with a priority (db/search_migrations.py runs after the tables').
+    "alembic>=1.18",
     "colander>=2.0",
     "deform>=3.0.1",
     "waitress>=3.0",
