@@ -36,6 +36,8 @@ extras = {
         # 0-violation check in tests/browser/test_accessibility.py; nothing downloaded at run time.
         "axe-playwright-python>=0.1.4",
         "hypothesis>=6.100",
+        # Validates the API's OpenAPI 3.1 document against the specification's own schema.
+        "openapi-spec-validator>=0.7",
     ],
     "dev": ["pyramid_debugtoolbar>=4.10"],
 }

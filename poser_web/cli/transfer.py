@@ -28,7 +28,8 @@ def cmd_tables(args):
     print(f"{'table':<{width}}  {'records':>12}  child rows")
     for spec, count in rows:
         children = ", ".join(child.name for child in spec.children) or "—"
-        print(f"{spec.name:<{width}}  {count:>12,}  {children}")
+        note = "" if spec.editable else "  (read-only: export only)"
+        print(f"{spec.name:<{width}}  {count:>12,}  {children}{note}")
 
 
 def _old_spelling(args, command):
@@ -70,6 +71,9 @@ def cmd_import(args):
         return import_as_batch(args)
     registry = app_registry(args.config)
     spec = table_spec(registry, args.table)
+    if not spec.editable:
+        raise CommandError(f"{spec.name} is read-only (its pages have no form); nothing was "
+                           "imported")
     engine = registry["db_engine"]
     try:
         report = run_import(engine, spec, args.file, runas=args.runas,

@@ -79,6 +79,7 @@ class TableSpec:
     label: object = None  # the Column a record's label falls back to, or None
     bulk_actions: tuple = ()
     view: object = None  # the master view class (pages only; the framework below views ignores it)
+    editable: bool = True  # False: a read-only table (listed, exported, never imported)
     extra: dict = field(default_factory=dict)
 
     def permission(self, action):
@@ -182,7 +183,7 @@ def _columns(order_by):
 
 
 def describe(model, name, title, title_plural, children=(), sort=None, bulk_actions=None,
-             view=None):
+             view=None, editable=True):
     """The TableSpec of `model` as the master view `view` declares it."""
     mapper = inspect(model)
     [key] = mapper.primary_key
@@ -197,7 +198,7 @@ def describe(model, name, title, title_plural, children=(), sort=None, bulk_acti
         children=tuple(child_spec(model, child) for child in children), order=tuple(order),
         versioned=mapper.version_id_col is not None,
         label=label.property.columns[0] if label is not None else None,
-        bulk_actions=bulk_actions, view=view)
+        bulk_actions=bulk_actions, view=view, editable=editable)
 
 
 def register(registry, spec):

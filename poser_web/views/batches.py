@@ -37,6 +37,7 @@ class BatchView(MasterView):
     title = "Batch"
     title_plural = "Batches"
     menu = "Batches"
+    importable = False  # batches are the framework's bookkeeping, not a table to import
 
     columns = (
         Column("number", "Number", sort=Batch.number, link="view", numeric=True),

@@ -14,6 +14,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from ..api.views import add_table_routes
 from ..auth.permissions import register as register_permission
 from ..batch import batch_types, register_table
 from ..display.labels import label_of, model_title, plural
@@ -119,8 +120,10 @@ class MasterView(FormPages, HistoryPages):
                             request_method="GET", renderer="json")
         config.add_route(f"{prefix}.export", url + "/export.{format:csv|xlsx}")
         cls._add(config, "export_file", f"{prefix}.export", "export", None, "GET")
-        if cls.has_checklist():
+        if cls.importable:
             cls.register_table(config)
+            add_table_routes(config, cls)
+        if cls.has_checklist():
             config.add_route(f"{prefix}.export_import", url + "/export-for-import.csv")
             cls._add(config, "export_for_import", f"{prefix}.export_import", "export", None, "GET")
         if cls.has_history():
@@ -176,14 +179,15 @@ class MasterView(FormPages, HistoryPages):
         return catalog.describe(cls.model, cls.route_prefix, cls.title, cls.title_plural,
                                 children=tuple(cls.inlines),
                                 sort=cls.default_sort or next(iter(named), None),
-                                bulk_actions=cls.bulk_actions, view=cls)
+                                bulk_actions=cls.bulk_actions, view=cls, editable=cls.editable())
 
     @classmethod
     def register_table(cls, config):
-        """The table's TableSpec and its batch types, for the app."""
+        """The table's TableSpec and, for a table with a form, its batch types, for the app."""
         spec = cls.describe()
-        register_table(config.registry, spec)
-        checks.check(cls, spec)
+        if spec.editable:
+            register_table(config.registry, spec)
+            checks.check(cls, spec)
         catalog.register(config.registry, spec)
 
     @classmethod
@@ -319,8 +323,10 @@ class MasterView(FormPages, HistoryPages):
         return [a for a in actions if self.request.has_permission(f"{self.route_prefix}.{a}")]
 
     def table_spec(self):
-        """This table's TableSpec, or None for a table without the checklist."""
-        return catalog.tables(self.request.registry).get(self.route_prefix)
+        """This table's TableSpec when it has the checklist (a form: imports, batches), else
+        None."""
+        spec = catalog.tables(self.request.registry).get(self.route_prefix)
+        return spec if spec is not None and spec.editable else None
 
     def list_buttons(self):
         """(label, url) of the list's import and bulk-change buttons the user may follow: an
