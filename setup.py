@@ -29,6 +29,8 @@ extras = {
     "testing": [
         "pika>=1.3",  # the amqp consumer's tests (RabbitMQ on 127.0.0.1:5672)
         "pytest>=8",
+        # A time limit on every test (tests/conftest.py): a hang fails with a traceback.
+        "pytest-timeout>=2.3",
         "WebTest>=3.0",
         "beautifulsoup4>=4.12",  # response.html in page tests
         "playwright>=1.45",
