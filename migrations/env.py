@@ -7,6 +7,7 @@ overrides either, as it does for the app.
 from alembic import context
 from sqlalchemy.sql.elements import False_, True_
 
+from poser_web.db import search_migrations  # noqa: F401 (search indexes by declaration)
 from poser_web.db.engine import get_engine
 from poser_web.db.search_index import is_search_table
 from poser_web.models import ALEMBIC_VERSION_TABLE, Base

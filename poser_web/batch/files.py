@@ -1,5 +1,5 @@
 """Files a batch is made from: which kind they are, whether they can be read at all, and their
-rows (CSV through `transfer.layout`, XLSX through `xlsx`, both in the `poser export` layout).
+rows (CSV through `transfer.reading`, XLSX through `xlsx`, both in a table's file layout).
 
 `inspect` refuses, with a message people can act on, a file that is empty, of another type,
 not UTF-8 (CSV), beyond the reader's limits or holding formulas (XLSX), or without the
@@ -12,7 +12,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ..transfer import layout
+from ..transfer.layout import LayoutError
+from ..transfer.reading import count_lines, decoded_lines
 from . import xlsx
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -35,9 +36,10 @@ def kind_of(name):
     return suffix if suffix in KINDS else None
 
 
-def inspect(path, name, budget=None):
+def inspect(path, name, layout, budget=None):
     """The kind of the file at `path` uploaded as `name`, and what populating it reads;
-    FileRefused when it cannot be read as the layout. Reads `budget` seconds at most."""
+    FileRefused when it cannot be read as `layout` (a transfer.layout.FileLayout). Reads
+    `budget` seconds at most."""
     kind = kind_of(name)
     with open(path, "rb") as stream:
         start = stream.read(8192)
@@ -50,7 +52,7 @@ def inspect(path, name, budget=None):
             if not start.startswith(ZIP_MAGIC):
                 raise FileRefused(f"“{name}” is not an XLSX workbook (an .xlsx file is a zip "
                                   "archive); save it from the spreadsheet as .xlsx or .csv.")
-            return Inspected(kind, _inspect_xlsx(path, budget))
+            return Inspected(kind, _inspect_xlsx(path, layout, budget))
         if start.startswith(ZIP_MAGIC) or b"\x00" in start:
             raise FileRefused(f"“{name}” is not a text file; a CSV file is text (UTF-8).")
         stream.seek(0)
@@ -59,7 +61,7 @@ def inspect(path, name, budget=None):
         stream.seek(0)
         try:
             layout.check_header(stream)
-        except layout.LayoutError as error:
+        except LayoutError as error:
             raise FileRefused(str(error)) from None
     return Inspected(kind, size)
 
@@ -73,40 +75,42 @@ def _check_utf8(stream):
     except UnicodeDecodeError:
         stream.seek(0)
         try:
-            for _ in layout._decoded_lines(stream, 0):
+            for _ in decoded_lines(stream, 0):
                 pass
-        except layout.LayoutError as error:
+        except LayoutError as error:
             raise FileRefused(str(error)) from None
         raise FileRefused("the file is not UTF-8 text; save it as UTF-8") from None
 
 
-def _inspect_xlsx(path, budget):
+def _inspect_xlsx(path, layout, budget):
     """Unzipped bytes read (None: stopped at `budget` seconds); formulas, malformed XML and
     anything beyond the limits are refused here, before anything is made."""
-    reader = XlsxReader(path)
+    reader = XlsxReader(path, layout)
     stop = time.monotonic() + budget if budget is not None else None
     try:
-        reader.read_header()
-        for _ in reader:
+        rows = iter(reader)
+        layout.read_header(rows)
+        for _ in rows:
             if stop is not None and time.monotonic() > stop:
                 return None
         return reader.bytes_read
-    except layout.LayoutError as error:
+    except LayoutError as error:
         raise FileRefused(str(error)) from None
     finally:
         reader.detach()
 
 
 class XlsxReader:
-    """The first sheet's rows as (line, fields), like `layout.Reader` (line: the row number),
-    read by `xlsx.rows` within its limits. A formula is refused: the batch imports values,
-    and a formula's value is whatever the spreadsheet last computed, if anything."""
+    """The first sheet's rows as (line, fields), like `reading.Reader` (line: the row number),
+    read by `xlsx.SheetReader` within its limits. A formula is refused: the batch imports
+    values, and a formula's value is whatever the spreadsheet last computed, if anything."""
 
-    def __init__(self, path, limits=xlsx.Limits()):
+    def __init__(self, path, layout, limits=xlsx.Limits()):
         try:
             self._sheet = xlsx.SheetReader(path, limits)
         except xlsx.XlsxRefused as error:
             raise _refusal(error) from None
+        self.width = len(layout.header)
         self._rows = self._generate()
 
     @property
@@ -119,18 +123,11 @@ class XlsxReader:
     def _generate(self):
         try:
             for line, fields in self._sheet:
-                yield self._padded(line, fields)
+                while len(fields) > self.width and not fields[-1]:
+                    fields.pop()
+                yield line, fields + [""] * (self.width - len(fields))
         except xlsx.XlsxRefused as error:
             raise _refusal(error) from None
-
-    @staticmethod
-    def _padded(line, fields):
-        while len(fields) > len(layout.HEADER) and not fields[-1]:
-            fields.pop()
-        return line, fields + [""] * (len(layout.HEADER) - len(fields))
-
-    def read_header(self):
-        layout.read_header(self._rows)
 
     def detach(self):
         self._sheet.close()
@@ -139,15 +136,15 @@ class XlsxReader:
 def _refusal(error):
     """A LayoutError naming the row, or a FileRefused for the file as a whole."""
     if error.line is not None:
-        return layout.LayoutError(error.line, str(error))
+        return LayoutError(error.line, str(error))
     return FileRefused(f"the file is not a readable XLSX workbook: {error}")
 
 
 @contextmanager
-def opened(path, kind):
-    """(binary stream or None, reader or None) for `layout.iter_widgets`."""
+def opened(path, kind, layout):
+    """(binary stream or None, reader or None) for `FileLayout.records`."""
     if kind == "xlsx":
-        reader = XlsxReader(path)
+        reader = XlsxReader(path, layout)
         try:
             yield None, reader
         finally:
@@ -157,11 +154,11 @@ def opened(path, kind):
             yield stream, None
 
 
-def count_rows(path, kind):
+def count_rows(path, kind, layout):
     """Rows to read (for progress): lines of a CSV, about the sheet's rows of an XLSX (None
     when it cannot say)."""
     if kind == "xlsx":
         count = xlsx.count_rows(path)
         return max(count - 1, 0) if count is not None else None
     with open(path, "rb") as stream:
-        return max(layout.count_lines(stream) - 1, 0)
+        return max(count_lines(stream) - 1, 0)

@@ -68,7 +68,9 @@ def _counted(count, key, verb=""):
 
 def summarize(action, diff):
     if action == "export":
-        return f"Exported {diff['widgets']:,} widgets and {diff['components']:,} components"
+        counts = diff.get("counts") or {k: diff[k] for k in ("widgets", "components") if k in diff}
+        return "Exported " + " and ".join(f"{count:,} {name.replace('_', ' ')}"
+                                          for name, count in counts.items())
     children = {k: v for k, v in diff.items() if k != "fields" and isinstance(v, dict)}
     if action == "create":
         added = [_counted(len(rows["added"]), key) for key, rows in children.items()
@@ -85,7 +87,7 @@ def summarize(action, diff):
     return "; ".join(parts) or "Saved without changes"
 
 
-def make_change(action, entity_uuid, label, diff, username, source, when=None, entity="widget"):
+def make_change(action, entity_uuid, label, diff, username, source, when=None, *, entity):
     """Column values of one Change row (for the ORM or a bulk insert)."""
     values = {
         "uuid": new_uuid(), "username": username, "source": source, "entity": entity,

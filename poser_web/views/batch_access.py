@@ -2,14 +2,10 @@
 
 Refreshing, removing rows, executing, deleting and downloading the file of someone else's
 batch need `batches.manage` beside the action's own permission; downloading the file also
-needs view permission on the batch's table (its master view's `<prefix>.view`), as the
-records' own pages would. Each function says why not (a message for the page), or None.
-It lives in views/ (not batch/) because it reads the request's identity and finds the
-table's master view.
+needs view permission on the batch's table (`<table>.view`), as the records' own pages
+would. Each function says why not (a message for the page), or None. It lives in views/
+(not batch/) because it reads the request's identity and permissions.
 """
-from ..models import Base
-from .master import master_for
-
 MANAGE = "batches.manage"
 MANAGE_DESCRIPTION = "Refresh, execute, delete or download other people's batches"
 # The actions of the batch pages that change or hand over someone's batch.
@@ -37,7 +33,8 @@ def download_denied(request, batch, handler):
     problem = denied(request, batch, "download the file of")
     if problem:
         return problem
-    permission = table_view_permission(request.registry, handler.table)
+    spec = getattr(handler, "spec", None)  # the table its rows are records of
+    permission = spec.permission("view") if spec is not None else None
     if permission and not request.has_permission(permission):
         return (f"The file of batch {batch.number} holds records of a table you may not see "
                 f"(it needs {permission}).")
@@ -49,12 +46,3 @@ def allowed_actions(request, batch, actions):
     if is_owner(request, batch) or request.has_permission(MANAGE):
         return actions
     return [action for action in actions if action not in GUARDED]
-
-
-def table_view_permission(registry, table):
-    """The permission to see a record of `table` (its master view's), or None if no page shows it."""
-    if table is None:
-        return None
-    model = next((m.class_ for m in Base.registry.mappers if m.local_table is table), None)
-    master = master_for(registry, model) if model is not None else None
-    return master.permission_name("view") if master is not None else None

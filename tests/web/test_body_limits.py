@@ -32,7 +32,7 @@ def test_a_form_over_the_form_cap_is_refused_before_parsing(testapp):
 
 def test_a_logged_in_upload_over_the_form_cap_is_read(testapp):
     """Multipart bodies up to the upload limit are for the pages that take files."""
-    token = csrf_token(testapp, "/batches/new")
+    token = csrf_token(testapp, "/batches/new?type=widget_import")
     content = b"%PDF" + b"x" * input_guard.MAX_FORM_BYTES
     response = testapp.post("/batches/new?type=widget_import", {"csrf_token": token},
                             upload_files=[("file", "big.pdf", content)], status=400)

@@ -25,6 +25,8 @@ from poser_web.models import Role, User
 from tests.databases import REPO, migrate
 
 PASSWORD = "proxied tests only, never deployed"
+# Starts a real server (like the tests in conftest.SLOW_PLACES): a time limit to match.
+pytestmark = pytest.mark.timeout(300)
 STARTUP_LIMIT = 60.0
 PROXY, OTHER_LOCAL = "127.0.0.1", "127.0.0.2"  # Linux answers on all of 127/8
 
