@@ -21,7 +21,9 @@ class DatasyncChange(Base):
 
     __tablename__ = "poser_datasync_change"
     # AUTOINCREMENT: SQLite never reuses an id, even after pruning took the highest.
-    __table_args__ = (Index("ix_poser_datasync_change_entity_key", "entity", "entity_key"),
+    # (entity, entity_key, id): "has this record a change since id N" (one change per record
+    # per transaction) is a short index range however often the record changed before.
+    __table_args__ = (Index("ix_poser_datasync_change_entity_key_id", "entity", "entity_key", "id"),
                       {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(ChangeId, primary_key=True, autoincrement=True,

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from sqlalchemy import bindparam, delete, literal_column, update
 
 from ..db.search_index import DeferredSearchIndex
-from ..models import Change
+from ..models import Change, one_change_per_record
 from ..tables.widgets.models import Component, Widget
 
 BATCH = 10_000  # rows per executemany / COPY
@@ -138,6 +138,7 @@ def deferred_search_index(connection):
 
 def write_plan(connection, plan, phase=None):
     """The plan as Core bulk statements, children deleted first and parents inserted first."""
+    one_change_per_record(connection)  # datasync: each record written is one change
     done = 0
     search = connection.info.get(SEARCH_INDEX)
     if search is not None:

@@ -1,0 +1,110 @@
+"""Rows written in bulk into a target: one statement per table and kind where the database
+allows it, so a batch of a thousand records costs a handful of round trips.
+
+PostgreSQL: COPY for inserts; COPY into a temporary table and one UPDATE ... FROM it for
+updates (statement triggers — change capture, counts — run once per statement, not per row).
+SQLite: the driver's executemany of one compiled statement. Values go through the column
+types' bind processors either way (an Enum as its value, a SQLite DateTime as text).
+"""
+from sqlalchemy import bindparam, delete, insert, update
+
+CHUNK = 500       # keys per DELETE ... IN (...)
+COPY_ROWS = 5000  # rows per COPY
+
+
+def _processors(connection, columns):
+    dialect = connection.dialect
+    return [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+
+
+def _processed(rows, names, processors):
+    """The rows as lists of driver values, in `names` order."""
+    values = [[row[name] for name in names] for row in rows]
+    for index, processor in enumerate(processors):
+        if processor is not None:
+            for row in values:
+                row[index] = processor(row[index])
+    return values
+
+
+def _copy(connection, table_name, names, values):
+    quote = connection.dialect.identifier_preparer.quote
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        for start in range(0, len(values), COPY_ROWS):
+            with cursor.copy(f"COPY {quote(table_name)} ({', '.join(map(quote, names))}) "
+                             "FROM STDIN") as copy:
+                for row in values[start:start + COPY_ROWS]:
+                    copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+def _many(connection, statement, names, values):
+    """`statement` (binds named as `names`) compiled once and run by the driver's executemany."""
+    compiled = statement.compile(dialect=connection.dialect)
+    if compiled.positional:
+        order = [names.index(name) for name in compiled.positiontup]
+        parameters = [tuple(row[i] for i in order) for row in values]
+    else:
+        parameters = [dict(zip(names, row)) for row in values]
+    connection.exec_driver_sql(str(compiled), parameters)
+
+
+def insert_rows(connection, table, rows):
+    """Insert dict rows that all have the same keys (column names)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    columns = [table.c[name] for name in names]
+    values = _processed(rows, names, _processors(connection, columns))
+    if connection.dialect.driver == "psycopg":
+        _copy(connection, table.name, names, values)
+    else:
+        statement = insert(table).values({name: bindparam(name) for name in names})
+        _many(connection, statement, names, values)
+
+
+def update_rows(connection, table, key, changes):
+    """UPDATE rows by `key` (a column name): `changes` are (row, changed) pairs, `row` a dict
+    of every column to keep and `changed` the names of those that differ. PostgreSQL sets the
+    whole rows in one statement; SQLite runs one statement per set of changed columns, so a
+    trigger on a column that did not change (a search index) does not fire."""
+    if not changes:
+        return
+    if connection.dialect.driver == "psycopg":
+        _copy_update(connection, table, key, [row for row, _ in changes])
+        return
+    groups = {}
+    for row, changed in changes:
+        groups.setdefault(tuple(changed), []).append(row)
+    for assigned, rows in groups.items():
+        statement = update(table).where(table.c[key] == bindparam("poser_key")).values(
+            {name: bindparam(name) for name in assigned})
+        names = list(assigned) + [key]
+        values = _processed(rows, names, _processors(connection, [table.c[n] for n in names]))
+        _many(connection, statement, list(assigned) + ["poser_key"], values)
+
+
+def _copy_update(connection, table, key, rows):
+    """PostgreSQL: the rows COPYed into a temporary table, then one UPDATE ... FROM it."""
+    names = list(rows[0])
+    quote = connection.dialect.identifier_preparer.quote
+    scratch = f"poser_datasync_{table.name}"
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {quote(scratch)} ON COMMIT DROP AS SELECT "
+        f"{', '.join(map(quote, names))} FROM {quote(table.name)} WITH NO DATA")
+    values = _processed(rows, names, _processors(connection, [table.c[n] for n in names]))
+    _copy(connection, scratch, names, values)
+    assignments = ", ".join(f"{quote(n)} = changed.{quote(n)}" for n in names if n != key)
+    connection.exec_driver_sql(
+        f"UPDATE {quote(table.name)} AS target SET {assignments} FROM {quote(scratch)} AS changed "
+        f"WHERE target.{quote(key)} = changed.{quote(key)}")
+    connection.exec_driver_sql(f"DROP TABLE {quote(scratch)}")
+
+
+def delete_keys(connection, table, column, keys):
+    """DELETE the rows whose `column` (a Column) is one of `keys`."""
+    keys = list(keys)
+    for start in range(0, len(keys), CHUNK):
+        connection.execute(delete(table).where(column.in_(keys[start:start + CHUNK])))
