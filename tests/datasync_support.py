@@ -37,12 +37,17 @@ def fresh(databases, revision="heads"):
     url = databases.create()
     migrate(url, revision)
     if revision == "heads":
-        engine = get_engine({"sqlalchemy.url": url})
-        SampleBase.metadata.create_all(engine)
-        with engine.begin() as connection:
-            capture_declared(connection, SampleBase.metadata)
-        engine.dispose()
+        add_sample_tables(url)
     return url
+
+
+def add_sample_tables(url):
+    """The Specimen tables and their capture, as conftest makes them."""
+    engine = get_engine({"sqlalchemy.url": url})
+    SampleBase.metadata.create_all(engine)
+    with engine.begin() as connection:
+        capture_declared(connection, SampleBase.metadata)
+    engine.dispose()
 
 
 def captured_entities(engine):

@@ -3,18 +3,22 @@
 `apply_records(target, wanted, source)`: `wanted` is {entity name: {key: record, or None for
 gone}}. The target's copies are read in bulk, compared, and only what differs is written:
 upserts of every entity in foreign-key order (referenced tables first), then deletes in the
-reverse order. A record whose foreign key names a record the target lacks — created in the
-same burst, or later — gets that record read from `source` and written first, so the target
-never refuses it. Child rows are matched by their own key, so a child moved from one parent
-to another follows. What differed comes back per record, in the history's diff shape.
+reverse order. Foreign keys never stop a batch whatever its boundaries: a record referring to
+one the target lacks (created in the same burst, or later) gets that one read from the source
+and written first; a record about to be deleted that target records still refer to gets those
+brought up to date first (the source has repointed or deleted them). Child rows are matched by
+their own key, so a child moved from one parent to another follows. What differed comes back
+per record, in the history's diff shape.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from ..models.audit import plain
 from .bulk import delete_keys, insert_rows, update_rows
-from .entities import CHUNK, entities, owner_of
+from .capture import captured_entity_names
+from .entities import CHUNK, entities
 
 
 @dataclass
@@ -27,54 +31,83 @@ class Applied:
     diff: dict
 
 
+@dataclass
+class Source:
+    """The database the records come from, read again for what a target needs first."""
+    connect: Callable
+    entities: list     # the Entities it captures
+
+    @classmethod
+    def of(cls, engine):
+        with engine.connect() as connection:
+            names = captured_entity_names(connection)
+        return cls(engine.connect, entities(sorted(names)))
+
+    def owner(self, table_name):
+        """The captured Entity one of whose tables is `table_name`, or None."""
+        return next((e for e in self.entities if table_name in e.table_names), None)
+
+
 def apply_records(target, wanted, source=None):
     """Write `wanted` into `target` (a Connection in a transaction); the records that
-    differed, as Applied. `source`: a callable giving a Connection to read referenced
-    records the target lacks from (None: they are not looked for)."""
+    differed, as Applied. Without a `source` (a Source) foreign keys are left to chance."""
     found = entities(wanted)
-    applied = []
-    shipped = set()
+    applied, seen = [], set()   # seen: (entity, key) already read from the source here
     for ent in found:
         upserts = {k: r for k, r in wanted[ent.name].items() if r is not None}
-        if upserts and source is not None:
-            applied += _ship_references(target, ent, list(upserts.values()), source, shipped)
-        applied += _upsert(target, ent, upserts)
+        applied += _upsert_referenced(target, ent, upserts, source, seen)
     for ent in reversed(found):
         gone = [k for k, r in wanted[ent.name].items() if r is None]
-        applied += _delete(target, ent, gone)
+        applied += _delete(target, ent, gone, source, seen)
     return applied
 
 
 # -- foreign keys ---------------------------------------------------------------------------
 
-def _rows_of(ent, records, table):
-    """The rows of `table` in these records: their own rows, or one child's rows."""
-    if table is ent.table:
-        return records
-    child = next(c for c in ent.children if c.table is table)
-    return [row for record in records for row in record[child.name]]
-
-
-def _ship_references(target, ent, records, source, shipped):
-    """Write first the records that `records` refer to and the target lacks, read from the
-    source (and, before them, those they refer to)."""
+def _upsert_referenced(target, ent, records, source, seen):
+    """Upsert `records`, first writing those they refer to that the target lacks."""
     applied = []
-    for table, column, referred in ent.references():
-        other = owner_of(referred.table.name)
-        if other is None:
-            continue   # not a captured table: the target must have it already
-        values = {row[column.name] for row in _rows_of(ent, records, table)} - {None}
-        missing = values - _matching(target, referred, referred, values) - shipped
-        if not missing:
-            continue
-        shipped |= missing
-        with source() as connection:
-            key = other.key_column(referred.table.name)
-            keys = missing if referred.name == key.name == other.pk.name else _matching(
-                connection, key, referred, missing)
-            found = {k: r for k, r in other.load(connection, keys).items() if r is not None}
-        applied += _ship_references(target, other, list(found.values()), source, shipped)
-        applied += _upsert(target, other, found)
+    if records and source is not None:
+        for table, column, referred in ent.references():
+            other = source.owner(referred.table.name)
+            if other is None:
+                continue   # not a captured table: the target must have it already
+            values = {row[column.name] for row in ent.rows_of(records.values(), table.name)}
+            values.discard(None)
+            missing = values - _matching(target, referred, referred, values)
+            if missing:
+                with source.connect() as connection:
+                    key = other.key_column(referred.table.name)
+                    keys = missing if key.name == referred.name else _matching(
+                        connection, key, referred, missing)
+                    keys = {k for k in keys if (other.name, k) not in seen}
+                    seen |= {(other.name, k) for k in keys}
+                    found = {k: r for k, r in other.load(connection, keys).items() if r is not None}
+                applied += _upsert_referenced(target, other, found, source, seen)
+    return applied + _upsert(target, ent, records)
+
+
+def _release(target, ent, records, source, seen):
+    """Before `records` (on the target) are deleted: the target's records that still refer to
+    them, written as the source has them now — repointed, or gone too."""
+    applied = []
+    for other in source.entities:
+        for table, column, referred in other.references():
+            if other is ent or referred.table.name not in ent.table_names:
+                continue
+            values = {row[referred.name] for row in ent.rows_of(records, referred.table.name)}
+            values.discard(None)
+            keys = _matching(target, other.key_column(table.name), column, values) if values else ()
+            keys = {k for k in keys if (other.name, k) not in seen}
+            if not keys:
+                continue
+            seen |= {(other.name, k) for k in keys}
+            with source.connect() as connection:
+                now = other.load(connection, keys)
+            applied += _upsert_referenced(target, other, {k: r for k, r in now.items() if r},
+                                          source, seen)
+            applied += _delete(target, other, [k for k, r in now.items() if r is None], source,
+                               seen)
     return applied
 
 
@@ -171,17 +204,17 @@ def _children(target, ent, child, wanted, current, keys):
     return diffs
 
 
-def _delete(target, ent, keys):
+def _delete(target, ent, keys, source=None, seen=None):
     """Delete these records (and their child rows) where the target has them."""
     if not keys:
         return []
     current = {k: r for k, r in ent.load(target, keys).items() if r is not None}
     if not current:
         return []
+    applied = _release(target, ent, list(current.values()), source, seen) if source else []
     for child in ent.children:
         delete_keys(target, child.table, child.parent_key, list(current))
     delete_keys(target, ent.table, ent.pk, list(current))
-    applied = []
     for key, record in current.items():
         diff = {"fields": _fields(ent, record, None)}
         for child in ent.children:

@@ -268,6 +268,12 @@ def installed_captures(connection):
     return captures
 
 
+def captured_entity_names(connection):
+    """The entities whose capture this database has."""
+    return {found.captured.entity for found in installed_captures(connection).values()
+            if found.captured is not None}
+
+
 def is_installed(installed, captured):
     """Whether `installed` (installed_captures) has exactly `captured`, made by this mechanism."""
     there = installed.get(captured.table)

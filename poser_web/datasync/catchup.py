@@ -18,11 +18,9 @@ from ..db.engine import WRITE_OPTION
 from ..models import Change, one_change_per_record
 from ..transfer.engine import Counts
 from . import store
-from .apply import apply_records
+from .apply import Source, apply_records
 from .bulk import insert_rows
-from .capture import installed_captures
 from .consumers.poser import CURSOR, history_row, store_cursor
-from .entities import entities
 
 CHUNK = 2000
 NOTE = " (catch-up)"
@@ -44,13 +42,6 @@ class CatchUpReport:
         return "\n".join(lines)
 
 
-def captured_entities(connection):
-    """The entities this database captures, referenced ones first."""
-    names = {found.captured.entity for found in installed_captures(connection).values()
-             if found.captured is not None}
-    return entities(sorted(names))
-
-
 def catch_up(consumer, dry_run=False, progress=None):
     """Bring the target of a `poser` consumer in line; a CatchUpReport."""
     if not getattr(consumer, "cursor_in_target", False) or not hasattr(consumer, "engine"):
@@ -59,19 +50,20 @@ def catch_up(consumer, dry_run=False, progress=None):
     consumer.open()
     started = time.monotonic()
     report = CatchUpReport(dry_run=dry_run)
+    origin = Source.of(consumer.source_engine)
     with consumer.source_engine.connect() as source:
         report.cursor = store.last_change_id(source)
-        found = captured_entities(source)
         source.rollback()
-        for ent in found:
+        for ent in origin.entities:
             report.entities[ent.name] = Counts()
         gone = {}
-        for ent in found:   # upserts, referenced entities first
-            gone[ent.name] = _walk(source, consumer, ent, report, dry_run, progress)
-    for ent in reversed(found):   # then deletes, referencing entities first
+        for ent in origin.entities:   # upserts, referenced entities first
+            gone[ent.name] = _walk(source, consumer, origin, ent, report, dry_run, progress)
+    for ent in reversed(origin.entities):   # then deletes, referencing entities first
         keys = gone[ent.name]
         for start in range(0, len(keys), CHUNK):
-            _write(consumer, {ent.name: dict.fromkeys(keys[start:start + CHUNK])}, report, dry_run)
+            _write(consumer, origin, {ent.name: dict.fromkeys(keys[start:start + CHUNK])}, report,
+                   dry_run)
     if not dry_run:
         with consumer.engine.execution_options(**{WRITE_OPTION: True}).begin() as target:
             current = target.scalar(select(CURSOR.c.change_id)
@@ -81,7 +73,7 @@ def catch_up(consumer, dry_run=False, progress=None):
     return report
 
 
-def _walk(source, consumer, ent, report, dry_run, progress):
+def _walk(source, consumer, origin, ent, report, dry_run, progress):
     """Write every record of `ent` the target lacks or has otherwise; the target's keys the
     source lacks (deleted later)."""
     total = source.scalar(select(func.count()).select_from(ent.table))
@@ -102,7 +94,7 @@ def _walk(source, consumer, ent, report, dry_run, progress):
             if upper is not None:
                 there = there.where(ent.pk <= upper)
             gone += [k for k in target.scalars(there) if k not in records]
-        written = _write(consumer, {ent.name: records}, report, dry_run)
+        written = _write(consumer, origin, {ent.name: records}, report, dry_run)
         counts.unchanged += len(records) - written.get(ent.name, 0)
         if phase is not None:
             phase.update_to(counts.total())
@@ -114,13 +106,13 @@ def _walk(source, consumer, ent, report, dry_run, progress):
     return gone
 
 
-def _write(consumer, wanted, report, dry_run):
+def _write(consumer, origin, wanted, report, dry_run):
     """Apply `wanted` in one target transaction; {entity: records that differed}."""
     engine = consumer.engine.execution_options(**{WRITE_OPTION: True})
     with engine.connect() as target:
         transaction = target.begin()
         one_change_per_record(target)
-        applied = apply_records(target, wanted, source=consumer.source_engine.connect)
+        applied = apply_records(target, wanted, source=origin)
         history = [history_row(a, None, consumer.runas, note=NOTE) for a in applied]
         if history:
             insert_rows(target, Change.__table__, history)

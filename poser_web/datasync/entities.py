@@ -48,6 +48,17 @@ class Entity:
         return [(table, fk.parent, fk.column) for table in self.tables
                 for fk in table.foreign_keys if fk.column.table.name not in own]
 
+    @property
+    def table_names(self):
+        return {table.name for table in self.tables}
+
+    def rows_of(self, records, table_name):
+        """The rows of one of its tables in these records: their own, or one child's."""
+        if table_name == self.table.name:
+            return list(records)
+        child = next(c for c in self.children if c.table.name == table_name)
+        return [row for record in records for row in record[child.name]]
+
     def key_column(self, table_name):
         """The column of one of its tables (its own or a child's) holding its key."""
         if table_name == self.table.name:
@@ -99,15 +110,6 @@ def entity(name):
     except KeyError:
         raise LookupError(f"no model declares the datasync entity {name!r} (__datasync__ = True): "
                           "is its package installed and loaded here?") from None
-
-
-def owner_of(table_name):
-    """The Entity one of whose tables is `table_name`, or None."""
-    for name in declarations():
-        found = entity(name)
-        if any(table.name == table_name for table in found.tables):
-            return found
-    return None
 
 
 def entities(names):

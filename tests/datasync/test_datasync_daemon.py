@@ -10,22 +10,28 @@ import subprocess
 import sys
 import time
 
+from collections import Counter
+from decimal import Decimal
+
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from poser_web.cli import main as cli
 from poser_web.datasync import store
 from poser_web.datasync.daemon import Daemon
 from poser_web.db.engine import get_engine
-from poser_web.models import DatasyncConsumer, DatasyncCursor, DatasyncParked
+from poser_web.models import DatasyncChange, DatasyncConsumer, DatasyncCursor, DatasyncParked
 from poser_web.tables.widgets.models import Component, Widget
-from tests.databases import REPO, ScratchDatabases
+from tests.databases import REPO, ScratchDatabases, migrate
 from tests.datasync_support import (
     RUNAS,
     RecordingConsumer,
+    add_sample_tables,
     add_widgets,
     datasync_history,
+    entries_per_record,
     everything,
     fresh,
     history_problems,
@@ -37,6 +43,7 @@ from tests.datasync_support import (
     write_config,
     writer,
 )
+from tests.sample.models import Size, Specimen, SpecimenPart
 
 
 @pytest.fixture(scope="module")
@@ -406,3 +413,215 @@ def test_catch_up_follows_a_component_moved_to_a_widget_the_node_lacks(source, t
     cli(["datasync", "catch-up", config, "node"])
     assert re.search(r"widgets\s+1\s+[01]\s+0\s+[01]\n", capsys.readouterr().out)  # created "newer"
     assert snapshot(target) == snapshot(source)
+
+
+# -- any captured table, in foreign-key order ---------------------------------------------------
+
+def mixed_burst(source, count, start=0):
+    """`count` committed saves of widgets and specimens (tests/sample): specimens referring to
+    widgets made in the same burst, parts edited, and saves whose specimen change comes before
+    the widget it ends up referring to (a later change id)."""
+    with writer(source) as session:
+        widgets = list(session.scalars(select(Widget.uuid)))
+        specimens = list(session.scalars(select(Specimen.uuid)))
+        for i in range(start, start + count):
+            kind = i % 6
+            if kind == 0 or not widgets:
+                widget = Widget(description=f"mixed {i}",
+                                components=[Component(item_code=f"{i}", description="c")])
+                session.add(widget)
+                session.flush()
+                widgets.append(widget.uuid)
+            elif kind == 1 or not specimens:
+                specimen = Specimen(name=f"specimen {i}", widget_uuid=widgets[-1], size=Size.small,
+                                    weight=Decimal("1.250"),
+                                    parts=[SpecimenPart(code=f"{i}a"), SpecimenPart(code=f"{i}b")])
+                session.add(specimen)
+                session.flush()
+                specimens.append(specimen.uuid)
+            elif kind == 2:   # the specimen's change first, then the new widget it refers to
+                specimen = session.get(Specimen, specimens[i % len(specimens)])
+                specimen.name = f"moved {i}"
+                session.flush()
+                widget = Widget(description=f"new home {i}")
+                session.add(widget)
+                session.flush()
+                widgets.append(widget.uuid)
+                specimen.widget_uuid = widget.uuid
+            elif kind == 3:
+                specimen = session.get(Specimen, specimens[i % len(specimens)])
+                specimen.parts[0].count = i
+                specimen.parts.append(SpecimenPart(code=f"{i}c"))
+            elif kind == 4 and len(specimens) > 10:
+                session.delete(session.get(Specimen, specimens.pop(0)))
+            else:
+                session.get(Widget, widgets[i % len(widgets)]).description = f"renamed {i}"
+            session.commit()
+
+
+def test_specimens_and_widgets_reach_the_target_through_a_kill_9(source, target, tmp_path):
+    config = write_config(tmp_path / "ds.ini", source.url.render_as_string(hide_password=False),
+                          {"node": node(target)}, batch_size=7, poll_interval=0.05)
+    daemon = daemon_process(config)
+    try:
+        mixed_burst(source, 120)
+        deadline = time.monotonic() + 60
+        while not target_cursor(target) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert target_cursor(target), daemon.stderr.read1().decode() if daemon.poll() else ""
+        mixed_burst(source, 120, start=120)
+    finally:
+        daemon.send_signal(signal.SIGKILL)
+        daemon.wait()
+    assert target_cursor(target) < last_change(source)   # killed in the middle
+    restarted = daemon_process(config, "--until-idle")
+    _, errors = restarted.communicate(timeout=120)
+    assert restarted.returncode == 0, errors.decode()
+    assert_synced(source, target)
+    assert len(snapshot(target, "test_specimen")) >= 10
+    with source.connect() as connection:
+        changes = Counter(connection.execute(select(DatasyncChange.entity,
+                                                    DatasyncChange.entity_key)).all())
+    entries = entries_per_record(target)
+    assert all(0 < entries[record] <= n for record, n in changes.items()
+               if snapshot_has(target, record)), (entries, changes)
+
+
+def snapshot_has(target, record):
+    entity, key = record
+    return key in snapshot(target, entity)
+
+
+def first_synced(source, target, **numbers):
+    (widget,) = add_widgets(source, 1, components=0)
+    with writer(source) as session:
+        specimen = Specimen(name="refers", widget_uuid=widget, parts=[SpecimenPart(code="p")])
+        session.add(specimen)
+        session.commit()
+        key = specimen.uuid
+    assert sync(source, target, **numbers) == 0
+    return widget, key
+
+
+@pytest.mark.parametrize("batch_size", [1, 500])
+def test_a_record_referring_to_a_later_change_gets_it_shipped_first(source, target, batch_size):
+    _, key = first_synced(source, target)
+    before = entries_per_record(target)
+    with writer(source) as session:   # the specimen's change id comes before the widget's
+        specimen = session.get(Specimen, key)
+        specimen.name = "refers to a newer widget"
+        session.flush()
+        widget = Widget(description="newer")
+        session.add(widget)
+        session.flush()
+        specimen.widget_uuid = widget.uuid
+        session.commit()
+        newer = widget.uuid
+    assert sync(source, target, batch_size=batch_size) == 0
+    with source.connect() as connection:
+        assert not store.parked(connection)
+    assert_synced(source, target)
+    entries = entries_per_record(target) - before
+    assert entries == Counter({("test_specimen", key): 1, ("widget", newer): 1})
+
+
+@pytest.mark.parametrize("batch_size", [1, 500])
+def test_deletes_go_referencing_records_first(source, target, batch_size):
+    widget, key = first_synced(source, target)
+    with writer(source) as session:   # the widget's change id comes before the specimen's
+        session.get(Widget, widget).description = "about to go"
+        session.flush()
+        session.delete(session.get(Specimen, key))
+        session.flush()
+        session.delete(session.get(Widget, widget))
+        session.commit()
+    assert sync(source, target, batch_size=batch_size) == 0
+    with source.connect() as connection:
+        assert not store.parked(connection)
+    assert_synced(source, target)
+    assert snapshot(target) == {} and snapshot(target, "test_specimen") == {}
+
+
+def test_a_batch_is_written_in_a_handful_of_statements(source, target):
+    """Batched reads and writes: a batch of 300 saved widgets costs the target a few dozen
+    statements, not a few per record."""
+    add_widgets(source, 300, components=2)
+    url = target.url.render_as_string(hide_password=False)
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if conn.engine.url.render_as_string(hide_password=False) == url:
+            statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        assert sync(source, target, batch_size=1000) == 0
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert_synced(source, target)
+    assert len(snapshot(target)) == 300
+    assert len(statements) < 60, statements
+
+
+def test_a_change_arrives_long_before_the_poll_interval(source, target):
+    """SQLite: the daemon notices another connection's commit (PRAGMA data_version) within
+    tens of milliseconds; PostgreSQL: the NOTIFY wakes it."""
+    settings = settings_for(source.url.render_as_string(hide_password=False),
+                            {"node": node(target)}, poll_interval=30)
+    daemon = Daemon(settings)
+    add_widgets(source, 1, components=0)
+    thread = run_in_thread(daemon)
+    try:
+        deadline = time.monotonic() + 30
+        while target_cursor(target) != last_change(source) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)   # idle now: waiting
+        add_widgets(source, 1, components=0)
+        written = time.monotonic()
+        while target_cursor(target) != last_change(source) and time.monotonic() < written + 20:
+            time.sleep(0.01)
+        arrived = time.monotonic() - written
+    finally:
+        daemon.stop()
+        thread.join(60)
+    assert arrived < 3, f"{arrived:.2f} s with a 30 s poll interval"
+    assert_synced(source, target)
+
+
+def test_status_fails_while_the_daemon_refuses_its_target(source, other_scratch, tmp_path,
+                                                          capsys):
+    old = fresh(other_scratch, "a3c5e7f90b12")
+    config = write_config(tmp_path / "ds.ini", source.url.render_as_string(hide_password=False),
+                          {"old": {"type": "poser", "url": old, "runas": RUNAS}})
+    add_widgets(source, 1)
+    assert cli(["datasync", config, "--until-idle"]) == 2
+    assert cli(["datasync", "status", config]) == 1
+    out = capsys.readouterr().out
+    assert "refused" in out and "is at migration a3c5e7f90b12" in out
+    migrate(old)               # deploy step 3 done on the target too
+    add_sample_tables(old)
+    reset(get_engine({"sqlalchemy.url": old}))
+    assert cli(["datasync", config, "--until-idle"]) == 0
+    assert cli(["datasync", "status", config]) == 0
+    assert "-- ok" in capsys.readouterr().out
+
+
+def test_catch_up_brings_every_entity_and_deletes_referencing_records_first(
+        source, target, tmp_path, capsys):
+    mixed_burst(source, 30)
+    with writer(target) as session:   # strays on the node: a specimen on a stray widget
+        stray = Widget(description="stray")
+        session.add(stray)
+        session.flush()
+        session.add(Specimen(name="stray", widget_uuid=stray.uuid))
+        session.commit()
+    config = write_config(tmp_path / "ds.ini", source.url.render_as_string(hide_password=False),
+                          {"node": node(target)})
+    cli(["datasync", "catch-up", config, "node"])
+    out = capsys.readouterr().out
+    assert re.search(r"test_specimens\s+\d+\s+0\s+1\s+0", out), out
+    assert everything(target) == everything(source)
+    cli(["datasync", "catch-up", config, "node"])
+    out = capsys.readouterr().out
+    assert re.search(r"widgets\s+0\s+0\s+0\s+\d+", out) and re.search(
+        r"test_specimens\s+0\s+0\s+0\s+\d+", out), out

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from ...db.engine import WRITE_OPTION, get_engine
 from ...models import (ALEMBIC_VERSION_TABLE, Change, DatasyncCursor, User, make_change,
                        one_change_per_record, utcnow)
-from ..apply import apply_records
+from ..apply import Source, apply_records
 from ..bulk import insert_rows
 from .base import ChangeFailed, Consumer, ConsumerRefused, Unavailable
 
@@ -51,6 +51,7 @@ class PoserConsumer(Consumer):
         self.runas = self.option("runas")
         self.cursor_name = options.get("cursor_name") or name
         self.engine = None
+        self.source = None  # the source's captured entities, read on opening
         self.known = None   # the cursor as this process last read or wrote it
 
     def describe(self):
@@ -76,6 +77,7 @@ class PoserConsumer(Consumer):
             raise ConsumerRefused(f"consumer {self.name}: runas user {self.runas!r} does not exist "
                                   f"on the target {self.describe()}: add it there "
                                   "(`poser adduser`)")
+        self.source = Source.of(self.source_engine)
 
     def close(self):
         if self.engine is not None:
@@ -124,7 +126,7 @@ class PoserConsumer(Consumer):
             insert_rows(connection, Change.__table__, history)
 
     def apply_records(self, connection, wanted):
-        return apply_records(connection, wanted, source=self.source_engine.connect)
+        return apply_records(connection, wanted, source=self.source)
 
 
 def history_row(applied, change_id, runas, note=None):
