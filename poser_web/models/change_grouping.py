@@ -56,9 +56,15 @@ def one_change_per_record(connection):
     _since[transaction] = since
 
 
+def _take(connection):
+    """The first change id of the connection's transaction, forgotten; None if unmarked."""
+    transaction = connection.get_transaction()   # None when BEGIN itself failed
+    return None if transaction is None else _since.pop(transaction, None)
+
+
 @event.listens_for(Engine, "commit")
 def _fold(connection):
-    since = _since.pop(connection.get_transaction(), None)
+    since = _take(connection)
     if since is None:
         return
     # Mid-commit: straight to the driver, inside the transaction being committed.
@@ -74,7 +80,7 @@ def _fold(connection):
 
 @event.listens_for(Engine, "rollback")
 def _forget(connection):
-    _since.pop(connection.get_transaction(), None)
+    _take(connection)
 
 
 @event.listens_for(Session, "before_flush")

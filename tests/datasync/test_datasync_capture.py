@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import webtest
 from sqlalchemy import ForeignKey, Integer, MetaData, String, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from poser_web import main
@@ -333,3 +334,23 @@ def test_bulk_writers_fold_with_one_call(own):
                                     "description, active) VALUES (:u, :w, :c, 'c', :a)"),
                                {"u": f"{n}" * 32, "w": key, "c": f"C{n}", "a": True})
     assert since(own, start) == [("widget", key, "upsert")]
+
+
+@pytest.mark.only_db("sqlite")
+def test_a_writer_that_cannot_begin_gets_the_databases_own_error(own):
+    """A BEGIN that fails (SQLite busy) rolls back with no transaction to forget: the caller
+    sees "database is locked", which the daemon knows to wait out, not a TypeError."""
+    holder = own.connect().execution_options(poser_write=True)
+    holding = holder.begin()   # takes SQLite's write lock
+    try:
+        with own.connect() as other:
+            driver = other.connection.driver_connection
+            driver.execute("PRAGMA busy_timeout=10")
+            try:
+                with pytest.raises(OperationalError, match="locked"):
+                    other.execution_options(poser_write=True).begin()
+            finally:
+                driver.execute("PRAGMA busy_timeout=15000")
+    finally:
+        holding.rollback()
+        holder.close()
