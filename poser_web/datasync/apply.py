@@ -160,9 +160,9 @@ def _upsert(target, ent, wanted):
             diffs[key][child.name] = rows
     # A record that differed in shipped-but-quiet columns only (its version) is written but
     # is no history line: the target's history has no "Saved without changes".
-    return [Applied(ent.name, k, "create" if k in creates else "update",
-                    ent.label(wanted[k], k), diffs[k]) for k in creates + updates
-            if k in creates or diffs[k]]
+    return [Applied(ent.name, k, "create", ent.label(wanted[k], k), diffs[k]) for k in creates] \
+        + [Applied(ent.name, k, "update", ent.label(wanted[k], k), diffs[k]) for k in updates
+           if diffs[k]]
 
 
 def _children(target, ent, child, wanted, current, keys):

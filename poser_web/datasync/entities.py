@@ -71,20 +71,21 @@ class Entity:
         """{key: record, or None when the record is gone}, a chunk of keys per statement."""
         keys = list(dict.fromkeys(keys))
         records = dict.fromkeys(keys)
+        key = self.pk.name
         for start in range(0, len(keys), CHUNK):
             chunk = keys[start:start + CHUNK]
-            for row in connection.execute(select(*self.columns).where(self.pk.in_(chunk))).mappings():
-                record = dict(row)
+            for record in _dicts(connection, select(*self.columns).where(self.pk.in_(chunk))):
                 for child in self.children:
                     record[child.name] = []
-                records[row[self.pk.name]] = record
+                records[record[key]] = record
             for child in self.children:
-                rows = connection.execute(select(*child.columns).where(child.parent_key.in_(chunk))
-                                          .order_by(child.parent_key, child.key))
-                for row in rows.mappings():
-                    parent = records.get(row[child.parent_key.name])
+                parent_key = child.parent_key.name
+                for row in _dicts(connection, select(*child.columns)
+                                  .where(child.parent_key.in_(chunk))
+                                  .order_by(child.parent_key, child.key)):
+                    parent = records.get(row[parent_key])
                     if parent is not None:
-                        parent[child.name].append(dict(row))
+                        parent[child.name].append(row)
         return records
 
     def row(self, record):
@@ -96,6 +97,13 @@ class Entity:
             if record and record.get(name) not in (None, ""):
                 return str(record[name])
         return f"{title_of(self.model)} {str(key)[:8]}"
+
+
+def _dicts(connection, statement):
+    """The statement's rows as dicts, fetched all at once (the driver's fetchall)."""
+    result = connection.execute(statement)
+    names = list(result.keys())
+    return [dict(zip(names, row)) for row in result.fetchall()]
 
 
 _entities = {}

@@ -11,6 +11,7 @@ import sys
 import time
 
 from collections import Counter
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -625,3 +626,30 @@ def test_catch_up_brings_every_entity_and_deletes_referencing_records_first(
     out = capsys.readouterr().out
     assert re.search(r"widgets\s+0\s+0\s+0\s+\d+", out) and re.search(
         r"test_specimens\s+0\s+0\s+0\s+\d+", out), out
+
+
+def test_every_column_type_in_batches_of_hundreds(source, target):
+    """Bulk inserts and updates (a statement for hundreds of rows) keep every type: text,
+    numbers, Numeric, booleans, dates, date-times, choices, an Enum, a foreign key, NULLs."""
+    (widget,) = add_widgets(source, 1, components=0)
+    with writer(source) as session:
+        for i in range(600):
+            session.add(Specimen(
+                name=f"typed {i}", notes=None if i % 3 else f"note {i}", quantity=i - 300,
+                weight=Decimal(i) / 8, active=i % 2 == 0, received=date(2026, 1, 1 + i % 28),
+                checked_at=datetime(2026, 3, 1, i % 24, i % 60, 30, 125000),
+                color=("red", "green", None)[i % 3], size=list(Size)[i % 3],
+                widget_uuid=widget if i % 2 else None,
+                parts=[SpecimenPart(code=f"{i}", count=i if i % 2 else None)]))
+        session.commit()
+    assert sync(source, target, batch_size=1000) == 0
+    assert_synced(source, target)
+    with writer(source) as session:
+        for specimen in session.scalars(select(Specimen)):
+            specimen.weight = None if specimen.weight else Decimal("0.125")
+            specimen.size = None
+            specimen.active = not specimen.active
+            specimen.parts[0].code += "!"
+        session.commit()
+    assert sync(source, target, batch_size=1000) == 0
+    assert_synced(source, target)
