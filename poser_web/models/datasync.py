@@ -1,8 +1,9 @@
 """Datasync bookkeeping: the change log the database triggers write, and each consumer's state.
 
 `DatasyncChange` rows are written by triggers only (poser_web/datasync/capture.py), in the same
-transaction as the data, for every writer. Consumers read them after their cursor; changes every
-consumer has passed are pruned.
+transaction as the data, for every writer (on SQLite the app's writers then fold their
+transaction's rows into one per record: change_grouping.py). Consumers read them after their
+cursor; changes every consumer has passed are pruned.
 """
 from datetime import datetime
 
