@@ -10,7 +10,6 @@ to the history entry the daemon writes on the target in the transaction that app
 machine, same clock; the target's commit follows within milliseconds).
 """
 import argparse
-import os
 import re
 import signal
 import statistics
@@ -24,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.scratch import REPO, Scratch, migrate  # noqa: E402

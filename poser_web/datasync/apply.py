@@ -115,7 +115,8 @@ def _matching(connection, wanted, column, values):
     """The set of `wanted` (a column) of the rows whose `column` is one of `values`."""
     values, found = list(values), set()
     for start in range(0, len(values), CHUNK):
-        found |= set(connection.scalars(select(wanted).where(column.in_(values[start:start + CHUNK]))))
+        chunk = values[start:start + CHUNK]
+        found |= set(connection.scalars(select(wanted).where(column.in_(chunk))))
     return found
 
 
@@ -204,7 +205,7 @@ def _children(target, ent, child, wanted, current, keys):
     return diffs
 
 
-def _delete(target, ent, keys, source=None, seen=None):
+def _delete(target, ent, keys, source, seen):
     """Delete these records (and their child rows) where the target has them."""
     if not keys:
         return []

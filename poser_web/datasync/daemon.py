@@ -15,7 +15,6 @@ import logging
 import signal
 import time
 
-from sqlalchemy import select
 
 from ..db.engine import get_engine
 from . import store

@@ -4,7 +4,7 @@ table declares.
     class Gizmo(Versioned, Audited, Base):
         __tablename__ = "poser_gizmo"
         __datasync__ = True
-        __audit_children__ = ("parts",)       # shipped with the gizmo: a part's change is its gizmo's
+        __audit_children__ = ("parts",)       # shipped inside the gizmo; a part's change is its
         __audit_exclude__ = ("part_count",)   # kept by the database: neither shipped nor a change
 
 Derived from the mapper: the entity (`Gizmo.audit_entity()`: the table name without `poser_`),
@@ -86,9 +86,9 @@ def declaration_of(model):
     for name in getattr(model, "__audit_children__", ()):
         relationship = inspect(model).relationships[name]
         child_model, child = relationship.mapper.class_, relationship.mapper.local_table
-        captured.append(Captured(
-            child.name, entity, key=_parent_key(model, relationship), pk=_single_key(child).name,
-            child=True, ignore=_column_names(child_model, getattr(child_model, "__audit_exclude__", ()))))
+        ignore = _column_names(child_model, getattr(child_model, "__audit_exclude__", ()))
+        captured.append(Captured(child.name, entity, key=_parent_key(model, relationship),
+                                 pk=_single_key(child).name, child=True, ignore=ignore))
     return Declaration(model, entity, tuple(captured))
 
 

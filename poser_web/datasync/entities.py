@@ -32,7 +32,8 @@ class Entity:
         self.pk = self.table.c[own.pk]
         self.columns = [c for c in self.table.columns if c.name not in own.ignore]
         version = self.model.__mapper__.version_id_col
-        self.quiet = {version.name} if version is not None else set()   # shipped, not a history line
+        # Shipped, but not a line of the history.
+        self.quiet = {version.name} if version is not None else set()
         ignored = {c.table: c.ignore for c in children}
         self.children = [Child(name, table, parent_key, key, ignored.get(table.name, ()))
                          for name, table, parent_key, key in declaration.children()]

@@ -8,7 +8,6 @@ import uuid
 import pika  # the testing extra installs it: a missing client fails the run
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from poser_web.datasync.daemon import Daemon
 from poser_web.db.engine import get_engine
