@@ -233,6 +233,30 @@ def test_the_importers_bulk_writes_are_one_change_per_widget(own, tmp_path):
     assert since(own, start) == [("widget", keep, "upsert")]
 
 
+def test_a_batch_execution_is_one_change_per_widget(own, tmp_path, monkeypatch, capsys):
+    from poser_web.batch import load_handlers
+    from poser_web.cli import main as cli
+    from poser_web.models import User
+
+    monkeypatch.setenv("POSER_DATABASE_URL", own.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("POSER_BATCH_DIR", str(tmp_path / "store"))
+    load_handlers()
+    with writer(own) as session:
+        session.add(User(username="bob", password_hash="x"))
+        session.commit()
+    keep = "b" * 32
+    path = tmp_path / "widgets.csv"
+    path.write_text("type,uuid,description,active,item_code\n"
+                    f"widget,{keep},Batched,true,\ncomponent,,part,true,P1\n"
+                    "component,,part,true,P2\n")
+    ini = str(Path(__file__).resolve().parents[2] / "development.ini")
+    assert cli(["import", ini, str(path), "--batch"]) == 0
+    number = re.search(r"Batch (\d+):", capsys.readouterr().out).group(1)
+    start = start_of(own)
+    assert cli(["batch", "execute", ini, number, "--runas", "bob"]) == 0
+    assert since(own, start) == [("widget", keep, "upsert")]
+
+
 # -- raw SQL and other writers ---------------------------------------------------------------------
 
 def test_raw_sql_is_captured_including_both_widgets_of_a_moved_component(own):
