@@ -653,3 +653,19 @@ def test_every_column_type_in_batches_of_hundreds(source, target):
         session.commit()
     assert sync(source, target, batch_size=1000) == 0
     assert_synced(source, target)
+
+
+def test_the_consumers_own_writes_are_one_change_per_record_on_the_target(source, target):
+    """A node that receives changes captures them too (it may feed others): once per record."""
+    keys = add_widgets(source, 3, components=2)
+    with writer(source) as session:
+        for key in keys:
+            widget = session.get(Widget, key)
+            widget.description += " again"
+            widget.components[0].description = "changed"
+            widget.components.append(Component(item_code="new", description="new"))
+        session.commit()
+    assert sync(source, target) == 0
+    with target.connect() as connection:
+        logged = connection.execute(select(DatasyncChange.entity, DatasyncChange.entity_key)).all()
+    assert sorted(logged) == sorted(("widget", key) for key in keys)
