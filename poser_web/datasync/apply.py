@@ -18,7 +18,7 @@ from sqlalchemy import select
 from ..models.audit import plain
 from .bulk import delete_keys, insert_rows, update_rows
 from .capture import captured_entity_names
-from .entities import CHUNK, entities
+from .entities import CHUNK, among, entities
 
 
 @dataclass
@@ -116,7 +116,7 @@ def _matching(connection, wanted, column, values):
     values, found = list(values), set()
     for start in range(0, len(values), CHUNK):
         chunk = values[start:start + CHUNK]
-        found |= set(connection.scalars(select(wanted).where(column.in_(chunk))))
+        found |= set(connection.scalars(select(wanted).where(among(connection, column, chunk))))
     return found
 
 
@@ -175,7 +175,7 @@ def _children(target, ent, child, wanted, current, keys):
     elsewhere = [k for k in want if k not in there]   # on the target under another parent?
     for start in range(0, len(elsewhere), CHUNK):
         for row in target.execute(select(*child.columns).where(
-                child.key.in_(elsewhere[start:start + CHUNK]))).mappings():
+                among(target, child.key, elsewhere[start:start + CHUNK]))).mappings():
             there[row[pk]] = dict(row)
     parents = set(keys)
     gone = [k for k, row in there.items() if k not in want and row[fk] in parents]

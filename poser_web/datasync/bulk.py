@@ -11,6 +11,8 @@ DateTime as text).
 """
 from sqlalchemy import delete
 
+from .entities import among
+
 CHUNK = 2000                 # keys per DELETE ... IN (...)
 COPY_ROWS = 5000             # rows per COPY
 SQLITE_PARAMETERS = 30_000   # bound values per statement (SQLite allows 32,766)
@@ -114,4 +116,4 @@ def delete_keys(connection, table, column, keys):
     """DELETE the rows whose `column` (a Column) is one of `keys`."""
     keys = list(keys)
     for start in range(0, len(keys), CHUNK):
-        connection.execute(delete(table).where(column.in_(keys[start:start + CHUNK])))
+        connection.execute(delete(table).where(among(connection, column, keys[start:start + CHUNK])))

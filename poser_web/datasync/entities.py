@@ -5,7 +5,7 @@ records; `load` reads records in bulk as {key: record, or None when it is gone}.
 dict of its shipped column values plus, per child relationship, the list of its child rows
 (dicts, in key order). Writing them into a poser_web database is apply.py's job.
 """
-from sqlalchemy import select
+from sqlalchemy import ARRAY, any_, bindparam, select
 
 from ..display.labels import LABEL_COLUMNS, title_of
 from .declaration import declarations
@@ -75,14 +75,15 @@ class Entity:
         key = self.pk.name
         for start in range(0, len(keys), CHUNK):
             chunk = keys[start:start + CHUNK]
-            for record in _dicts(connection, select(*self.columns).where(self.pk.in_(chunk))):
+            query = select(*self.columns).where(among(connection, self.pk, chunk))
+            for record in _dicts(connection, query):
                 for child in self.children:
                     record[child.name] = []
                 records[record[key]] = record
             for child in self.children:
                 parent_key = child.parent_key.name
                 for row in _dicts(connection, select(*child.columns)
-                                  .where(child.parent_key.in_(chunk))
+                                  .where(among(connection, child.parent_key, chunk))
                                   .order_by(child.parent_key, child.key)):
                     parent = records.get(row[parent_key])
                     if parent is not None:
@@ -98,6 +99,14 @@ class Entity:
             if record and record.get(name) not in (None, ""):
                 return str(record[name])
         return f"{title_of(self.model)} {str(key)[:8]}"
+
+
+def among(connection, column, values):
+    """`column IN (values)`; on PostgreSQL `column = ANY(:array)`, one parameter: no statement
+    of hundreds of placeholders to render and parse for every chunk."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
 
 
 def _dicts(connection, statement):
