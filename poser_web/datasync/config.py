@@ -79,4 +79,8 @@ def load_app_models(app):
     """Map the tables the app serves: every table package's and every `poser.includes` one's."""
     load_models()
     for name in (app.get("poser.includes") or "").split():
-        import_module(name)
+        try:
+            import_module(name)
+        except ImportError as error:
+            raise CommandError(f"poser.includes names {name}, which cannot be imported: "
+                               f"{error}") from None

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, text, update
@@ -669,3 +670,13 @@ def test_the_consumers_own_writes_are_one_change_per_record_on_the_target(source
     with target.connect() as connection:
         logged = connection.execute(select(DatasyncChange.entity, DatasyncChange.entity_key)).all()
     assert sorted(logged) == sorted(("widget", key) for key in keys)
+
+
+def test_a_config_including_a_missing_package_is_a_clear_error(source, tmp_path, capsys):
+    """The daemon maps the tables of poser.includes: one it cannot import is said plainly."""
+    config = write_config(tmp_path / "ds.ini", source.url.render_as_string(hide_password=False),
+                          {"custom": {"type": CUSTOM}})
+    Path(config).write_text(Path(config).read_text().replace("tests.sample.views",
+                                                             "no_such_package.views"))
+    assert cli(["datasync", "status", config]) == 2
+    assert "poser.includes names no_such_package.views" in capsys.readouterr().err
