@@ -107,8 +107,11 @@ class Worker:
             size = 1 if self.single else self.settings.batch_size
             changes = store.read_changes(connection, self.cursor, size)
             if not changes:
-                if self.recorded != self.cursor:   # idle now: catch the source's copy up
-                    store.record_success(self.source, self.name, self.cursor)
+                # Idle now: catch the source's copy of a target-kept cursor up, if SQLite's
+                # write lock is free within 20 ms (waiting behind web saves would delay the
+                # next batch; the copy can be written at the next idle moment).
+                if self.recorded != self.cursor and store.record_success(
+                        self.source, self.name, self.cursor, wait_ms=20):
                     self.recorded = self.cursor
                 return False
             blocked = store.blocked_targets(connection, self.name)
