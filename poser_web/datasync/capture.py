@@ -264,7 +264,10 @@ def installed_captures(connection):
             captures[table] = Installed(None, False)
             continue
         mechanism = values.pop("v", 0)
-        captures[table] = Installed(Captured(**values), mechanism == MECHANISM)
+        try:
+            captures[table] = Installed(Captured(**values), mechanism == MECHANISM)
+        except (TypeError, ValueError):   # a signature this version cannot read
+            captures[table] = Installed(None, False)
     return captures
 
 
