@@ -1,5 +1,5 @@
 """The Datasync page (datasync.view / datasync.manage); /healthz: tests/web/test_health.py."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select

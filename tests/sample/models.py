@@ -61,6 +61,7 @@ class Specimen(Versioned, Audited, SampleBase):
         back_populates="specimen", cascade="all, delete-orphan", order_by="SpecimenPart.code")
 
     __audit_children__ = ("parts",)  # parts' changes show in the specimen's history
+    __datasync__ = True  # and reach datasync consumers as changes of the specimen
     # No __str__ on purpose: pages must fall back to a sensible label (name).
 
 
