@@ -231,6 +231,15 @@ def record_password_set(db, user):
            {"password": "set"})
 
 
+def record_token(db, user, what, token):
+    """An API token made or revoked for `user` (never the token itself): `what` is
+    "token created" or "token revoked"."""
+    verb = "Created" if what == "token created" else "Revoked"
+    record(db, USER_ENTITY, user, "update",
+           f"{verb} API token {token.prefix}… ({token.name}) of {user.username}",
+           {"tokens": {"created" if verb == "Created" else "revoked": [f"{token.prefix}… {token.name}"]}})
+
+
 def record_user_deleted(db, user):
     record(db, USER_ENTITY, user, "delete", f"Deleted user {user.username}",
            {"roles": {"revoked": sorted(r.name for r in user.roles)}})

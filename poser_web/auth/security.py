@@ -76,7 +76,11 @@ class Identity:
 
 def load_identity(session):
     """The Identity of a server-side session (read with it, in one statement); None if anonymous."""
-    rows = session.identity_rows
+    return identity_of_rows(session.identity_rows)
+
+
+def identity_of_rows(rows):
+    """An Identity from rows of user_uuid, username, grants_all, permission (None for none)."""
     if not rows:
         return None
     return Identity(
@@ -145,6 +149,7 @@ def includeme(config):
     config.include(".sessions")
     config.include("..web.hosts")
     config.include("..web.input_guard")
+    config.include(".tokens")  # Authorization: Bearer <token> (the JSON API)
     # Pyramid checks the token (POST field csrf_token or X-CSRF-Token header)
     # before any view runs, so a refused form saves nothing.
     config.set_default_csrf_options(require_csrf=True)

@@ -3,7 +3,7 @@ import argparse
 import sys
 from importlib.metadata import version
 
-from . import batch, datasync, db, scaffold, transfer, users
+from . import batch, datasync, db, scaffold, tokens, transfer, users
 from .common import CommandError
 
 
@@ -11,7 +11,7 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="poser", description="Poser web admin tools.")
     parser.add_argument("--version", action="version", version=f"poser-web {version('poser-web')}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (db, users, transfer, batch, datasync, scaffold):
+    for module in (db, users, tokens, transfer, batch, datasync, scaffold):
         module.add_commands(commands)
     return parser
 

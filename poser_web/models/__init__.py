@@ -11,3 +11,4 @@ from .meta import ALEMBIC_VERSION_TABLE, TABLE_PREFIX, Base, new_uuid, uuid_colu
 from .mixins import Audited, Versioned  # noqa: F401
 from .sessions import ServerSession  # noqa: F401
 from .versioning import bump_versions  # noqa: F401
+from .tokens import ApiToken  # noqa: F401

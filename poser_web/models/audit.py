@@ -27,7 +27,8 @@ def actor(session):
     request = session.info.get("request")
     if request is not None:
         identity = request.identity
-        return (identity.username if identity else None), "web"
+        # The JSON API's views mark their requests (api/write.py): history says "api".
+        return (identity.username if identity else None), request.environ.get("poser.source", "web")
     return session.info.get("runas"), session.info.get("source", "shell")
 
 

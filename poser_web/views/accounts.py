@@ -69,7 +69,7 @@ class AccountPages:
         return self.page_context(instance=instance, fields=self.view_fields(instance),
                                  groups=self.view_groups(instance), actions=actions,
                                  buttons=[] if out_of_reach else self.view_buttons(instance),
-                                 note=out_of_reach,
+                                 note=out_of_reach, tokens=self.view_tokens(instance),
                                  changes=history(self.db, self.history_entity, instance.uuid))
 
     def reach_problem(self, instance):
@@ -91,6 +91,10 @@ class AccountPages:
     def view_buttons(self, instance):
         """Buttons beside Edit and Delete: (label, url, Bootstrap button class)."""
         return []
+
+    def view_tokens(self, instance):
+        """The account's API tokens (users), or None for a page without them (roles)."""
+        return None
 
     def form_note(self, instance):
         """A line above the form, e.g. why some of it cannot be changed."""

@@ -3,13 +3,13 @@ reset the password, deactivate, delete. Every page needs `users.manage`.
 """
 import re
 
-from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from sqlalchemy import func, select
 
-from ..auth import accounts
+from ..auth import accounts, tokens
 from ..forms.accounts import user_schema
 from ..grid.core import Column, Contains, YesNoFilter
-from ..models import Role, User, user_roles
+from ..models import ApiToken, Role, User, user_roles
 from .accounts import AccountPages
 from .master import MasterView
 
@@ -30,7 +30,7 @@ class UserView(AccountPages, MasterView):
     permission = "users.manage"
     permission_description = "Manage users: create, give roles, reset passwords, deactivate"
     history_entity = accounts.USER_ENTITY
-    extra_actions = ["password", "deactivate", "history"]
+    extra_actions = ["password", "deactivate", "history", "tokens"]
 
     columns = (
         Column("username", "Username", sort=User.username, link="view"),
@@ -62,6 +62,10 @@ class UserView(AccountPages, MasterView):
         super().include(config)
         cls.add_page(config, "password", "reset_password_page", "accounts/confirm.pt")
         cls.add_page(config, "deactivate", "deactivate_page", "accounts/confirm.pt")
+        # API tokens: made (shown once) and revoked from the user's page.
+        cls.add_page(config, "tokens", "new_token_page", "accounts/token.pt", "POST")
+        config.add_route("users.token_revoke", cls.url_prefix + "/{uuid}/tokens/{token}/revoke")
+        cls._add(config, "revoke_token_page", "users.token_revoke", "tokens", None, "POST")
 
     # -- pages -------------------------------------------------------------------------
 
@@ -91,6 +95,10 @@ class UserView(AccountPages, MasterView):
                  [(r.name + (" (every permission)" if r.grants_all else ""),
                    self.request.route_url("roles.view", uuid=r.uuid) if linked else None)
                   for r in roles])]
+
+    def view_tokens(self, user):
+        """The user's API tokens (never the secret): prefix, name, dates."""
+        return tokens.tokens_of(self.db, user.uuid)
 
     def view_buttons(self, user):
         buttons = [("Reset password", self.route("password", user), "btn-outline-secondary")]
@@ -134,6 +142,32 @@ class UserView(AccountPages, MasterView):
         """The temporary password, shown this once (never stored in the session or history)."""
         self.request.override_renderer = "poser_web:templates/accounts/temporary_password.pt"
         return self.page_context(instance=user, headline=headline, password=password)
+
+    # -- API tokens ----------------------------------------------------------------------
+
+    def new_token_page(self):
+        """A new API token for the user, shown this once (only its SHA-256 is kept)."""
+        user = self.changeable_instance()
+        if not user.active:
+            raise HTTPBadRequest(f"{user.username} is inactive: a token would open nothing.")
+        name = (self.request.POST.get("name") or "").strip()
+        if not name or len(name) > 100:
+            raise HTTPBadRequest("Name the token (what it is for), at most 100 characters.")
+        identity = self.request.identity
+        token, row = tokens.issue(self.db, user, name, identity.username if identity else None)
+        accounts.record_token(self.db, user, "token created", row)
+        self.request.response.status = 201
+        return self.page_context(instance=user, token=token, row=row)
+
+    def revoke_token_page(self):
+        user = self.changeable_instance()
+        row = self.db.get(ApiToken, self.request.matchdict["token"])
+        if row is None or row.user_uuid != user.uuid:
+            raise HTTPNotFound(f"{user.username} has no such API token.")
+        accounts.record_token(self.db, user, "token revoked", row)
+        tokens.revoke(self.db, row.uuid)
+        return self.done(f"Revoked API token {row.prefix}… ({row.name}): it opens nothing now.",
+                         user)
 
     # -- reset, deactivate, delete -------------------------------------------------------
 
