@@ -24,7 +24,7 @@ def two(dbsession):
 
 
 HEADER = ["UUID", "Name", "Notes", "Quantity", "Weight", "Active", "Received", "Checked At (UTC)",
-          "Color", "Size", "Widget"]
+          "Color", "Size", "Widget", "Spare Part"]
 
 
 def test_csv_is_plain_text_by_type(testapp, two):
@@ -33,8 +33,8 @@ def test_csv_is_plain_text_by_type(testapp, two):
     rows = list(csv.reader(io.StringIO(response.body.decode("utf-8-sig"))))
     assert rows[0] == HEADER
     assert rows[1] == [full.uuid, "Full", "'=cmd|' /C calc'!A0", "12", "3.250", "No", "2026-05-06",
-                       "2026-05-06 07:08:09", "blue", "medium", "Wa"]
-    assert rows[2] == [empty.uuid, "Empty", "", "", "", "Yes", "", "", "", "", ""]
+                       "2026-05-06 07:08:09", "blue", "medium", "Wa", ""]
+    assert rows[2] == [empty.uuid, "Empty", "", "", "", "Yes", "", "", "", "", "", ""]
 
 
 def test_xlsx_cells_are_typed(testapp, two):
@@ -52,4 +52,5 @@ def test_xlsx_cells_are_typed(testapp, two):
     assert cells["Checked At (UTC)"].is_date
     assert cells["Notes"].data_type == "s" and cells["Notes"].value == "=cmd|' /C calc'!A0"
     assert [cells[h].value for h in ("Active", "Color", "Size", "Widget")] == ["No", "blue", "medium", "Wa"]
-    assert [c.value for c in rows[2]][1:] == ["Empty", None, None, None, "Yes", None, None, None, None, None]
+    assert [c.value for c in rows[2]][1:] == ["Empty", None, None, None, "Yes", None, None, None,
+                                              None, None, None]
