@@ -19,6 +19,7 @@ from alembic.autogenerate.compare import comparators
 from alembic.operations import ops
 from alembic.util import PriorityDispatchResult
 from sqlalchemy import CheckConstraint
+from sqlalchemy.sql.elements import conv
 
 # What PostgreSQL adds when it stores a condition: casts such as ::numeric.
 _CAST = re.compile(r"::(character varying|double precision|timestamp with(out)? time zone|[a-z_]+)")
@@ -30,13 +31,15 @@ def normalized(sql):
 
 
 def metadata_checks(table, dialect):
-    """{name: (constraint, condition text)} of the table's named CHECK constraints in the models."""
+    """{name: (constraint, condition text)} of the table's named CHECK constraints in the models,
+    the condition written as CREATE TABLE writes it."""
     found = {}
     for constraint in table.constraints:
         if isinstance(constraint, CheckConstraint) and constraint.name and \
                 not getattr(constraint, "_type_bound", False):
-            found[str(constraint.name)] = (constraint, str(constraint.sqltext.compile(
-                dialect=dialect, compile_kwargs={"literal_binds": True})))
+            text = constraint.sqltext.compile(
+                dialect=dialect, compile_kwargs={"literal_binds": True, "include_table": False})
+            found[str(constraint.name)] = (constraint, str(text))
     return found
 
 
@@ -50,16 +53,15 @@ def compare_check_constraints(autogen_context, modify_table_ops, schema, table_n
         reflected = autogen_context.inspector.get_check_constraints(table_name, schema=schema)
     except NotImplementedError:
         return PriorityDispatchResult.CONTINUE
-    found = {ck["name"]: CheckConstraint(ck["sqltext"], name=ck["name"], table=conn_table)
+    found = {ck["name"]: CheckConstraint(ck["sqltext"], name=conv(ck["name"]), table=conn_table)
              for ck in reflected if ck.get("name")}
-    changes = []
     for name in sorted(set(found) - set(wanted)):
-        changes.append(ops.DropConstraintOp.from_constraint(found[name]))
+        modify_table_ops.ops.append(ops.DropConstraintOp.from_constraint(found[name]))
     for name in sorted(wanted):
         constraint, text = wanted[name]
-        if name in found and normalized(found[name].sqltext) != normalized(text):
-            changes.append(ops.DropConstraintOp.from_constraint(found[name]))
-        if name not in found or normalized(found[name].sqltext) != normalized(text):
-            changes.append(ops.AddConstraintOp.from_constraint(constraint))
-    modify_table_ops.ops.extend(changes)
+        changed = name in found and normalized(found[name].sqltext) != normalized(text)
+        if changed:
+            modify_table_ops.ops.append(ops.DropConstraintOp.from_constraint(found[name]))
+        if changed or name not in found:
+            modify_table_ops.ops.append(ops.AddConstraintOp.from_constraint(constraint))
     return PriorityDispatchResult.CONTINUE
