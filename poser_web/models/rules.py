@@ -119,8 +119,8 @@ def declared_default(column):
         if default.is_callable:
             try:
                 return default.arg(None)
-            except TypeError:
-                return None  # it needs the insert's context
+            except Exception:  # it needs the insert's context: not known beforehand
+                return None
         return _from_sql(column, default.arg)
     if column.server_default is not None and hasattr(column.server_default, "arg"):
         return _from_sql(column, column.server_default.arg)

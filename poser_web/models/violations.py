@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import CheckConstraint, func, inspect, select
 from sqlalchemy.exc import NoReferenceError
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from ..display.labels import field_label, label_column, model_title, plural
 from .rules import bounds, range_text, unique_keys
@@ -184,6 +184,28 @@ def referrers_text(found, labels=None):
         more = f" and {entry.count - len(entry.records):,} more" if entry.count > len(entry.records) else ""
         parts.append(f"{entry.count:,} {title} ({names}{more})")
     return "Still used by " + " and ".join(parts) + "."
+
+
+def write_refused(connection, table, deleted_keys, error):
+    """What a bulk write to `table` that the database refused broke, for people: the
+    records still referring to those it was deleting (`deleted_keys`: their primary keys,
+    a list or a select), else the rule and the field."""
+    model = model_of(table)
+    if model is None:
+        return f"The database refused the change: {_first_line(error)}"
+    violation = explain(error, model)
+    if violation.kind == "foreign_key":
+        with Session(bind=connection) as session:
+            found = referrers(session, model, deleted_keys)
+            if found:
+                return (f"{plural(model_title(model))} that others refer to cannot be deleted. "
+                        f"{referrers_text(found)} Change or delete those first.")
+    return violation.message
+
+
+def model_of(table):
+    """The mapped class of `table`, or None."""
+    return next((m for m in _mapped_models() if m.__table__ is table), None)
 
 
 def _refers_to(fk, table):
