@@ -11,6 +11,7 @@ from sqlalchemy import inspect, null
 from sqlalchemy.exc import IntegrityError
 
 from ..display.labels import label_of, model_title
+from ..display.values import display_timezone
 from ..forms import make_form
 from ..forms.derive import derived_schema, is_relation, lookup_matches
 from ..forms.rules import field_of
@@ -190,21 +191,30 @@ class FormPages:
     def lookup(self):
         """JSON matches for a picker: {"results": [{"value", "label"}], "more": bool}.
 
-        For the fields of this table's form that point at another table; needs
-        the right to create or edit here.
+        For the fields of this table's form that point at another table (needs the right
+        to create or edit here) and for the list's record filters (the right to list).
         """
-        prefix = self.route_prefix
-        if not (self.request.has_permission(f"{prefix}.create")
+        prefix, field = self.route_prefix, self.request.matchdict["field"]
+        target = None
+        if field in (self.form_fields or ()) and is_relation(self.model, field) and (
+                self.request.has_permission(f"{prefix}.create")
                 or self.request.has_permission(f"{prefix}.edit")):
-            raise HTTPForbidden("You may not edit these records.")
-        field = self.request.matchdict["field"]
-        if field not in (self.form_fields or ()) or not is_relation(self.model, field):
+            target = inspect(self.model).relationships[field].mapper.class_
+        elif self.request.has_permission(f"{prefix}.list"):
+            target = self.filtered_record(field)
+        elif field in (self.form_fields or ()) or self.filtered_record(field) is not None:
+            raise HTTPForbidden("You may not see these records.")
+        if target is None:
             raise HTTPNotFound(f"No field {field!r} to look up.")
         query = self.request.GET.get("q", "")
         if not isinstance(query, str) or len(query) > 100:
             raise HTTPBadRequest("q: at most 100 characters.")
-        target = inspect(self.model).relationships[field].mapper.class_
         return lookup_matches(self.db, target, query.strip())
+
+    def filtered_record(self, key):
+        """The model the list's record filter `key` chooses from, or None."""
+        filters = self.declared_grid(display_timezone(self.request))[2]
+        return next((f.related for f in filters if f.key == key and f.widget == "record"), None)
 
     def version_conflict(self, instance, submitted_version):
         """A message when `instance` was saved by someone else since the page was opened."""
