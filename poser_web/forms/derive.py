@@ -9,14 +9,14 @@ select, and a many-to-one relationship a select of the other table's rows, or a
 search-as-you-type picker when that table is large.
 """
 import enum
-import re
 
 import colander
 import deform
 from sqlalchemy import func, inspect, select, types
 
 from ..display.labels import field_label, label_column, label_of, model_title
-from ..models.rules import bounds, check_value, declared_default
+from ..models.defaults import declared_default
+from ..models.rules import bounds, check_value
 from . import StrippedString, checkbox_node, inline_rows, key_node
 from .types import (
     Choice,

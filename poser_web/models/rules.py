@@ -9,7 +9,7 @@ A model declares its rules where SQLAlchemy already lets it, once:
 
 The database enforces each: unique constraints and unique indexes as declared, and a
 range (inclusive; either end may be left out) as the CHECK constraint
-`ck_<table>_<column>_range`, added to the table by this module's listener (so
+`ck_<table>_<column>_range`, added to a mapped class's table as the class is declared (so
 `create_all` and autogenerate see it; db/check_constraints.py makes autogenerate and
 `alembic check` compare CHECK constraints). Before writing, the forms and the import
 check values against the same declarations here: `check_value` / `check_values` for
@@ -18,13 +18,12 @@ per key) for unique keys. What the database refuses anyway is explained by
 violations.py. No HTTP here.
 """
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import CheckConstraint, Column, Table, and_, event, inspect, select, tuple_, types
+from sqlalchemy import CheckConstraint, Table, and_, event, inspect, select, tuple_
 from sqlalchemy import UniqueConstraint as SQLUniqueConstraint
-from sqlalchemy.sql.elements import False_, True_
+from sqlalchemy.orm import Mapper
 
 IN_CHUNK = 500  # value tuples per IN (...) of a bulk check
 
@@ -43,22 +42,26 @@ def range_name(column):
     return f"{column.name}_range"
 
 
-@event.listens_for(Column, "after_parent_attach")
-def _add_range_check(column, table):
-    """A column declaring info min/max gets its CHECK constraint on the table it joins."""
-    low, high = bounds(column)
-    if (low is None and high is None) or not isinstance(table, Table):
+@event.listens_for(Mapper, "instrument_class")
+def _add_range_checks(mapper, class_):
+    """A mapped class's columns declaring info min/max get their CHECK constraints, as the
+    class is declared (before create_all or autogenerate see the table)."""
+    table = mapper.local_table
+    if not isinstance(table, Table):
         return
-    if any(isinstance(c, CheckConstraint) and c.info.get("range_of") == column.name
-           for c in table.constraints):
-        return  # a copy of a table (to_metadata) carries it already
-    conditions = []  # DDL and autogenerate write the bounds as literals
-    if low is not None:
-        conditions.append(column >= low)
-    if high is not None:
-        conditions.append(column <= high)
-    table.append_constraint(CheckConstraint(and_(*conditions), name=range_name(column),
-                                            info={"range_of": column.name}))
+    for column in table.columns:
+        low, high = bounds(column)
+        if (low is None and high is None) or any(
+                isinstance(c, CheckConstraint) and c.info.get("range_of") == column.name
+                for c in table.constraints):
+            continue  # no range, or its constraint is there already
+        conditions = []  # DDL and autogenerate write the bounds as literals
+        if low is not None:
+            conditions.append(column >= low)
+        if high is not None:
+            conditions.append(column <= high)
+        table.append_constraint(CheckConstraint(and_(*conditions), name=range_name(column),
+                                                info={"range_of": column.name}))
 
 
 def range_text(column):
@@ -100,62 +103,6 @@ def check_values(model, values):
             if message:
                 problems[key] = message
     return problems
-
-
-# -- defaults --------------------------------------------------------------------------
-
-_NOW = {"now", "current_timestamp", "localtimestamp", "getdate"}
-_TODAY = {"current_date"}
-
-
-def declared_default(column):
-    """The value a new record gets for `column` when none is given: its `default` (a value,
-    or a function of no arguments called now), else its `server_default` read as the
-    column's type; None when there is none or it cannot be known beforehand."""
-    default = column.default
-    if default is not None:
-        if default.is_scalar:
-            return default.arg
-        if default.is_callable:
-            try:
-                return default.arg(None)
-            except Exception:  # it needs the insert's context: not known beforehand
-                return None
-        return _from_sql(column, default.arg)
-    if column.server_default is not None and hasattr(column.server_default, "arg"):
-        return _from_sql(column, column.server_default.arg)
-    return None
-
-
-def _from_sql(column, arg):
-    """A server default (text, a quoted literal, true(), now()) as a Python value of the column."""
-    if isinstance(arg, (True_, False_)):
-        return isinstance(arg, True_)
-    name = getattr(arg, "name", None)  # a function: func.now(), func.current_date()
-    text = name if isinstance(name, str) else getattr(arg, "text", arg)
-    if not isinstance(text, str):
-        return None
-    text = text.strip()
-    moment = text.lower().removesuffix("()")
-    if moment in _NOW | _TODAY:
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
-        return now if moment in _NOW and isinstance(column.type, types.DateTime) else now.date()
-    if len(text) >= 2 and text[0] == text[-1] == "'":
-        text = text[1:-1].replace("''", "'")
-    try:
-        if isinstance(column.type, types.Boolean):
-            return text.lower() in ("1", "true", "t", "yes")
-        if isinstance(column.type, types.Integer):
-            return int(text)
-        if isinstance(column.type, types.Numeric):
-            return Decimal(text)
-        if isinstance(column.type, types.DateTime):
-            return datetime.fromisoformat(text)
-        if isinstance(column.type, types.Date):
-            return date.fromisoformat(text)
-    except (ValueError, ArithmeticError):
-        return None
-    return text
 
 
 # -- unique keys -----------------------------------------------------------------------

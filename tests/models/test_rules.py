@@ -10,7 +10,8 @@ from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, Numeric, Stri
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from poser_web.models.rules import check_values, declared_default, find_row_conflicts
+from poser_web.models.defaults import declared_default
+from poser_web.models.rules import check_values, find_row_conflicts
 from poser_web.models.violations import explain, referrers, referrers_text
 from tests.helpers import add_widget, create_record
 from tests.sample.models import Specimen
