@@ -46,8 +46,8 @@ run: migrate
 
 # The whole suite, once on SQLite and once on PostgreSQL.
 test: install-test
-	$(VENV)/bin/pytest --db sqlite
-	$(VENV)/bin/pytest --db postgresql
+	$(VENV)/bin/pytest --db sqlite --durations=15
+	$(VENV)/bin/pytest --db postgresql --durations=15
 
 # The benchmark and resilience scripts, seconds-long, so they never rot (CI runs
 # this; figures are printed, never asserted). Full runs: see bench/README.md.

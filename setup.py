@@ -11,7 +11,8 @@ requires = [
     "transaction>=4.0",
     "zope.sqlalchemy>=3.1",
     "SQLAlchemy>=2.0,<3",
-    "alembic>=1.13",
+    # 1.18: comparators with a priority (db/search_migrations.py runs after the tables').
+    "alembic>=1.18",
     "colander>=2.0",
     "deform>=3.0.1",
     "waitress>=3.0",
@@ -28,6 +29,8 @@ extras = {
     "testing": [
         "pika>=1.3",  # the amqp consumer's tests (RabbitMQ on 127.0.0.1:5672)
         "pytest>=8",
+        # A time limit on every test (tests/conftest.py): a hang fails with a traceback.
+        "pytest-timeout>=2.3",
         "WebTest>=3.0",
         "beautifulsoup4>=4.12",  # response.html in page tests
         "playwright>=1.45",
@@ -35,6 +38,8 @@ extras = {
         # 0-violation check in tests/browser/test_accessibility.py; nothing downloaded at run time.
         "axe-playwright-python>=0.1.4",
         "hypothesis>=6.100",
+        # Validates the API's OpenAPI 3.1 document against the specification's own schema.
+        "openapi-spec-validator>=0.7",
     ],
     "dev": ["pyramid_debugtoolbar>=4.10"],
 }

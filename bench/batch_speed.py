@@ -31,34 +31,36 @@ sys.path.insert(0, str(REPO))
 
 def step(args):
     """One measured step in this (child) process; prints a JSON line."""
-    from poser_web.batch import get_handler, load_handlers, runner
+    from poser_web.batch import runner
     from poser_web.batch.store import FileStore
+    from poser_web.batch.table_import import TableImportHandler
     from poser_web.db.engine import WRITE_OPTION, get_engine
+    from poser_web.tables.widgets.views import WidgetView
     from poser_web.transfer import run_import
 
-    load_handlers()
+    widgets = WidgetView.describe()
     engine = get_engine({"sqlalchemy.url": args.url})
     store = FileStore(args.store)
     started = time.perf_counter()
     result = {}
     if args.step == "import":
-        report = run_import(engine, args.file)
+        report = run_import(engine, widgets, args.file)
         result["rows"] = report.rows
     elif args.step == "populate":
-        handler = get_handler("widget_import")
+        handler = TableImportHandler(widgets)
         with engine.connect() as connection:
             connection = connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():
                 uuid, _ = runner.create_from_file(connection, handler, args.file, args.file,
                                                   None, store)
-            failure = runner.populate(connection, uuid, store, commit=connection.commit)
+            failure = runner.populate(connection, handler, uuid, store, commit=connection.commit)
             assert failure is None, failure
             result["rows"] = connection.exec_driver_sql(
                 "SELECT progress FROM poser_batch WHERE uuid = ?" if engine.dialect.name == "sqlite"
                 else "SELECT progress FROM poser_batch WHERE uuid = %s", (uuid,)).scalar()
             result["uuid"] = uuid
     elif args.step == "execute":
-        handler = get_handler("widget_import")
+        handler = TableImportHandler(widgets)
         with engine.connect() as connection:
             connection = connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():

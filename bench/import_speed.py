@@ -35,10 +35,12 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from poser_web.db.engine import get_engine  # noqa: E402
 from poser_web.models import Change  # noqa: E402
 from poser_web.tables.widgets.models import Component, Widget  # noqa: E402
-from poser_web.transfer import run_export, run_import  # noqa: E402
-from poser_web.transfer.layout import HEADER  # noqa: E402
+from poser_web.tables.widgets.views import WidgetView  # noqa: E402
+from poser_web.transfer import FileLayout, run_export, run_import  # noqa: E402
 from tests.databases import migrate  # noqa: E402
 
+WIDGETS = WidgetView.describe()
+HEADER = FileLayout(WIDGETS).header
 PG_SERVER_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 WORDS = ("sprocket gear flange widget bolt nut washer spring lever cam shaft pulley bracket "
          "hinge valve gasket rotor stator coil relay").split()
@@ -90,16 +92,17 @@ def bench(kind, url, first, second, rows):
                                     ("re-import, all unchanged", first, "unchanged"),
                                     ("update run (every widget changed)", second, "updated")):
             cpu = time.process_time()
-            report = run_import(engine, path, runas=None)
+            report = run_import(engine, WIDGETS, path, runas=None)
             cpu = time.process_time() - cpu
-            assert getattr(report.widgets, expect) == report.widgets.created + \
-                report.widgets.updated + report.widgets.unchanged, report.table()
+            records = report.tally.records
+            assert getattr(records, expect) == records.created + records.updated + \
+                records.unchanged, report.table()
             results.append((label, rows, report.seconds, cpu))
         w, c, ch = counts(engine)
         started, cpu = time.perf_counter(), time.process_time()
         exported = Path(tempfile.gettempdir()) / f"bench_import_export_{os.getpid()}.csv"
         try:
-            run_export(engine, str(exported))
+            run_export(engine, WIDGETS, str(exported))
         finally:
             exported.unlink(missing_ok=True)
         results.append(("export", rows, time.perf_counter() - started, time.process_time() - cpu))

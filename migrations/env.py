@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.sql.elements import False_, True_
 
 import poser_web.db.check_constraints  # noqa: F401 (autogenerate compares CHECK constraints)
+from poser_web.db import search_migrations  # noqa: F401 (search indexes by declaration)
 from poser_web.db.engine import get_engine
 from poser_web.db.search_index import is_search_table
 from poser_web.models import ALEMBIC_VERSION_TABLE, Base

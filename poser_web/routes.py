@@ -9,6 +9,8 @@ def includeme(config):
     config.add_route("login", "/login")
     config.add_route("logout", "/logout")
     config.add_route("password", "/password")
+    # Before the tables: /api and /api/openapi.json are not tables' routes.
+    config.include(".api")
     # The project's tables first (the navbar follows this order): every package under
     # poser_web/tables/ (tables/__init__.py).
     config.include(".tables")

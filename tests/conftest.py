@@ -30,9 +30,19 @@ def pytest_configure(config):
         "markers", "only_db(kind): run this test on that database only (deselected on the other)")
 
 
+# Every test has a time limit (pytest-timeout): a hang fails with a traceback instead of
+# stalling the run. Generous for a loaded machine; tests that start processes, browsers or
+# brokers get more. A test may set its own with @pytest.mark.timeout(N).
+TIME_LIMIT = 60
+SLOW_TIME_LIMIT = 300
+SLOW_PLACES = ("tests/browser/", "tests/datasync/", "tests/cli/test_scaffold.py",
+               "tests/db/test_autogenerate.py", "tests/db/test_migrations.py")
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests about one database's own behaviour are deselected on the other, never skipped:
-    a skip in this suite means a test could not run, which CI treats as a failure."""
+    a skip in this suite means a test could not run, which CI treats as a failure. Every
+    kept test gets its time limit."""
     kind = config.getoption("--db")
     kept, dropped = [], []
     for item in items:
@@ -41,6 +51,10 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+    for item in items:
+        if item.get_closest_marker("timeout") is None:
+            slow = item.nodeid.startswith(SLOW_PLACES)
+            item.add_marker(pytest.mark.timeout(SLOW_TIME_LIMIT if slow else TIME_LIMIT))
 
 
 def pytest_report_header(config):

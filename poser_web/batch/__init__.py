@@ -1,33 +1,41 @@
 """Batches: rows made from a source, reviewed, then executed against the real tables.
 
-A batch type is a `BatchHandler` subclass (handler.py) registered with `register`; its rows
-live in the one generic row table (models/batch.py), carrying their values as JSON.
-A table package adds its own types in its `batches` module.
+Every table the app serves (models/catalog.py) gets two batch types, made from its TableSpec:
+an import from a file in its layout (`<entity>_import`, table_import.py) and a bulk change of
+the records a list search picks (`<entity>_bulk`, table_bulk.py). A type is a `BatchHandler`
+(handler.py); its rows live in the one generic row table (models/batch.py), values as JSON.
 """
-HANDLERS = {}
+from ..models import catalog
+from .actions import named_actions
+from .table_bulk import TableBulkHandler
+from .table_import import TableImportHandler
+
+REGISTRY_KEY = "poser.batch_types"
 
 
-def register(handler_class):
-    """Class decorator: make a batch type available (web pages, `poser batch`)."""
-    HANDLERS[handler_class.key] = handler_class()
-    return handler_class
+def register_table(registry, spec):
+    """The table's batch types: its import, and its bulk change when it has actions."""
+    spec.bulk_actions = named_actions(spec, spec.bulk_actions)
+    types = registry.setdefault(REGISTRY_KEY, {})
+    for handler in (TableImportHandler(spec), TableBulkHandler(spec)):
+        if isinstance(handler, TableBulkHandler) and not handler.actions:
+            continue
+        types[handler.key] = handler
 
 
-def get_handler(key):
+def batch_types(registry):
+    """{key: handler} of every batch type the app serves."""
+    return registry.get(REGISTRY_KEY, {})
+
+
+def get_handler(registry, key):
     try:
-        return HANDLERS[key]
+        return batch_types(registry)[key]
     except KeyError:
-        raise LookupError(f"no batch type {key!r}") from None
+        known = ", ".join(sorted(batch_types(registry))) or "none"
+        raise LookupError(f"no batch type {key!r} (types: {known})") from None
 
 
-def load_handlers():
-    """Import the batch types the table packages ship (each package's optional `batches`)."""
-    import importlib.util
-
-    from ..tables import load_models, table_packages
-
-    load_models()
-    for package in table_packages():
-        if importlib.util.find_spec(f"{package}.batches") is not None:
-            importlib.import_module(f"{package}.batches")
-    return HANDLERS
+def import_type(registry, table_name):
+    """The import batch type of the table named `table_name` (its list URL's name)."""
+    return get_handler(registry, f"{catalog.table(registry, table_name).entity}_import")

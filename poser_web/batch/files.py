@@ -8,7 +8,8 @@ import codecs
 import zipfile
 from contextlib import contextmanager
 
-from ..transfer import layout
+from ..transfer.layout import LayoutError
+from ..transfer.reading import count_lines, decoded_lines
 
 ZIP_MAGIC = b"PK\x03\x04"
 KINDS = ("csv", "xlsx")
@@ -23,9 +24,9 @@ def kind_of(name):
     return suffix if suffix in KINDS else None
 
 
-def inspect(path, name):
+def inspect(path, name, layout):
     """The kind ('csv' or 'xlsx') of the file at `path` uploaded as `name`; FileRefused when
-    it cannot be read as the layout."""
+    it cannot be read as `layout` (a transfer.layout.FileLayout)."""
     kind = kind_of(name)
     with open(path, "rb") as stream:
         start = stream.read(8192)
@@ -38,7 +39,7 @@ def inspect(path, name):
             if not start.startswith(ZIP_MAGIC):
                 raise FileRefused(f"“{name}” is not an XLSX workbook (an .xlsx file is a zip "
                                   "archive); save it from the spreadsheet as .xlsx or .csv.")
-            _inspect_xlsx(path)
+            _inspect_xlsx(path, layout)
             return kind
         if start.startswith(ZIP_MAGIC) or b"\x00" in start:
             raise FileRefused(f"“{name}” is not a text file; a CSV file is text (UTF-8).")
@@ -47,7 +48,7 @@ def inspect(path, name):
         stream.seek(0)
         try:
             layout.check_header(stream)
-        except layout.LayoutError as error:
+        except LayoutError as error:
             raise FileRefused(str(error)) from None
     return kind
 
@@ -61,33 +62,34 @@ def _check_utf8(stream):
     except UnicodeDecodeError:
         stream.seek(0)
         try:
-            for _ in layout._decoded_lines(stream, 0):
+            for _ in decoded_lines(stream, 0):
                 pass
-        except layout.LayoutError as error:
+        except LayoutError as error:
             raise FileRefused(str(error)) from None
         raise FileRefused("the file is not UTF-8 text; save it as UTF-8") from None
 
 
-def _inspect_xlsx(path):
-    reader = XlsxReader(path)
+def _inspect_xlsx(path, layout):
+    reader = XlsxReader(path, layout)
     try:
-        reader.read_header()
-        for _ in reader:  # formulas are refused here, before anything is made
+        rows = iter(reader)
+        layout.read_header(rows)
+        for _ in rows:  # formulas are refused here, before anything is made
             pass
-    except layout.LayoutError as error:
+    except LayoutError as error:
         raise FileRefused(str(error)) from None
     finally:
         reader.detach()
 
 
 class XlsxReader:
-    """The first sheet's rows as (line, fields), like `layout.Reader` (line: the row number).
+    """The first sheet's rows as (line, fields), like `reading.Reader` (line: the row number).
 
     A formula is refused: the batch imports values, and a formula's value is whatever the
     spreadsheet last computed, if anything.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, layout):
         import openpyxl
         from openpyxl.utils import get_column_letter
 
@@ -99,6 +101,7 @@ class XlsxReader:
             self._file.close()
             raise FileRefused(f"the file is not a readable XLSX workbook ({error})") from None
         self.sheet = self.workbook.worksheets[0]
+        self.width = len(layout.header)
         self._rows = self._generate()
 
     def __iter__(self):
@@ -113,20 +116,17 @@ class XlsxReader:
             for index, cell in enumerate(row):
                 if getattr(cell, "data_type", None) == "f":
                     where = f"{self._letter(index + 1)}{line}"
-                    raise layout.LayoutError(line, f"cell {where} holds a formula "
+                    raise LayoutError(line, f"cell {where} holds a formula "
                                                    f"({str(cell.value)[:40]}); save values only")
                 fields.append(_cell_text(cell.value))
-            while len(fields) > len(layout.HEADER) and not fields[-1]:
+            while len(fields) > self.width and not fields[-1]:
                 fields.pop()
             if not any(fields):
                 continue
             if line is None:
                 continue
-            fields += [""] * (len(layout.HEADER) - len(fields))
+            fields += [""] * (self.width - len(fields))
             yield line, fields
-
-    def read_header(self):
-        layout.read_header(self._rows)
 
     def detach(self):
         if self.workbook is not None:
@@ -146,10 +146,10 @@ def _cell_text(value):
 
 
 @contextmanager
-def opened(path, kind):
-    """(binary stream or None, reader or None) for `layout.iter_widgets`."""
+def opened(path, kind, layout):
+    """(binary stream or None, reader or None) for `FileLayout.records`."""
     if kind == "xlsx":
-        reader = XlsxReader(path)
+        reader = XlsxReader(path, layout)
         try:
             yield None, reader
         finally:
@@ -159,13 +159,13 @@ def opened(path, kind):
             yield stream, None
 
 
-def count_rows(path, kind):
+def count_rows(path, kind, layout):
     """Rows to read (for progress): lines of a CSV, the sheet's rows of an XLSX."""
     if kind == "xlsx":
-        reader = XlsxReader(path)
+        reader = XlsxReader(path, layout)
         try:
             return max((reader.sheet.max_row or 1) - 1, 0)
         finally:
             reader.detach()
     with open(path, "rb") as stream:
-        return max(layout.count_lines(stream) - 1, 0)
+        return max(count_lines(stream) - 1, 0)

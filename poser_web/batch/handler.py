@@ -81,7 +81,8 @@ class BatchHandler:
     key = None  # "widget_import": stored on the batch, names the type
     title = None  # "Widget import"
     entity = None  # the history's entity name of the records the rows touch
-    table = None  # the Versioned table rows point at (entity_uuid / entity_version)
+    table = None  # the table rows point at (entity_uuid), its version (entity_version) if any
+    versioned = True  # the table has a version column: the stale check compares it
     from_file = False  # made from an uploaded file (`populate_file`)
     statuses = ("new", "update", "unchanged", "delete", "error")
     executable = ("new", "update", "delete")  # rows execute touches
@@ -102,9 +103,14 @@ class BatchHandler:
         """Apply `rows` (new / update / delete ones), recording history."""
         raise NotImplementedError
 
-    def execute_permission(self, batch):
-        """A permission executing `batch` needs beside batches.execute (web), or None."""
-        return None
+    def execute_permissions(self, connection, batch):
+        """The permissions executing `batch` needs beside batches.execute (web)."""
+        return set()
+
+    def statuses_of(self, connection, batch):
+        """The statuses of the rows executing `batch` would apply."""
+        return set(connection.scalars(select(R.c.status).distinct().where(
+            R.c.batch_uuid == batch.uuid, R.c.status.in_(self.executable))))
 
     def lock(self, connection):
         """Keep other writers of the target tables out while executing (PostgreSQL)."""
@@ -145,27 +151,35 @@ class BatchHandler:
 
     def stale_rows(self, connection, batch):
         """(sequence, message) of rows whose record changed since they were compared: a new
-        row's record now exists, or an existing one's version moved or it is gone."""
+        row's record now exists, or an existing one's version moved or it is gone (without a
+        version column: a new row's record exists, or an update's or delete's is gone)."""
         if self.table is None:
             return []
         T = self.table
-        query = (select(R.c.sequence, R.c.entity_version, T.c.version)
-                 .select_from(R.outerjoin(T, T.c.uuid == R.c.entity_uuid))
+        [key] = T.primary_key.columns
+        seen, there = R.c.entity_version, key.is_not(None)
+        if self.versioned:
+            now = T.c.version
+            moved = or_(and_(seen.is_(None), there),
+                        and_(seen.is_not(None), or_(key.is_(None), now != seen)))
+        else:
+            now = seen
+            moved = or_(and_(R.c.status == "new", there),
+                        and_(R.c.status.in_(("update", "delete")), key.is_(None)))
+        query = (select(R.c.sequence, seen, now, there.label("there"))
+                 .select_from(R.outerjoin(T, key == R.c.entity_uuid))
                  .where(R.c.batch_uuid == batch.uuid, R.c.status != "error",
-                        R.c.entity_uuid.is_not(None),
-                        or_(and_(R.c.entity_version.is_(None), T.c.uuid.is_not(None)),
-                            and_(R.c.entity_version.is_not(None),
-                                 or_(T.c.uuid.is_(None), T.c.version != R.c.entity_version))))
+                        R.c.entity_uuid.is_not(None), moved)
                  .order_by(R.c.sequence))
         stale = []
-        for sequence, seen, now in connection.execute(query):
-            if seen is None:
-                message = "Created by someone else since the batch was refreshed."
-            elif now is None:
+        for sequence, then, current, exists in connection.execute(query):
+            if not exists:
                 message = "Deleted by someone else since the batch was refreshed."
+            elif then is None:
+                message = "Created by someone else since the batch was refreshed."
             else:
                 message = (f"Changed by someone else since the batch was refreshed (version "
-                           f"{seen} then, {now} now).")
+                           f"{then} then, {current} now).")
             stale.append((sequence, message))
         return stale
 

@@ -6,8 +6,8 @@ import os
 import threading
 
 from ..db.engine import WRITE_OPTION
-from ..transfer import layout
-from . import files, get_handler
+from ..transfer.layout import LayoutError
+from . import files
 from .handler import load
 
 log = logging.getLogger(__name__)
@@ -17,7 +17,7 @@ def create_from_file(connection, handler, path, name, created_by, store, params=
                      description=None, move=False):
     """Check the file (`files.inspect`), keep a copy in the store, make the batch header.
     Returns (batch uuid, kind). Raises files.FileRefused with a message for people."""
-    kind = files.inspect(path, name)
+    kind = files.inspect(path, name, handler.layout)
     uuid = handler.create(connection, description or f"{handler.title} of {os.path.basename(name)}", created_by,
                           source=os.path.basename(name)[:255], params=params)
     stored = f"{uuid}.{kind}"
@@ -33,19 +33,18 @@ def create_from_file(connection, handler, path, name, created_by, store, params=
     return uuid, kind
 
 
-def populate(connection, batch_uuid, store, commit=None, progress=None):
+def populate(connection, handler, batch_uuid, store, commit=None, progress=None):
     """Populate the batch from its kept file. A file that cannot be read on fails the batch
     with the line and the reason (returned); None when it is ready."""
     batch = load(connection, batch_uuid)
-    handler = get_handler(batch.batch_type)
     path = store.path(batch.file_name)
     kind = batch.file_name.rsplit(".", 1)[-1]
-    handler.set_progress(connection, batch_uuid, 0, 0, files.count_rows(path, kind))
+    handler.set_progress(connection, batch_uuid, 0, 0, files.count_rows(path, kind, handler.layout))
     if commit is not None:
         commit()
     try:
         handler.populate_file(connection, batch, path, kind, progress=progress, commit=commit)
-    except (layout.LayoutError, files.FileRefused) as error:
+    except (LayoutError, files.FileRefused) as error:
         if commit is not None:
             connection.rollback()
         message = f"The file cannot be read on: {error}"
@@ -60,12 +59,12 @@ def populate(connection, batch_uuid, store, commit=None, progress=None):
     return None
 
 
-def populate_committing(engine, batch_uuid, store, progress=None):
+def populate_committing(engine, handler, batch_uuid, store, progress=None):
     """Populate on a connection of its own, committing each chunk."""
     with engine.connect() as connection:
         connection = connection.execution_options(**{WRITE_OPTION: True})
         try:
-            return populate(connection, batch_uuid, store, commit=connection.commit,
+            return populate(connection, handler, batch_uuid, store, commit=connection.commit,
                             progress=progress)
         except Exception as error:
             connection.rollback()
@@ -74,15 +73,14 @@ def populate_committing(engine, batch_uuid, store, progress=None):
             except LookupError:
                 return "the batch was deleted while it was populated"
             log.exception("populating batch %s failed", batch_uuid)
-            handler = get_handler(batch.batch_type)
             handler.fail(connection, batch_uuid, f"Populating failed: {type(error).__name__}: "
                                                  f"{str(error).splitlines()[0][:300]}")
             connection.commit()
             return str(error)
 
 
-def populate_in_background(engine, batch_uuid, store):
-    thread = threading.Thread(target=populate_committing, args=(engine, batch_uuid, store),
+def populate_in_background(engine, handler, batch_uuid, store):
+    thread = threading.Thread(target=populate_committing, args=(engine, handler, batch_uuid, store),
                               name=f"batch-populate-{batch_uuid[:8]}", daemon=True)
     thread.start()
     return thread

@@ -5,18 +5,17 @@ import sys
 
 from sqlalchemy import select
 
-from ..batch import get_handler, load_handlers, runner
+from ..batch import get_handler, import_type, runner
 from ..batch.files import FileRefused
 from ..batch.handler import B, BatchError, by_number, purge
 from ..batch.store import FileStore
 from ..db.engine import WRITE_OPTION, get_engine
 from ..transfer.importer import UnknownUser, check_runas
-from .common import CommandError, add_config_argument, app_settings
+from .common import CommandError, add_config_argument, app_registry, app_settings
 
 
 def _engine_and_store(config):
     settings = app_settings(config)
-    load_handlers()
     return get_engine(settings), FileStore.from_settings(settings)
 
 
@@ -27,8 +26,12 @@ def _counts(raw):
 
 
 def import_as_batch(args):
-    engine, store = _engine_and_store(args.config)
-    handler = get_handler("widget_import")
+    registry = app_registry(args.config)
+    try:
+        handler = import_type(registry, args.table)
+    except LookupError as error:
+        raise CommandError(f"{error}; `poser tables CONFIG` lists them") from None
+    engine, store = registry["db_engine"], FileStore.from_settings(registry.settings)
     try:
         with engine.connect() as connection:
             connection = connection.execution_options(**{WRITE_OPTION: True})
@@ -37,7 +40,7 @@ def import_as_batch(args):
                 uuid, _ = runner.create_from_file(
                     connection, handler, args.file, args.file, args.runas, store,
                     params={"delete_missing": bool(args.delete_missing)})
-            failure = runner.populate(connection, uuid, store, commit=connection.commit)
+            failure = runner.populate(connection, handler, uuid, store, commit=connection.commit)
             connection.commit()
             row = connection.execute(select(B.c.number, B.c.status_counts, B.c.row_count)
                                      .where(B.c.uuid == uuid)).one()
@@ -70,7 +73,8 @@ def cmd_list(args):
 
 
 def cmd_execute(args):
-    engine, _ = _engine_and_store(args.config)
+    registry = app_registry(args.config)
+    engine = registry["db_engine"]
     try:
         with engine.connect() as connection:
             connection = connection.execution_options(**{WRITE_OPTION: True})
@@ -80,7 +84,10 @@ def cmd_execute(args):
                     batch = by_number(connection, args.number)
                 except LookupError as error:
                     raise CommandError(str(error)) from None
-                handler = get_handler(batch.batch_type)
+                try:
+                    handler = get_handler(registry, batch.batch_type)
+                except LookupError as error:
+                    raise CommandError(str(error)) from None
                 try:
                     handler.execute(connection, batch.uuid, args.runas)
                 except BatchError as error:

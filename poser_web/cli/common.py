@@ -20,6 +20,26 @@ class CommandError(Exception):
     """A problem the user can fix; printed without a traceback, exit status 2."""
 
 
+def app_registry(config_path):
+    """The app's registry as the ini file builds it (every table, batch type and permission),
+    for commands that work on tables; the app is configured, not served."""
+    from .. import configure
+
+    config = configure(app_settings(config_path))
+    config.commit()
+    return config.registry
+
+
+def table_spec(registry, name):
+    """The TableSpec of table `name` (its list URL's name); CommandError naming the known ones."""
+    from ..models import catalog
+
+    try:
+        return catalog.table(registry, name)
+    except LookupError as error:
+        raise CommandError(f"{error}; `poser tables CONFIG` lists them") from None
+
+
 def app_settings(config_path):
     try:
         return apply_environment(get_appsettings(config_path))

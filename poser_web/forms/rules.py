@@ -62,9 +62,9 @@ def column_values(model, appstruct):
     for name, value in appstruct.items():
         if name in mapper.column_attrs:
             values[name] = value
-        elif name in mapper.relationships and mapper.relationships[name].direction.name == "MANYTOONE":
+        elif name in mapper.relationships:
             local = list(mapper.relationships[name].local_columns)
-            if len(local) == 1:
+            if mapper.relationships[name].direction.name == "MANYTOONE" and len(local) == 1:
                 values[mapper.get_property_by_column(local[0]).key] = value
     return values
 

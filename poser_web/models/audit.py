@@ -72,7 +72,9 @@ def _counted(count, key, verb=""):
 def summarize(action, diff, labels=None):
     """One line saying what a change did; `labels`: {field: what people call it}."""
     if action == "export":
-        return f"Exported {diff['widgets']:,} widgets and {diff['components']:,} components"
+        counts = diff.get("counts") or {k: diff[k] for k in ("widgets", "components") if k in diff}
+        return "Exported " + " and ".join(f"{count:,} {name.replace('_', ' ')}"
+                                          for name, count in counts.items())
     children = {k: v for k, v in diff.items() if k != "fields" and isinstance(v, dict)}
     if action == "create":
         added = [_counted(len(rows["added"]), key) for key, rows in children.items()
@@ -89,7 +91,7 @@ def summarize(action, diff, labels=None):
     return "; ".join(parts) or "Saved without changes"
 
 
-def make_change(action, entity_uuid, label, diff, username, source, when=None, entity="widget",
+def make_change(action, entity_uuid, label, diff, username, source, when=None, *, entity,
                 model=None):
     """Column values of one Change row (for the ORM or a bulk insert); with the `model`,
     the summary names its fields as every page does ("preferred widget")."""

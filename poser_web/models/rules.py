@@ -231,7 +231,8 @@ def find_row_conflicts(connection, model, rows):
             if found is None:
                 continue
             if found in first_row:
-                conflicts.setdefault(index, []).append(RowConflict(key, found, row=first_row[found]))
+                conflicts.setdefault(index, []).append(
+                    RowConflict(key, found, row=first_row[found]))
                 continue
             first_row[found] = index
             wanted[found] = values.get(pk.key)

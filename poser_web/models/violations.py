@@ -181,7 +181,8 @@ def referrers_text(found, labels=None):
     for entry in found:
         title = model_title(entry.model).lower() if entry.count == 1 else entry.title_plural
         names = ", ".join(f"“{labels(r)}”" for r in entry.records)
-        more = f" and {entry.count - len(entry.records):,} more" if entry.count > len(entry.records) else ""
+        left = entry.count - len(entry.records)
+        more = f" and {left:,} more" if left > 0 else ""
         parts.append(f"{entry.count:,} {title} ({names}{more})")
     return "Still used by " + " and ".join(parts) + "."
 

@@ -62,7 +62,8 @@ class Scaffold:
             lines.append("")
         framework = ["Audited", "Base", "Versioned"]
         framework += ["utcnow"] if any(f.default_code == "utcnow" for f in self.fields) else []
-        lines += wrap_import("sqlalchemy", core) + [f"from sqlalchemy.orm import {', '.join(orm)}", ""]
+        lines += wrap_import("sqlalchemy", core)
+        lines += [f"from sqlalchemy.orm import {', '.join(orm)}", ""]
         lines += wrap_import("poser_web.models", framework + ["uuid_column"])
         for module, names in sorted(self.target_imports().items()):
             lines.append(f"from poser_web.tables.{module}.models import {', '.join(sorted(names))}")
@@ -130,7 +131,8 @@ class Scaffold:
             items.append(f'"choices": {tuple_code(f.choices)}')
         for key, value in (("min", f.minimum), ("max", f.maximum)):
             if value is not None:
-                items.append(f'"{key}": ' + (str(value) if f.kind == "int" else f'Decimal("{value}")'))
+                shown = str(value) if f.kind == "int" else f'Decimal("{value}")'
+                items.append(f'"{key}": {shown}')
         return "{" + ", ".join(items) + "}" if items else ""
 
     def identifiers(self):

@@ -1,31 +1,30 @@
-"""The one set of rules that `poser import` and the widget import batch share.
+"""The one set of rules `poser import`, import batches and bulk changes share, for any table.
 
-A file is read widget by widget (`layout.iter_widgets`) and handled in chunks of `CHUNK`
-widgets, so memory stays flat whatever the file's size:
+A file is read record by record (`layout.FileLayout.records`) and handled in chunks of `CHUNK`
+records, so memory stays flat whatever the file's size:
 
-- `Ledger`: the keys met so far, in a temporary table of the connection (a uuid used twice in
-  the file, the components an earlier chunk removed, the widgets `--delete-missing` keeps);
+- `Ledger`: the keys met so far, in a temporary table of the connection (a key used twice in
+  the file, the child rows an earlier chunk removed, the records "delete missing" keeps);
 - `Snapshot`: the database rows one chunk touches, read with a few selects;
-- `plan_widget` / `plan_delete`: compare one widget of the file (or one to delete) with the
-  snapshot: the rows to write into a `Plan` and the difference the history records;
+- `plan_record` / `plan_delete`: compare one record of the file (or one to delete) with the
+  snapshot: the rows to write into a `Plan` and the difference the history records (the shape
+  `models/audit.py` records for the web forms);
 - `writer.write_plan` writes a chunk's plan with bulk statements.
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, select, text
 
 from ..models import make_change, new_uuid
-from ..tables.widgets.models import Component, Widget
+from ..models.audit import plain
 from . import layout
 from .writer import bulk_insert
 
-CHUNK = 1000  # widgets compared and written together
+CHUNK = 1000  # records compared and written together
 IN_CHUNK = 900  # keys per IN (...) (SQLite's old limit was 999 parameters)
 LEDGER = "poser_import_keys"
-
-W, C = Widget.__table__, Component.__table__
 LEDGER_TABLE = Table(LEDGER, MetaData(), Column("uuid", String(32)), Column("line", Integer),
-                     Column("kind", String(1)), Column("widget", String(32)))
+                     Column("kind", String(1)), Column("parent", String(32)))
 
 
 @dataclass
@@ -41,20 +40,33 @@ class Counts:
         return self.created + self.updated + self.deleted + self.unchanged
 
 
+class Tally:
+    """Counts per table: the records' and each child relationship's."""
+
+    def __init__(self, spec):
+        self.records = Counts()
+        self.children = {child.name: Counts() for child in spec.children}
+
+
 @dataclass
 class Plan:
-    widget_inserts: list = field(default_factory=list)
-    component_inserts: list = field(default_factory=list)
-    widget_updates: list = field(default_factory=list)
-    component_updates: list = field(default_factory=list)
-    widget_deletes: list = field(default_factory=list)
-    component_deletes: list = field(default_factory=list)
-    changes: list = field(default_factory=list)
+    inserts: dict = field(default_factory=dict)  # Core table -> [row dict]
+    updates: dict = field(default_factory=dict)  # Core table -> [row dict, key as "key_<pk>"]
+    deletes: dict = field(default_factory=dict)  # Core table -> [key]
+    changes: list = field(default_factory=list)  # Change rows
+
+    def insert(self, table, row):
+        self.inserts.setdefault(table, []).append(row)
+
+    def update(self, table, row):
+        self.updates.setdefault(table, []).append(row)
+
+    def delete(self, table, key):
+        self.deletes.setdefault(table, []).append(key)
 
     def size(self):
-        return sum(len(rows) for rows in (
-            self.widget_inserts, self.component_inserts, self.widget_updates,
-            self.component_updates, self.widget_deletes, self.component_deletes, self.changes))
+        return sum(len(rows) for part in (self.inserts, self.updates, self.deletes)
+                   for rows in part.values()) + len(self.changes)
 
 
 def in_chunks(keys, size=IN_CHUNK):
@@ -63,64 +75,85 @@ def in_chunks(keys, size=IN_CHUNK):
         yield keys[start:start + size]
 
 
-def select_in(connection, sql, keys):
-    """The rows of `sql` ("... IN ({keys})") for `keys`, `IN_CHUNK` keys a statement, run
-    through the driver: no statement compiling per chunk (a good part of a chunk's time)."""
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    for chunk in in_chunks(keys):
-        yield from connection.exec_driver_sql(
-            sql.format(keys=", ".join([mark] * len(chunk))), tuple(chunk)).all()
+def stored(spec, value):
+    """A value as read through SQLAlchemy, in the form the file's parser gives (enum names)."""
+    if spec.enum_class is not None and isinstance(value, spec.enum_class):
+        return value.name
+    return value
 
 
 class Snapshot:
-    """The database rows a chunk of widgets touches (plain selects, no ORM).
+    """The database rows a chunk of records touches (Core selects, no ORM).
 
-    widgets: uuid -> (description, active, version); components: uuid -> (widget_uuid,
-    item_code, description, active) of those widgets; by_widget: widget uuid -> component
-    uuids; owners: component uuid -> widget uuid for the file's other component uuids.
+    records: key -> (values, version); children[name]: key -> (parent key, values);
+    by_parent[name]: parent key -> [child keys]; owners[name]: child key -> parent key for the
+    file's child keys, wherever they belong.
     """
 
-    def __init__(self, connection, widget_keys, component_keys=()):
-        self.widgets, self.components, self.by_widget, self.owners = {}, {}, {}, {}
-        widget_keys = list(widget_keys)
-        for uuid, description, active, version in select_in(
-                connection, f"SELECT uuid, description, active, version FROM {W.name} "
-                            "WHERE uuid IN ({keys})", widget_keys):
-            self.widgets[uuid] = (description, bool(active), version)
-        for uuid, widget_uuid, item_code, description, active in select_in(
-                connection, f"SELECT uuid, widget_uuid, item_code, description, active "
-                            f"FROM {C.name} WHERE widget_uuid IN ({{keys}})", widget_keys):
-            self.components[uuid] = (widget_uuid, item_code, description, bool(active))
-            self.by_widget.setdefault(widget_uuid, []).append(uuid)
-        others = [key for key in component_keys if key not in self.components]
-        self.owners.update(select_in(connection, f"SELECT uuid, widget_uuid FROM {C.name} "
-                                                 "WHERE uuid IN ({keys})", others))
-        for uuid, row in self.components.items():
-            self.owners[uuid] = row[0]
+    def __init__(self, connection, spec, keys, child_keys=None):
+        self.spec = spec
+        self.records, self.children, self.by_parent, self.owners = {}, {}, {}, {}
+        keys = [k for k in dict.fromkeys(keys) if k is not None]
+        fields = spec.fields
+        version = spec.table.c.version if spec.versioned else None
+        columns = [spec.key, *(f.column for f in fields)] + ([version] if version is not None else [])
+        query = select(*columns).where(spec.key.in_(bindparam("keys", expanding=True)))
+        for chunk in in_chunks(keys):
+            for row in connection.execute(query, {"keys": chunk}):
+                values = tuple(stored(f, v) for f, v in zip(fields, row[1:1 + len(fields)]))
+                self.records[row[0]] = (values, row[-1] if version is not None else None)
+        for child in spec.children:
+            self._children(connection, child, keys, (child_keys or {}).get(child.name, ()))
+
+    def _children(self, connection, child, keys, file_keys):
+        rows, by_parent, owners = {}, {}, {}
+        fields = child.fields
+        columns = [child.key, child.parent_key, *(f.column for f in fields)]
+        query = (select(*columns).where(child.parent_key.in_(bindparam("keys", expanding=True)))
+                 .order_by(*child.order))
+        for chunk in in_chunks(keys):
+            for row in connection.execute(query, {"keys": chunk}):
+                rows[row[0]] = (row[1], tuple(stored(f, v) for f, v in zip(fields, row[2:])))
+                by_parent.setdefault(row[1], []).append(row[0])
+        others = [key for key in file_keys if key is not None and key not in rows]
+        query = select(child.key, child.parent_key).where(
+            child.key.in_(bindparam("keys", expanding=True)))
+        for chunk in in_chunks(others):
+            owners.update(connection.execute(query, {"keys": chunk}).all())
+        for key, (parent, _) in rows.items():
+            owners[key] = parent
+        self.children[child.name], self.by_parent[child.name] = rows, by_parent
+        self.owners[child.name] = owners
 
     @classmethod
-    def of(cls, connection, widgets):
-        """The snapshot for file widgets (`layout.WidgetRow`)."""
-        return cls(connection, [w.uuid for w in widgets if w.uuid is not None],
-                   [c.uuid for w in widgets for c in w.components if c.uuid is not None])
+    def of(cls, connection, spec, records):
+        """The snapshot for the file's records (`layout.Record`)."""
+        child_keys = {child.name: [row.key for record in records
+                                   for row in record.children.get(child.name, ())]
+                      for child in spec.children}
+        return cls(connection, spec, [r.key for r in records], child_keys)
 
-    def component_values(self, uuid):
-        _, item_code, description, active = self.components[uuid]
-        return {"uuid": uuid, "item_code": item_code, "description": description, "active": active}
+    def child_values(self, child, key):
+        _, values = self.children[child.name][key]
+        return row_values(child, key, values)
 
-    def removed_components(self, widget_uuid, kept=()):
-        removed = [self.component_values(c_uuid) for c_uuid in self.by_widget.get(widget_uuid, ())
-                   if c_uuid not in kept]
-        removed.sort(key=lambda values: (values["item_code"], values["uuid"]))
-        return removed
+    def removed_children(self, child, parent, kept=()):
+        """The child rows of `parent` not in `kept`, in the child's order."""
+        return [self.child_values(child, key) for key in self.by_parent[child.name].get(parent, ())
+                if key not in kept]
+
+
+def row_values(child, key, values):
+    """A child row as the history records it (models/audit.py row_values)."""
+    return {child.key.key: key, **{f.name: plain(v) for f, v in zip(child.fields, values)}}
 
 
 class Ledger:
     """Keys met so far in a file, kept in a temporary table of `connection` (not in memory).
 
-    kind: w (a widget of the file), c (a component of the file), n (a widget created with a
-    fresh uuid), r (a component removed from its widget, with that widget: it cannot move to
-    another widget later in the file).
+    kind: p (a record of the file), c (a child row of the file), n (a record created with a
+    fresh key), r (a child row removed from its record, with that record: it cannot move to
+    another record later in the file).
     """
 
     def __init__(self, connection):
@@ -128,185 +161,272 @@ class Ledger:
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {LEDGER}")
         connection.exec_driver_sql(
             f"CREATE TEMPORARY TABLE {LEDGER} (uuid VARCHAR(32) NOT NULL, line INTEGER NOT NULL, "
-            "kind CHAR(1) NOT NULL, widget VARCHAR(32))")
+            "kind CHAR(1) NOT NULL, parent VARCHAR(32))")
         connection.exec_driver_sql(f"CREATE INDEX {LEDGER}_uuid ON {LEDGER} (uuid)")
 
     def drop(self):
         self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS {LEDGER}")
 
     def add(self, rows):
-        """rows: dicts of uuid, line, kind, widget."""
+        """rows: dicts of uuid, line, kind, parent."""
         bulk_insert(self.connection, LEDGER_TABLE, rows)
 
-    def check(self, widgets, owners):
-        """{line: reason} for the uuids of `widgets` met before, and components that belong to
-        another widget; records the good widgets' keys. `owners`: the snapshot's."""
-        problems, first, rows = {}, {}, []
-        for widget in widgets:
-            for row, kind in ((widget, "w"), *((c, "c") for c in widget.components)):
-                if row.uuid is None:
+    def keep(self, keys):
+        """Keys the file names in rows that cannot be imported: never deleted as "left out"."""
+        self.add([{"uuid": key, "line": 0, "kind": "p", "parent": None} for key in keys])
+
+    def check(self, spec, records, owners):
+        """{line: reason} for the keys of `records` met before, and child rows that belong to
+        another record; records the good records' keys. `owners`: the snapshot's."""
+        problems, first = {}, {}
+        for record in records:
+            for row in (record, *record.child_rows()):
+                if row.key is None:
                     continue
-                if row.uuid in first:
-                    problems.setdefault(row.line, _twice(row.uuid, first[row.uuid]))
+                if row.key in first:
+                    problems.setdefault(row.line, _twice(spec, row.key, first[row.key]))
                 else:
-                    first[row.uuid] = row.line
+                    first[row.key] = row.line
         earlier, removed_from = {}, {}
-        for uuid, line, kind, widget in select_in(
-                self.connection, f"SELECT uuid, line, kind, widget FROM {LEDGER} "
-                                 "WHERE uuid IN ({keys})", list(first)):
-            if kind == "r":
-                removed_from[uuid] = widget
-            elif kind != "n":
-                earlier[uuid] = min(line, earlier.get(uuid, line))
-        for widget in widgets:
-            for row in (widget, *widget.components):
-                if row.uuid in earlier:
-                    problems.setdefault(row.line, _twice(row.uuid, earlier[row.uuid]))
-            for component in widget.components:
-                owner = removed_from.get(component.uuid, owners.get(component.uuid))
-                try:
-                    layout.check_owner(component, widget, owner)
-                except layout.LayoutError as error:
-                    problems.setdefault(error.line, error.reason)
-        self.add([{"uuid": uuid, "line": line, "kind": "w" if is_widget else "c", "widget": None}
-                  for uuid, (line, is_widget) in _kinds(widgets, first).items()])
+        query = select(LEDGER_TABLE).where(LEDGER_TABLE.c.uuid.in_(bindparam("keys", expanding=True)))
+        for chunk in in_chunks(first):
+            for key, line, kind, parent in self.connection.execute(query, {"keys": chunk}):
+                if kind == "r":
+                    removed_from[key] = parent
+                elif kind != "n" and line:
+                    earlier[key] = min(line, earlier.get(key, line))
+        for record in records:
+            for row in (record, *record.child_rows()):
+                if row.key in earlier:
+                    problems.setdefault(row.line, _twice(spec, row.key, earlier[row.key]))
+            for child in spec.children:
+                for row in record.children.get(child.name, ()):
+                    owner = removed_from.get(row.key, owners[child.name].get(row.key))
+                    reason = owner_problem(spec, child, row, record, owner)
+                    if reason:
+                        problems.setdefault(row.line, reason)
+        rows = []
+        for record in records:
+            if record.key is not None and first.get(record.key) == record.line:
+                rows.append({"uuid": record.key, "line": record.line, "kind": "p", "parent": None})
+            for row in record.child_rows():
+                if row.key is not None and first.get(row.key) == row.line:
+                    rows.append({"uuid": row.key, "line": row.line, "kind": "c", "parent": None})
+        self.add(rows)
         return problems
 
 
-def _kinds(widgets, first):
-    found = {}
-    for widget in widgets:
-        if widget.uuid is not None and first.get(widget.uuid) == widget.line:
-            found[widget.uuid] = (widget.line, True)
-        for component in widget.components:
-            if component.uuid is not None and first.get(component.uuid) == component.line:
-                found[component.uuid] = (component.line, False)
-    return found
+def owner_problem(spec, child, row, record, owner):
+    """Why child `row` cannot go under `record` (it belongs to another record), or None."""
+    if row.key is not None and owner is not None and owner != record.key:
+        return (f"{child.row_type} {row.key} belongs to another {spec.entity} ({owner}) in the "
+                f"database, not to the {spec.entity} on line {record.line}")
+    return None
 
 
-def _twice(uuid, first_line):
-    return f"uuid {uuid} appears twice in the file (first on line {first_line})"
+def _twice(spec, key, first_line):
+    return f"{spec.key.key} {key} appears twice in the file (first on line {first_line})"
 
 
-def _component_values(uuid, row):
-    return {"uuid": uuid, "item_code": row.item_code, "description": row.description,
-            "active": row.active}
+def missing_references(connection, spec, records):
+    """{line: reason} for foreign keys of `records` naming no record (checked per chunk)."""
+    problems = {}
+    checks = [(None, f) for f in spec.fields if f.target is not None]
+    checks += [(child, f) for child in spec.children for f in child.fields if f.target is not None]
+    for child, spec_field in checks:
+        wanted = {}
+        for record in records:
+            rows = [record] if child is None else record.children.get(child.name, ())
+            index = (spec.fields if child is None else child.fields).index(spec_field)
+            for row in rows:
+                value = row.values[index]
+                if value is not None:
+                    wanted.setdefault(value, row.line)
+        target = spec_field.target
+        [target_key] = target.primary_key.columns
+        found = set()
+        query = select(target_key).where(target_key.in_(bindparam("keys", expanding=True)))
+        for chunk in in_chunks(wanted):
+            found.update(connection.scalars(query, {"keys": chunk}))
+        if target is spec.table:  # a record may name one created earlier in the file
+            found.update(r.key for r in records if r.key is not None)
+        for value, line in wanted.items():
+            if value not in found:
+                problems.setdefault(line, f"{spec_field.name}: no {spec_field.reference} has the "
+                                          f"key {value}")
+    return problems
 
 
 @dataclass
 class Outcome:
-    """What one widget of the file does: action create / update / None (unchanged)."""
-    uuid: str
+    """What one record of the file does: action create / update / None (unchanged)."""
+    key: str
     action: str | None
     diff: dict
-    version: int | None  # the database's, when the widget exists
-    removed: list = field(default_factory=list)  # component uuids the plan deletes
+    version: int | None  # the database's, when the record exists
+    removed: list = field(default_factory=list)  # child keys the plan deletes
 
 
-def plan_widget(plan, row, snapshot, wcount, ccount, username, source, when):
-    """Compare one file widget (`layout.WidgetRow`) with the snapshot; add its writes and its
-    history to `plan`, its counts to `wcount` / `ccount`."""
-    existing = snapshot.widgets.get(row.uuid) if row.uuid is not None else None
+class Who:
+    """Who and what the history records for a run: user, source, time."""
+
+    def __init__(self, username=None, source=None, when=None):
+        self.username, self.source, self.when = username, source, when
+
+
+def _record_row(spec, key, values):
+    return {spec.key.key: key, **{f.column.key: v for f, v in zip(spec.fields, values)}}
+
+
+def _child_row(child, parent, key, values):
+    return {child.key.key: key, child.parent_key.key: parent,
+            **{f.column.key: v for f, v in zip(child.fields, values)}}
+
+
+def _change(plan, spec, action, key, values, diff, who):
+    label = spec.label_of(dict(zip((f.column.key for f in spec.fields), values)), key)
+    plan.changes.append(make_change(action, key, label, diff, who.username, who.source,
+                                    who.when, entity=spec.entity))
+
+
+def plan_record(plan, spec, record, snapshot, tally, who):
+    """Compare one file record with the snapshot; add its writes and history to `plan`."""
+    existing = snapshot.records.get(record.key) if record.key is not None else None
     if existing is None:
-        uuid = row.uuid or new_uuid()
-        plan.widget_inserts.append({"uuid": uuid, "description": row.description,
-                                    "active": row.active, "version": 1})
-        added = []
-        for component in row.components:
-            c_uuid = component.uuid or new_uuid()
-            plan.component_inserts.append({
-                "uuid": c_uuid, "widget_uuid": uuid, "item_code": component.item_code,
-                "description": component.description, "active": component.active})
-            added.append(_component_values(c_uuid, component))
-        wcount.created += 1
-        ccount.created += len(added)
-        diff = {"fields": {"description": [None, row.description], "active": [None, row.active]}}
-        if added:
-            diff["components"] = {"added": added}
-        plan.changes.append(make_change("create", uuid, row.description, diff, username, source,
-                                        when))
-        return Outcome(uuid, "create", diff, None)
-
-    uuid = row.uuid
-    fields = {}
-    if existing[0] != row.description:
-        fields["description"] = [existing[0], row.description]
-    if existing[1] != row.active:
-        fields["active"] = [existing[1], row.active]
-    added, changed, kept = [], [], set()
-    db_components = snapshot.components
-    for component in row.components:
-        old = db_components.get(component.uuid) if component.uuid is not None else None
-        if old is None or old[0] != uuid:
-            c_uuid = component.uuid or new_uuid()
-            plan.component_inserts.append({
-                "uuid": c_uuid, "widget_uuid": uuid, "item_code": component.item_code,
-                "description": component.description, "active": component.active})
-            added.append(_component_values(c_uuid, component))
-            continue
-        kept.add(component.uuid)
-        c_fields = {}
-        if old[1] != component.item_code:
-            c_fields["item_code"] = [old[1], component.item_code]
-        if old[2] != component.description:
-            c_fields["description"] = [old[2], component.description]
-        if old[3] != component.active:
-            c_fields["active"] = [old[3], component.active]
-        if c_fields:
-            plan.component_updates.append({
-                "key_uuid": component.uuid, "item_code": component.item_code,
-                "description": component.description, "active": component.active})
-            changed.append({"uuid": component.uuid, "item_code": component.item_code,
-                            "fields": c_fields})
-        else:
-            ccount.unchanged += 1
-    removed = snapshot.removed_components(uuid, kept)
-    plan.component_deletes.extend(values["uuid"] for values in removed)
-    ccount.created += len(added)
-    ccount.updated += len(changed)
-    ccount.deleted += len(removed)
-    removed_keys = [values["uuid"] for values in removed]
-    if not (fields or added or changed or removed):
-        wcount.unchanged += 1
-        return Outcome(uuid, None, {}, existing[2])
-    wcount.updated += 1
-    plan.widget_updates.append({"key_uuid": uuid, "description": row.description,
-                                "active": row.active})
+        return _plan_create(plan, spec, record, tally, who)
+    key = record.key
+    old_values, version = existing
+    fields = {f.name: [plain(old), plain(new)] for f, old, new
+              in zip(spec.fields, old_values, record.values) if old != new}
     diff = {"fields": fields} if fields else {}
-    rows = {key: value for key, value in
+    removed_keys = []
+    for child in spec.children:
+        rows, removed = _plan_children(plan, spec, child, record, snapshot, tally.children[child.name])
+        if rows:
+            diff[child.name] = rows
+        removed_keys += removed
+    if not diff:
+        tally.records.unchanged += 1
+        return Outcome(key, None, {}, version)
+    tally.records.updated += 1
+    if fields or spec.versioned:  # the version rises with any change, its child rows' too
+        row = {f"key_{spec.key.key}": key,
+               **{f.column.key: v for f, v in zip(spec.fields, record.values)}}
+        plan.update(spec.table, row)
+    _change(plan, spec, "update", key, record.values, diff, who)
+    return Outcome(key, "update", diff, version, removed_keys)
+
+
+def _plan_create(plan, spec, record, tally, who):
+    key = record.key or new_uuid()
+    row = _record_row(spec, key, record.values)
+    if spec.versioned:
+        row["version"] = 1
+    plan.insert(spec.table, row)
+    diff = {"fields": {f.name: [None, plain(v)] for f, v in zip(spec.fields, record.values)
+                       if v is not None}}
+    for child in spec.children:
+        added = []
+        for child_row in record.children.get(child.name, ()):
+            child_key = child_row.key or new_uuid()
+            plan.insert(child.table, _child_row(child, key, child_key, child_row.values))
+            added.append(row_values(child, child_key, child_row.values))
+        tally.children[child.name].created += len(added)
+        if added:
+            diff[child.name] = {"added": added}
+    tally.records.created += 1
+    _change(plan, spec, "create", key, record.values, diff, who)
+    return Outcome(key, "create", diff, None)
+
+
+def _plan_children(plan, spec, child, record, snapshot, counts):
+    """The child rows of one updated record: (their diff part, keys removed)."""
+    key = record.key
+    there = snapshot.children[child.name]
+    added, changed, kept = [], [], set()
+    first = child.fields[0].name if child.fields else None
+    for row in record.children.get(child.name, ()):
+        old = there.get(row.key) if row.key is not None else None
+        if old is None or old[0] != key:
+            child_key = row.key or new_uuid()
+            plan.insert(child.table, _child_row(child, key, child_key, row.values))
+            added.append(row_values(child, child_key, row.values))
+            continue
+        kept.add(row.key)
+        fields = {f.name: [plain(o), plain(n)] for f, o, n in zip(child.fields, old[1], row.values)
+                  if o != n}
+        if fields:
+            plan.update(child.table, {f"key_{child.key.key}": row.key,
+                                      **{f.column.key: v for f, v in zip(child.fields, row.values)}})
+            entry = {child.key.key: row.key, "fields": fields}
+            if first is not None:
+                entry[first] = plain(row.values[0])
+            changed.append(entry)
+        else:
+            counts.unchanged += 1
+    removed = snapshot.removed_children(child, key, kept)
+    for values in removed:
+        plan.delete(child.table, values[child.key.key])
+    counts.created += len(added)
+    counts.updated += len(changed)
+    counts.deleted += len(removed)
+    rows = {kind: value for kind, value in
             (("added", added), ("changed", changed), ("removed", removed)) if value}
-    if rows:
-        diff["components"] = rows
-    plan.changes.append(make_change("update", uuid, row.description, diff, username, source, when))
-    return Outcome(uuid, "update", diff, existing[2], removed_keys)
+    return rows, [values[child.key.key] for values in removed]
 
 
-def plan_delete(plan, uuid, snapshot, wcount, ccount, username, source, when):
-    """Delete a widget of the snapshot with its components; None when it is gone already."""
-    existing = snapshot.widgets.get(uuid)
+def plan_delete(plan, spec, key, snapshot, tally, who):
+    """Delete a record of the snapshot with its child rows; None when it is gone already."""
+    existing = snapshot.records.get(key)
     if existing is None:
         return None
-    description, active, version = existing
-    removed = snapshot.removed_components(uuid)
-    plan.component_deletes.extend(values["uuid"] for values in removed)
-    plan.widget_deletes.append(uuid)
-    wcount.deleted += 1
-    ccount.deleted += len(removed)
-    diff = {"fields": {"description": [description, None], "active": [active, None]}}
-    if removed:
-        diff["components"] = {"removed": removed}
-    plan.changes.append(make_change("delete", uuid, description, diff, username, source, when))
-    return Outcome(uuid, "delete", diff, version, [values["uuid"] for values in removed])
+    values, version = existing
+    diff = {"fields": {f.name: [plain(v), None] for f, v in zip(spec.fields, values)
+                       if v is not None}}
+    removed_keys = []
+    for child in spec.children:
+        removed = snapshot.removed_children(child, key)
+        for row in removed:
+            plan.delete(child.table, row[child.key.key])
+        removed_keys += [row[child.key.key] for row in removed]
+        tally.children[child.name].deleted += len(removed)
+        if removed:
+            diff[child.name] = {"removed": removed}
+    plan.delete(spec.table, key)
+    tally.records.deleted += 1
+    _change(plan, spec, "delete", key, values, diff, who)
+    return Outcome(key, "delete", diff, version, removed_keys)
 
 
-def missing_widgets(connection, size=CHUNK):
-    """Chunks of the uuids of widgets the file (the ledger) does not name, in uuid order."""
+def plan_set(plan, spec, key, snapshot, name, value, who):
+    """Set field `name` of an existing record to `value` (a bulk change); the Outcome, or None
+    when the record is gone."""
+    existing = snapshot.records.get(key)
+    if existing is None:
+        return None
+    values, version = existing
+    index = [f.name for f in spec.fields].index(name)
+    old = values[index]
+    if old == value:
+        return Outcome(key, None, {}, version)
+    new_values = values[:index] + (value,) + values[index + 1:]
+    diff = {"fields": {name: [plain(old), plain(value)]}}
+    plan.update(spec.table, {f"key_{spec.key.key}": key,
+                             **{f.column.key: v for f, v in zip(spec.fields, new_values)}})
+    _change(plan, spec, "update", key, new_values, diff, who)
+    return Outcome(key, "update", diff, version)
+
+
+def missing_records(connection, spec, size=CHUNK):
+    """Chunks of the keys of records the file (the ledger) does not name, in key order."""
     last = ""
+    key = spec.key
     while True:
         keys = connection.scalars(
-            select(W.c.uuid).where(W.c.uuid > last, text(
-                f"{W.name}.uuid NOT IN (SELECT uuid FROM {LEDGER} WHERE kind IN ('w', 'n'))"))
-            .order_by(W.c.uuid).limit(size)).all()
+            select(key).where(key > last, text(
+                f"{spec.table.name}.{key.name} NOT IN "
+                f"(SELECT uuid FROM {LEDGER} WHERE kind IN ('p', 'n'))"))
+            .order_by(key).limit(size)).all()
         if not keys:
             return
         yield keys
@@ -314,9 +434,9 @@ def missing_widgets(connection, size=CHUNK):
 
 
 def chunks_of(groups, size=CHUNK):
-    """(chunk, error) pairs: the widgets read, and the `LayoutError` that stopped reading (the
+    """(chunk, error) pairs: the records read, and the `LayoutError` that stopped reading (the
     last pair) or None. The chunk before an error still comes, so the caller can report an
-    earlier problem that only the database shows (a uuid used twice, a component's owner)."""
+    earlier problem that only the database shows (a key used twice, a child row's owner)."""
     iterator = iter(groups)
     while True:
         chunk, error = [], None

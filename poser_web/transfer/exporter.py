@@ -1,62 +1,97 @@
-"""`poser export`: every widget with its components, streamed into the CSV layout.
+"""`poser export`: a table's records, each with its child rows, streamed into its file layout.
 
-One query (widgets left-joined to their components, in export order) read through a
-server-side cursor where the database has one, so memory stays flat however many rows.
+The records are read through a server-side cursor where the database has one, in the list's
+default order (then the key), a chunk at a time; each chunk's child rows come with one select,
+in their relationship's order. Memory stays flat however many rows.
 """
 import io
 import os
 import sys
 import tempfile
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..models import Change, make_change, new_uuid
-from ..tables.widgets.models import Component, Widget
-from . import layout
+from .engine import stored
+from .layout import FileLayout
+from .reading import writer
 
 BATCH = 2000
 
 
-def export_query():
-    w, c = Widget.__table__.c, Component.__table__.c
-    return (select(w.uuid, w.description, w.active, c.uuid, c.item_code, c.description, c.active)
-            .select_from(Widget.__table__.outerjoin(Component.__table__, c.widget_uuid == w.uuid))
-            .order_by(w.description, w.uuid, c.item_code, c.uuid))
-
-
-def export_file(connection, text_stream, progress=None):
-    """Write the whole CSV to `text_stream`; returns (widgets, components) written.
-
-    `progress`: a `progress.Progress`, or None for none.
-    """
+def export_file(connection, spec, text_stream, progress=None, keys=None):
+    """Write the table's file to `text_stream`; returns {name: rows written} (the table's and
+    each child relationship's). `keys`: a select of the records' keys to export (a list's
+    search and filters), or None for all. `progress`: a `progress.Progress`, or None."""
     phase = None
     if progress is not None:
-        total = (connection.scalar(select(func.count()).select_from(Widget.__table__))
-                 + connection.scalar(select(func.count()).select_from(Component.__table__)))
-        phase = progress.phase("exported", total)
-    out = layout.writer(text_stream)
-    out.writerow(layout.HEADER)
-    widget_row, component_row = layout.widget_fields, layout.component_fields
-    widgets = components = 0
-    current = None
-    result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
-        export_query())
-    for rows in result.partitions():
-        lines = []
-        for w_uuid, w_description, w_active, c_uuid, c_code, c_description, c_active in rows:
-            if w_uuid != current:
-                current = w_uuid
-                widgets += 1
-                lines.append(widget_row(w_uuid, w_description, w_active))
-            if c_uuid is not None:
-                components += 1
-                lines.append(component_row(c_uuid, c_code, c_description, c_active))
+        phase = progress.phase("exported", _total(connection, spec, keys))
+    out = writer(text_stream)
+    counts = {}
+    for lines in export_chunks(connection, spec, keys, counts):
         out.writerows(lines)
         if phase is not None:
-            phase.update_to(widgets + components)
+            phase.update_to(sum(counts.values()))
     if phase is not None:
         phase.close()
-    return widgets, components
+    return counts
+
+
+def export_chunks(connection, spec, keys=None, counts=None):
+    """Lists of the file's rows (cells), the header first, then a chunk of records at a time
+    with their child rows. `counts` (a dict) gets the rows written per table."""
+    layout = FileLayout(spec)
+    counts = counts if counts is not None else {}
+    counts.update({spec.name: 0, **{child.name: 0 for child in spec.children}})
+    yield [layout.header]
+    query = select(spec.key, *(f.column for f in spec.fields)).order_by(*spec.order)
+    if keys is not None:
+        query = query.where(spec.key.in_(keys.scalar_subquery()))
+    # Per statement: Connection.execution_options would stream every later statement too.
+    result = connection.execute(query.execution_options(stream_results=True, yield_per=BATCH))
+    children = [(child, _child_query(child)) for child in spec.children]
+    for rows in result.partitions():
+        rows = [(row[0], tuple(stored(f, v) for f, v in zip(spec.fields, row[1:]))) for row in rows]
+        under = {child.name: _child_rows(connection, child, query, [r[0] for r in rows])
+                 for child, query in children}
+        lines = []
+        for key, values in rows:
+            lines.append(layout.record_cells(key, values))
+            for child in spec.children:
+                for child_key, child_values in under[child.name].get(key, ()):
+                    lines.append(layout.child_cells(child, child_key, child_values))
+                    counts[child.name] += 1
+        counts[spec.name] += len(rows)
+        yield lines
+
+
+def _child_query(child):
+    return (select(child.parent_key, child.key, *(f.column for f in child.fields))
+            .where(child.parent_key.in_(bindparam("keys", expanding=True)))
+            .order_by(*child.order))
+
+
+def _child_rows(connection, child, query, keys):
+    """{parent key: [(key, values)]} of the child rows of records `keys`."""
+    found = {}
+    for row in connection.execute(query, {"keys": keys}):
+        found.setdefault(row[0], []).append(
+            (row[1], tuple(stored(f, v) for f, v in zip(child.fields, row[2:]))))
+    return found
+
+
+def _total(connection, spec, keys):
+    """Rows the file will have (for progress)."""
+    records = select(func.count()).select_from(spec.table)
+    if keys is not None:
+        records = records.where(spec.key.in_(keys.scalar_subquery()))
+    total = connection.scalar(records)
+    for child in spec.children:
+        rows = select(func.count()).select_from(child.table)
+        if keys is not None:
+            rows = rows.where(child.parent_key.in_(keys.scalar_subquery()))
+        total += connection.scalar(rows)
+    return total
 
 
 def _umask():
@@ -65,7 +100,7 @@ def _umask():
     return mask
 
 
-def run_export(engine, path, progress=None):
+def run_export(engine, spec, path, progress=None):
     """Export to the file at `path` ("-": standard output) in one read-only transaction.
 
     A file is written beside the target and renamed at the end, so a failed export
@@ -80,7 +115,7 @@ def run_export(engine, path, progress=None):
                 stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="",
                                           write_through=False)
                 try:
-                    return export_file(connection, stream, progress)
+                    return export_file(connection, spec, stream, progress)
                 finally:
                     stream.flush()
                     stream.detach()
@@ -89,7 +124,7 @@ def run_export(engine, path, progress=None):
                                                  dir=directory)
             try:
                 with open(handle, "w", encoding="utf-8", newline="") as stream:
-                    counts = export_file(connection, stream, progress)
+                    counts = export_file(connection, spec, stream, progress)
                 os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 -> the usual mode
                 os.replace(temporary, path)
             except BaseException:
@@ -98,16 +133,10 @@ def run_export(engine, path, progress=None):
             return counts
 
 
-# Change.entity of export records: listed with the widgets' Recent changes.
-EXPORT_ENTITY = "widget-export"
-
-
-def record_export(engine, target, widgets, components, runas=None):
-    """An export changes no data, but who took what and when stays on record.
-
-    It is one Change row (action "export"), shown under Widgets › Recent changes.
-    """
-    diff = {"file": target, "widgets": widgets, "components": components}
+def record_export(engine, spec, target, counts, runas=None):
+    """An export changes no data, but who took what and when stays on record: one Change row
+    (action "export", entity "<entity>-export"), shown under the table's Recent changes."""
+    diff = {"file": target, "counts": counts}
     with engine.begin() as connection:
         connection.execute(Change.__table__.insert(), [make_change(
-            "export", new_uuid(), target, diff, runas, "export", entity=EXPORT_ENTITY)])
+            "export", new_uuid(), target, diff, runas, "export", entity=f"{spec.entity}-export")])

@@ -1,50 +1,51 @@
-"""`poser import`: widgets and components from the CSV layout, all or nothing, in bulk.
+"""`poser import`: a table's records (with their child rows) from its file layout, all or
+nothing, in bulk.
 
-One transaction; the file is read, checked, compared and written a chunk of widgets at a time
-by the rules in `engine` (shared with the widget import batch), so memory stays flat. The
-ORM's history and version listeners do not see Core statements, so each chunk's plan carries
-the Change rows (`make_change`, the web form's diff shape) and bumps `Widget.version` itself.
-A bad line anywhere rolls everything back: nothing is written.
+One transaction; the file is read, checked, compared and written a chunk of records at a time
+by the rules in `engine` (shared with the import batches), so memory stays flat. The ORM's
+history and version listeners do not see Core statements, so each chunk's plan carries the
+Change rows (`make_change`, the web form's diff shape) and raises versions itself. A bad line
+anywhere rolls everything back: nothing is written.
 """
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from sqlalchemy import select, text
 
 from ..db.engine import WRITE_OPTION
 from ..models import User, utcnow
-from ..tables.widgets.models import Component, Widget
-from . import engine, layout
-from .engine import Counts, Plan  # noqa: F401
+from . import engine
+from .engine import Counts, Plan, Tally, Who  # noqa: F401
+from .layout import FileLayout, LayoutError
+from .reading import count_lines
 from .writer import deferred_search_index, write_plan
 
 SOURCE = "import"
 # SQLite's page cache for the import's connection (KiB; its default is 2 MiB): with every
-# index of the two tables in memory, bulk writes do not thrash. Restored afterwards.
+# index of the tables in memory, bulk writes do not thrash. Restored afterwards.
 SQLITE_CACHE_KIB = 65536
-
-W, C = Widget.__table__, Component.__table__
 
 
 class UnknownUser(Exception):
     """--runas names no user."""
 
 
-@dataclass
 class ImportReport:
-    widgets: Counts = field(default_factory=Counts)
-    components: Counts = field(default_factory=Counts)
-    rows: int = 0
-    dry_run: bool = False
-    seconds: float = 0.0
+    def __init__(self, spec, dry_run=False):
+        self.spec, self.tally = spec, Tally(spec)
+        self.rows, self.dry_run, self.seconds = 0, dry_run, 0.0
+
+    def counts(self):
+        """(name, Counts) of the records and of each kind of child row."""
+        return [(self.spec.name, self.tally.records)] + [
+            (child.name, self.tally.children[child.name]) for child in self.spec.children]
 
     def table(self):
-        head = f"{'':12}{'created':>9}{'updated':>9}{'deleted':>9}{'unchanged':>11}"
-        lines = [head]
-        for name, counts in (("widgets", self.widgets), ("components", self.components)):
-            lines.append(f"{name:12}{counts.created:>9,}{counts.updated:>9,}{counts.deleted:>9,}"
-                         f"{counts.unchanged:>11,}")
+        width = max(12, *(len(name) + 2 for name, _ in self.counts()))
+        lines = [f"{'':{width}}{'created':>9}{'updated':>9}{'deleted':>9}{'unchanged':>11}"]
+        for name, counts in self.counts():
+            lines.append(f"{name:{width}}{counts.created:>9,}{counts.updated:>9,}"
+                         f"{counts.deleted:>9,}{counts.unchanged:>11,}")
         return "\n".join(lines)
 
     @property
@@ -62,29 +63,31 @@ def check_runas(connection, runas):
                           "(add one with `poser adduser`)")
 
 
-def import_file(connection, binary_stream, runas=None, delete_missing=False, dry_run=False,
-                progress=None, total_rows=0, reader=None):
-    """Import from an open binary file on `connection` (inside the caller's transaction).
+def import_file(connection, spec, binary_stream, runas=None, delete_missing=False,
+                dry_run=False, progress=None, total_rows=0, reader=None):
+    """Import a file of table `spec` from an open binary file on `connection` (inside the
+    caller's transaction).
 
     Reads, checks and writes chunk by chunk (`engine`), so memory stays flat; a bad line
-    anywhere raises `layout.LayoutError` and the caller rolls everything back. Raises
-    `UnknownUser` for a bad runas. Returns the `ImportReport`; with `dry_run` the caller rolls
-    back what was written.
+    anywhere raises `LayoutError` and the caller rolls everything back. Raises `UnknownUser`
+    for a bad runas. Returns the `ImportReport`; with `dry_run` the caller rolls back what was
+    written.
     """
     started = time.perf_counter()
     check_runas(connection, runas)
+    layout = FileLayout(spec)
     if reader is None:
         layout.check_header(binary_stream)  # a wrong file fails before anything else
-    report = ImportReport(dry_run=dry_run)
+    report = ImportReport(spec, dry_run=dry_run)
     read = progress.phase("validated", total_rows) if progress is not None else None
     written = progress.phase("written", total_rows) if progress is not None else None
-    when = utcnow()
+    who = Who(runas, SOURCE, utcnow())
     ledger = engine.Ledger(connection)
-    groups = layout.iter_widgets(binary_stream, read.update_to if read is not None else None,
-                                 reader=reader)
+    records = layout.records(binary_stream, read.update_to if read is not None else None,
+                             reader=reader)
     with deferred_search_index(connection):  # SQLite: a big import rebuilds the index once
-        _write_chunks(connection, ledger, groups, report, runas, when, delete_missing,
-                      written, total_rows)
+        _write_chunks(connection, spec, ledger, records, report, who, delete_missing, written,
+                      total_rows)
     ledger.drop()
     for phase in (read, written):
         if phase is not None:
@@ -93,40 +96,42 @@ def import_file(connection, binary_stream, runas=None, delete_missing=False, dry
     return report
 
 
-def _write_chunks(connection, ledger, groups, report, runas, when, delete_missing, written,
+def _write_chunks(connection, spec, ledger, records, report, who, delete_missing, written,
                   total_rows):
     done = 0
-    for chunk, error in engine.chunks_of(groups):
-        snapshot = engine.Snapshot.of(connection, chunk)
-        problems = ledger.check(chunk, snapshot.owners)
+    for chunk, error in engine.chunks_of(records):
+        snapshot = engine.Snapshot.of(connection, spec, chunk)
+        problems = ledger.check(spec, chunk, snapshot.owners)
+        problems.update((line, reason) for line, reason in
+                        engine.missing_references(connection, spec, chunk).items()
+                        if line not in problems)
         if problems:
             line = min(problems)
-            raise layout.LayoutError(line, problems[line])
+            if error is None or line < error.line:
+                raise LayoutError(line, problems[line])
         if error is not None:
             raise error
         plan = engine.Plan()
-        for row in chunk:
-            outcome = engine.plan_widget(plan, row, snapshot, report.widgets, report.components,
-                                         runas, SOURCE, when)
-            if outcome.action == "create" and row.uuid is None:
-                ledger.add([{"uuid": outcome.uuid, "line": 0, "kind": "n", "widget": None}])
+        for record in chunk:
+            outcome = engine.plan_record(plan, spec, record, snapshot, report.tally, who)
+            if outcome.action == "create" and record.key is None:
+                ledger.add([{"uuid": outcome.key, "line": 0, "kind": "n", "parent": None}])
             if outcome.removed:
-                ledger.add([{"uuid": key, "line": 0, "kind": "r", "widget": outcome.uuid}
+                ledger.add([{"uuid": key, "line": 0, "kind": "r", "parent": outcome.key}
                             for key in outcome.removed])
-        rows = len(chunk) + sum(len(row.components) for row in chunk)
+        rows = sum(1 + sum(1 for _ in record.child_rows()) for record in chunk)
         report.rows += rows
-        write_plan(connection, plan)
+        write_plan(connection, spec, plan)
         done += rows
         if written is not None:
             written.update_to(min(done, total_rows))
     if delete_missing:
-        for keys in engine.missing_widgets(connection):
-            snapshot = engine.Snapshot(connection, keys)
+        for keys in engine.missing_records(connection, spec):
+            snapshot = engine.Snapshot(connection, spec, keys)
             plan = engine.Plan()
-            for uuid in keys:
-                engine.plan_delete(plan, uuid, snapshot, report.widgets, report.components,
-                                   runas, SOURCE, when)
-            write_plan(connection, plan)
+            for key in keys:
+                engine.plan_delete(plan, spec, key, snapshot, report.tally, who)
+            write_plan(connection, spec, plan)
 
 
 @contextmanager
@@ -147,22 +152,28 @@ def _sqlite_cache(connection):
         cursor.close()
 
 
-def run_import(db_engine, path, runas=None, delete_missing=False, dry_run=False, progress=None):
-    """Import the file at `path` in one transaction: committed, or rolled back on any error
-    and always for a dry run."""
+def lock_tables(connection, spec):
+    """PostgreSQL: nobody else writes the table or its child rows until we commit (readers may).
+    SQLite's writers already queue behind our BEGIN IMMEDIATE."""
+    if connection.dialect.name == "postgresql":
+        names = ", ".join(t.name for t in (spec.table, *(c.table for c in spec.children)))
+        connection.execute(text(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def run_import(db_engine, spec, path, runas=None, delete_missing=False, dry_run=False,
+               progress=None):
+    """Import the file at `path` into table `spec` in one transaction: committed, or rolled
+    back on any error and always for a dry run."""
     started = time.perf_counter()
     with open(path, "rb") as stream:
-        total = max(layout.count_lines(stream) - 1, 0) if progress is not None else 0
+        total = max(count_lines(stream) - 1, 0) if progress is not None else 0
         options = {WRITE_OPTION: True}  # SQLite: BEGIN IMMEDIATE, writers queue behind us
         with db_engine.connect() as connection, _sqlite_cache(connection):
             connection = connection.execution_options(**options)
             transaction = connection.begin()
             try:
-                if db_engine.dialect.name == "postgresql":
-                    # Nobody else writes widgets or components until we commit (readers may).
-                    connection.execute(text(f"LOCK TABLE {W.name}, {C.name} "
-                                            "IN SHARE ROW EXCLUSIVE MODE"))
-                report = import_file(connection, stream, runas, delete_missing, dry_run,
+                lock_tables(connection, spec)
+                report = import_file(connection, spec, stream, runas, delete_missing, dry_run,
                                      progress, total)
             except BaseException:
                 transaction.rollback()

@@ -11,12 +11,9 @@ from sqlalchemy import bindparam, delete, literal_column, update
 
 from ..db.search_index import DeferredSearchIndex
 from ..models import Change
-from ..tables.widgets.models import Component, Widget
 
 BATCH = 10_000  # rows per executemany / COPY
 IN_CHUNK = 500  # uuids per DELETE ... IN (...)
-
-W, C = Widget.__table__, Component.__table__
 
 
 class Bulk:
@@ -56,10 +53,6 @@ class Bulk:
                 advance(len(batch))
 
 
-def _insert(table, rows):
-    return table.insert().values({name: bindparam(name) for name in rows[0]})
-
-
 def _copy(connection, table_name, rows, columns, advance=None):
     """PostgreSQL: rows through COPY, several times faster than INSERTs (same transaction).
 
@@ -83,28 +76,25 @@ def _copy(connection, table_name, rows, columns, advance=None):
 def _copy_update(connection, table, rows, assignments, advance=None):
     """PostgreSQL: changed rows COPYed into a temporary table, then one UPDATE ... FROM it.
 
-    One statement instead of one per row, so the component-count trigger (a
-    statement trigger) runs once.
+    One statement instead of one per row, so statement triggers (e.g. a stored count's) run
+    once.
     """
-    columns = [("uuid", "key_uuid")] + [(name, name) for name in rows[0] if name != "key_uuid"]
+    [key] = table.primary_key.columns
+    columns = [(key.name, f"key_{key.key}")] + [(name, name) for name in rows[0]
+                                                 if not name.startswith("key_")]
     scratch = f"poser_import_{table.name}"
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS "
         f"SELECT {', '.join(name for name, _ in columns)} FROM {table.name} WITH NO DATA")
     _copy(connection, scratch, rows, columns, advance)
-    connection.exec_driver_sql(f"UPDATE {table.name} AS target SET {assignments} "
-                               f"FROM {scratch} AS changed WHERE target.uuid = changed.uuid")
+    connection.exec_driver_sql(f"UPDATE {table.name} AS target SET {assignments} FROM {scratch} "
+                               f"AS changed WHERE target.{key.name} = changed.{key.name}")
     connection.exec_driver_sql(f"DROP TABLE {scratch}")
 
 
 def bulk_insert(connection, table, rows, advance=None):
     """Insert dict rows (all with the same keys): COPY on PostgreSQL, executemany elsewhere."""
-    if not rows:
-        return
-    if connection.dialect.driver == "psycopg":
-        _copy(connection, table.name, rows, [(name, name) for name in rows[0]], advance)
-    else:
-        Bulk(connection, _insert(table, rows)).run(rows, advance)
+    _insert(connection, table, rows, connection.dialect.driver == "psycopg", advance)
 
 
 def bulk_update(connection, table, rows, keys, advance=None):
@@ -136,15 +126,16 @@ def deferred_search_index(connection):
         connection.info.pop(SEARCH_INDEX, None)
 
 
-def write_plan(connection, plan, phase=None):
-    """The plan as Core bulk statements, children deleted first and parents inserted first."""
-    done = 0
+def write_plan(connection, spec, plan, phase=None):
+    """A chunk's plan as Core bulk statements: child rows deleted first, records inserted first,
+    a versioned record's version raised with each update, then the history."""
+    parents, children = [spec.table], [child.table for child in spec.children]
     search = connection.info.get(SEARCH_INDEX)
     if search is not None:
-        search.wrote(C, len(plan.component_deletes) + len(plan.component_inserts)
-                     + len(plan.component_updates))
-        search.wrote(W, len(plan.widget_deletes) + len(plan.widget_inserts)
-                     + len(plan.widget_updates))
+        for table in parents + children:
+            search.wrote(table, sum(len(part.get(table, ())) for part in
+                                    (plan.inserts, plan.updates, plan.deletes)))
+    done = 0
 
     def advance(count):
         nonlocal done
@@ -152,42 +143,55 @@ def write_plan(connection, plan, phase=None):
         if phase is not None:
             phase.update_to(done)
 
-    def in_chunks(statement_for, keys):
-        for start in range(0, len(keys), IN_CHUNK):
-            chunk = keys[start:start + IN_CHUNK]
-            connection.execute(statement_for(chunk))
-            advance(len(chunk))
-
-    def many(statement_for, rows):
-        if rows:
-            Bulk(connection, statement_for(rows)).run(rows, advance)
-
     copying = connection.dialect.driver == "psycopg"  # PostgreSQL's COPY, through psycopg 3
+    for table in children + parents:
+        _delete(connection, table, plan.deletes.get(table, ()), advance)
+    for table in parents + children:
+        _insert(connection, table, plan.inserts.get(table, ()), copying, advance)
+    for table in parents + children:
+        bump = spec.versioned and table is spec.table
+        _update(connection, table, plan.updates.get(table, ()), bump, copying, advance)
+    if plan.changes:
+        _insert(connection, Change.__table__, plan.changes, copying, None)
 
-    def insert(table, rows):
-        if not rows:
-            return
-        if copying:
-            _copy(connection, table.name, rows, [(name, name) for name in rows[0]], advance)
-        else:
-            many(lambda rows: _insert(table, rows), rows)
 
-    in_chunks(lambda chunk: delete(C).where(C.c.uuid.in_(chunk)), plan.component_deletes)
-    in_chunks(lambda chunk: delete(W).where(W.c.uuid.in_(chunk)), plan.widget_deletes)
-    insert(W, plan.widget_inserts)
-    insert(C, plan.component_inserts)
+def _delete(connection, table, keys, advance):
+    [key] = table.primary_key.columns
+    for start in range(0, len(keys), IN_CHUNK):
+        chunk = keys[start:start + IN_CHUNK]
+        connection.execute(delete(table).where(key.in_(chunk)))
+        advance(len(chunk))
+
+
+def _insert(connection, table, rows, copying, advance):
+    if not rows:
+        return
     if copying:
-        if plan.widget_updates:
-            _copy_update(connection, W, plan.widget_updates, "description = changed.description, "
-                         "active = changed.active, version = target.version + 1", advance)
-        if plan.component_updates:
-            _copy_update(connection, C, plan.component_updates, "item_code = changed.item_code, "
-                         "description = changed.description, active = changed.active", advance)
+        _copy(connection, table.name, rows, [(name, name) for name in rows[0]], advance)
     else:
-        many(lambda rows: update(W).where(W.c.uuid == bindparam("key_uuid")).values(
-            description=bindparam("description"), active=bindparam("active"),
-            version=W.c.version + literal_column("1")), plan.widget_updates)
-        many(lambda rows: update(C).where(C.c.uuid == bindparam("key_uuid")).values(
-            item_code=bindparam("item_code"), description=bindparam("description"),
-            active=bindparam("active")), plan.component_updates)
-    insert(Change.__table__, plan.changes)
+        Bulk(connection, table.insert().values({name: bindparam(name) for name in rows[0]})).run(
+            rows, advance)
+
+
+def _update(connection, table, rows, bump, copying, advance):
+    """UPDATE each row by its key ("key_<pk>"), setting its other values (and version + 1)."""
+    if not rows:
+        return
+    [key] = table.primary_key.columns
+    names = [name for name in rows[0] if not name.startswith("key_")]
+    if copying:
+        assignments = [f"{_quoted(connection, table.c[n].name)} = changed.{_quoted(connection, table.c[n].name)}"
+                       for n in names]
+        if bump:
+            assignments.append("version = target.version + 1")
+        _copy_update(connection, table, rows, ", ".join(assignments), advance)
+        return
+    values = {name: bindparam(name) for name in names}
+    if bump:
+        values["version"] = table.c.version + literal_column("1")
+    statement = update(table).where(key == bindparam(f"key_{key.key}")).values(values)
+    Bulk(connection, statement).run(rows, advance)
+
+
+def _quoted(connection, name):
+    return connection.dialect.identifier_preparer.quote(name)

@@ -3,15 +3,14 @@ refresh, execute, remove rows, delete, the kept file and the populating progress
 import json
 import os
 
-from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
-from pyramid.path import DottedNameResolver
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.response import FileResponse
 from sqlalchemy import func, select
 from zope.sqlalchemy import mark_changed
 
 from ..auth.permissions import register as register_permission
-from ..batch import HANDLERS, get_handler, load_handlers, runner
+from ..batch import batch_types, get_handler, runner
 from ..batch.files import FileRefused
 from ..batch.handler import BatchError, R, delete_batch, load
 from ..batch.store import FileStore, TooLarge, max_upload_bytes
@@ -24,7 +23,6 @@ from .master import UUID_PATTERN, MasterView
 ROWS_PER_PAGE = 100
 # Files up to this size are read inside the upload request; bigger ones in the background.
 DEFAULT_INLINE_BYTES = 1 << 20
-LIST_BUTTONS = "poser.list_buttons"
 MAX_SELECTED = 1000
 
 
@@ -39,6 +37,7 @@ class BatchView(MasterView):
     title = "Batch"
     title_plural = "Batches"
     menu = "Batches"
+    importable = False  # batches are the framework's bookkeeping, not a table to import
 
     columns = (
         Column("number", "Number", sort=Batch.number, link="view", numeric=True),
@@ -58,10 +57,10 @@ class BatchView(MasterView):
 
     @classmethod
     def include(cls, config):
-        handlers = load_handlers()
-        cls.filters = (ChoiceFilter("type", "Type", Batch.batch_type, tuple(
-            (key, handler.title) for key, handler in sorted(handlers.items())), nullable=False),
-            ChoiceFilter("state", "State", Batch.state, _labels(STATES), nullable=False))
+        # The batch types come with the tables, some included after this view (poser.includes):
+        # the type filter is made when the configuration is committed.
+        config.action(("poser.batch_filters",), lambda: cls.set_filters(config.registry),
+                      order=10)
         url = cls.url_prefix
         # Before the master's /batches/{uuid}, which would match /batches/new.
         config.add_route("batches.create", f"{url}/new")
@@ -88,14 +87,14 @@ class BatchView(MasterView):
             else:
                 cls._add(config, attr, name, action, template, method)
         register_permission(config, "batches.execute", "Execute batches")
-        buttons = config.registry.setdefault(LIST_BUTTONS, {})
-        for key, handler in handlers.items():
-            if handler.from_file and handler.list_page:
-                buttons.setdefault(handler.list_page, []).append(
-                    ("Import file", "batches.create", {"type": key}, "batches.create"))
-            if getattr(handler, "actions", None) and handler.list_page:
-                buttons.setdefault(handler.list_page, []).append(
-                    ("Bulk change", "batches.bulk", {"type": key}, "batches.create", True))
+
+    @classmethod
+    def set_filters(cls, registry):
+        types = batch_types(registry)
+        cls.filters = (ChoiceFilter("type", "Type", Batch.batch_type, tuple(
+            (key, handler.title) for key, handler in sorted(types.items())), nullable=False),
+            ChoiceFilter("state", "State", Batch.state, _labels(STATES), nullable=False))
+        cls.__dict__.get("_declared_grid", {}).clear()
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -128,7 +127,7 @@ class BatchView(MasterView):
 
     def handler_for(self, batch):
         try:
-            return get_handler(batch.batch_type)
+            return get_handler(self.request.registry, batch.batch_type)
         except LookupError:
             raise HTTPNotFound(f"Batch {batch.number} is of a type this server does not know "
                                f"({batch.batch_type}).") from None
@@ -165,10 +164,18 @@ class BatchView(MasterView):
                                   self.request, response=self.request.response)
 
     def upload_page(self):
-        key = self.request.params.get("type", "widget_import")
-        handler = HANDLERS.get(key)
+        key = self.request.params.get("type", "")
+        handler = batch_types(self.request.registry).get(key)
         if handler is None or not handler.from_file:
-            raise HTTPBadRequest(f"No batch type {key!r} is made from a file.")
+            known = ", ".join(k for k, h in sorted(batch_types(self.request.registry).items())
+                              if h.from_file)
+            raise HTTPBadRequest(f"No batch type {key!r} is made from a file (types: {known}).")
+        spec = handler.spec
+        if not (self.request.has_permission(spec.permission("create"))
+                or self.request.has_permission(spec.permission("edit"))):
+            raise HTTPForbidden(f"Importing {spec.title_plural.lower()} needs the "
+                                f"{spec.permission('create')} or {spec.permission('edit')} "
+                                "permission.")
         limit = max_upload_bytes(self.request.registry.settings)
         context = dict(handler=handler, limit_mb=limit / (1024 * 1024), error=None,
                        description=self.request.POST.get("description", "") if
@@ -208,14 +215,14 @@ class BatchView(MasterView):
         inline = int(self.request.registry.settings.get("poser.batch_inline_bytes")
                      or DEFAULT_INLINE_BYTES)
         if size <= inline or "app.dbsession" in self.request.environ:
-            failure = runner.populate(self.connection, uuid, store)
+            failure = runner.populate(self.connection, handler, uuid, store)
             self.flash(failure or f"Made the batch from “{name}”: review it, then execute it.")
         else:
             engine = self.request.registry["db_engine"]
 
             def start(committed):
                 if committed:
-                    runner.populate_in_background(engine, uuid, store)
+                    runner.populate_in_background(engine, handler, uuid, store)
 
             self.request.tm.get().addAfterCommitHook(start)
             self.flash(f"Reading “{name}” into a batch: this page shows the progress.")
@@ -225,10 +232,13 @@ class BatchView(MasterView):
         """Every record a list search matches, with one action, made into a batch to review."""
         params = self.request.POST if self.request.method == "POST" else self.request.GET
         key = params.get("type", "")
-        handler = HANDLERS.get(key)
+        handler = batch_types(self.request.registry).get(key)
         if handler is None or not getattr(handler, "actions", None):
             raise HTTPBadRequest(f"No batch type {key!r} changes records in bulk.")
-        lister = DottedNameResolver().resolve(handler.list_view)(self.request)
+        lister = handler.spec.view(self.request)
+        if not self.request.has_permission(lister.permission_name("list")):
+            raise HTTPForbidden(f"Listing {lister.title_plural.lower()} needs the "
+                                f"{lister.permission_name('list')} permission.")
         grid = lister.make_grid()
         try:
             state = grid.parse(params)
@@ -246,8 +256,8 @@ class BatchView(MasterView):
             keys = keys.where(grid.key.in_(selected))
             search["uuid"] = selected
         count = self.db.scalar(select(func.count()).select_from(keys.subquery()))
-        allowed = [(name, label) for name, (label, permission) in handler.actions.items()
-                   if self.request.has_permission(permission)]
+        allowed = [(name, action.label) for name, action in handler.actions.items()
+                   if self.request.has_permission(handler.permission_for(name))]
         context = dict(handler=handler, lister=lister, count=count, search=search,
                        allowed=allowed, error=None)
         if self.request.method != "POST":
@@ -259,7 +269,7 @@ class BatchView(MasterView):
         if action not in dict(allowed):
             self.request.response.status = 403
             return self.page_context(**{**context, "error": (
-                f"“{handler.actions[action][0]}” needs the {handler.actions[action][1]} "
+                f"“{handler.actions[action].label}” needs the {handler.permission_for(action)} "
                 "permission.")})
         if not count:
             self.request.response.status = 400
@@ -267,7 +277,7 @@ class BatchView(MasterView):
         described = ", ".join(f"{k} {v!r}" if k != "uuid" else f"{len(v)} selected"
                               for k, v in search.items()) or "all"
         connection = self.connection
-        uuid = handler.create(connection, f"{handler.actions[action][0]}: {count:,} "
+        uuid = handler.create(connection, f"{handler.actions[action].label}: {count:,} "
                                           f"{lister.title_plural.lower()} ({described})",
                               self.username(), source=f"{lister.title_plural} search",
                               params={"action": action, "search": search})
@@ -363,10 +373,13 @@ class BatchView(MasterView):
     def execute(self):
         batch = self.get_batch()
         handler = self.handler_for(batch)
-        needed = handler.execute_permission(load(self.db.connection(), batch.uuid))
-        if needed and not self.request.has_permission(needed):
-            return self.refused(batch, f"Executing this batch needs the {needed} permission "
-                                       "too; nothing was executed.", 403)
+        needed = sorted(p for p in handler.execute_permissions(self.db.connection(),
+                                                              load(self.db.connection(), batch.uuid))
+                        if not self.request.has_permission(p))
+        if needed:
+            return self.refused(batch, f"Executing this batch needs the {', '.join(needed)} "
+                                       f"permission{'s' if len(needed) != 1 else ''} too; nothing "
+                                       "was executed.", 403)
         try:
             handler.execute(self.connection, batch.uuid, self.username())
         except BatchError as error:

@@ -6,15 +6,17 @@ and views. Hooks for what a table needs beyond that: `get_query`,
 `view_sections`, `delete_summary`; the form pages and their hooks (`objectify`,
 `to_appstruct`, `get_schema`) live in master_forms.FormPages.
 """
+import io
 import re
 from contextlib import contextmanager
 
-from pyramid.exceptions import ConfigurationError
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from ..api.views import add_table_routes
 from ..auth.permissions import register as register_permission
+from ..batch import batch_types, register_table
 from ..display.labels import label_of, model_title, plural
 from ..display.values import display_timezone, formatter
 from ..forms.derive import is_relation
@@ -28,8 +30,11 @@ from ..grid.core import (
 )
 from ..grid.declared import make_columns, make_filters, make_search
 from ..grid.downloads import XLSX_MAX_ROWS, csv_chunks, xlsx_chunks
-from ..models import TABLE_PREFIX, Audited, utcnow
+from ..models import TABLE_PREFIX, Audited, catalog, utcnow
+from ..transfer.exporter import export_chunks
+from ..transfer.reading import writer
 from ..web.navigation import add_menu_entry
+from . import checks
 from .history import HistoryPages
 from .master_forms import FormPages
 
@@ -83,6 +88,12 @@ class MasterView(FormPages, HistoryPages):
     inlines = {}
     # Navbar group this table's entry goes under (None: an entry of its own).
     menu = None
+    # The rest of the checklist, for a table with a form: import/export in its file layout
+    # (`poser export` / `poser import`, "Download for import", "Import file" batches) and bulk
+    # changes of ticked rows. `bulk_actions`: batch.actions objects; None, the defaults
+    # (delete, set each Boolean to yes/no, each choice column to a value); () none.
+    importable = True
+    bulk_actions = None
 
     def __init__(self, request):
         self.request = request
@@ -94,7 +105,7 @@ class MasterView(FormPages, HistoryPages):
     def include(cls, config):
         """Add this master's routes and views to the Configurator."""
         cls.apply_defaults()
-        cls.check_form_fields()
+        checks.check(cls)  # a misspelt name stops the app here, not on the first request
         prefix, url = cls.route_prefix, cls.url_prefix
         config.add_route(prefix, url)
         cls._add(config, "list_page", prefix, "list", "master/list.pt", "GET")
@@ -110,6 +121,12 @@ class MasterView(FormPages, HistoryPages):
                         request_method="GET", renderer="json")
         config.add_route(f"{prefix}.export", url + "/export.{format:csv|xlsx}")
         cls._add(config, "export_file", f"{prefix}.export", "export", None, "GET")
+        if cls.importable:
+            cls.register_table(config)
+            add_table_routes(config, cls)
+        if cls.has_checklist():
+            config.add_route(f"{prefix}.export_import", url + "/export-for-import.csv")
+            cls._add(config, "export_for_import", f"{prefix}.export_import", "export", None, "GET")
         if cls.has_history():
             cls.include_history(config)  # its /changes page must match before /{uuid}
         config.add_route(f"{prefix}.view", url + "/{uuid}")
@@ -150,21 +167,29 @@ class MasterView(FormPages, HistoryPages):
             cls.title_plural = plural(cls.title)
 
     @classmethod
-    def check_form_fields(cls):
-        """A misspelt field name fails at start-up, not on the first form."""
-        mapper = inspect(cls.model)
-        problems = [name for name in (cls.form_fields or ())
-                    if name not in mapper.column_attrs and not is_relation(cls.model, name)]
-        for name, fields in cls.inlines.items():
-            if name not in mapper.relationships:
-                problems.append(name)
-            elif isinstance(fields, (tuple, list)):
-                child = inspect(mapper.relationships[name].mapper.class_)
-                problems += [f"{name}.{f}" for f in fields if f not in child.column_attrs]
-        if problems:
-            raise ConfigurationError(
-                f"{cls.__name__}: {', '.join(problems)}: not a column or a many-to-one "
-                f"relationship of {cls.model.__name__} (form_fields / inlines).")
+    def has_checklist(cls):
+        """Whether the table gets import/export, import batches and bulk changes."""
+        return cls.importable and cls.editable()
+
+    @classmethod
+    def describe(cls):
+        """The table as this view declares it: a TableSpec (models/catalog.py)."""
+        cls.apply_defaults()
+        # Exported in the list's default order: its default sort, else its first column.
+        named = [c if isinstance(c, str) else c.key for c in cls.columns]
+        return catalog.describe(cls.model, cls.route_prefix, cls.title, cls.title_plural,
+                                children=tuple(cls.inlines),
+                                sort=cls.default_sort or next(iter(named), None),
+                                bulk_actions=cls.bulk_actions, view=cls, editable=cls.editable())
+
+    @classmethod
+    def register_table(cls, config):
+        """The table's TableSpec and, for a table with a form, its batch types, for the app."""
+        spec = cls.describe()
+        if spec.editable:
+            register_table(config.registry, spec)
+            checks.check(cls, spec)
+        catalog.register(config.registry, spec)
 
     @classmethod
     def editable(cls):
@@ -298,32 +323,51 @@ class MasterView(FormPages, HistoryPages):
             actions.append("history")
         return [a for a in actions if self.request.has_permission(f"{self.route_prefix}.{a}")]
 
+    def table_spec(self):
+        """This table's TableSpec when it has the checklist (a form: imports, batches), else
+        None."""
+        spec = catalog.tables(self.request.registry).get(self.route_prefix)
+        return spec if spec is not None and spec.editable else None
+
     def list_buttons(self):
-        """(label, url) of the buttons other parts registered for this list page, e.g. "Import
-        file" (registry["poser.list_buttons"]: {route prefix: [(label, route, query,
-        permission[, keep_search])]}), those the user may follow."""
+        """(label, url) of the list's import and bulk-change buttons the user may follow: an
+        import needs batches.create and the table's create or edit permission; a bulk change
+        batches.create and the permission of at least one of its actions."""
+        spec, has = self.table_spec(), self.request.has_permission
+        if spec is None or not has("batches.create"):
+            return []
         found = []
-        paging = ("page", "per_page", "sort", "dir", "after", "before")
-        for label, route, query, permission, *keep_search in self.request.registry.get(
-                "poser.list_buttons", {}).get(self.route_prefix, ()):
-            if self.request.has_permission(permission):
-                if keep_search and keep_search[0]:  # the list's search and filters go along
-                    query = {**{k: v for k, v in self.request.GET.items()
-                                if k not in paging and v}, **query}
-                found.append((label, self.request.route_url(route, _query=query)))
+        types = batch_types(self.request.registry)
+        importer = types.get(f"{spec.entity}_import")
+        if importer is not None and (has(spec.permission("create")) or has(spec.permission("edit"))):
+            found.append(("Import file",
+                          self.request.route_url("batches.create", _query={"type": importer.key})))
+        bulk = self.bulk_type()
+        if bulk is not None:
+            paging = ("page", "per_page", "sort", "dir", "after", "before")
+            query = {**{k: v for k, v in self.request.GET.items() if k not in paging and v},
+                     "type": bulk.key}  # the list's search and filters go along
+            found.append(("Bulk change", self.request.route_url("batches.bulk", _query=query)))
         return found
 
-    def selection_target(self):
-        """(label, url, hidden fields) of the page rows ticked on this list go to (e.g. Bulk change), or None.
+    def bulk_type(self):
+        """This table's bulk-change batch type, if the user may use one of its actions."""
+        spec = self.table_spec()
+        if spec is None or not self.request.has_permission("batches.create"):
+            return None
+        bulk = batch_types(self.request.registry).get(f"{spec.entity}_bulk")
+        if bulk is None or not any(self.request.has_permission(bulk.permission_for(key))
+                                   for key in bulk.actions):
+            return None
+        return bulk
 
-        A list button registered with keep_search takes the list's search along, and
-        so also takes a selection of rows (`uuid=...` repeated).
-        """
-        for label, route, query, permission, *keep_search in self.request.registry.get(
-                "poser.list_buttons", {}).get(self.route_prefix, ()):
-            if keep_search and keep_search[0] and self.request.has_permission(permission):
-                return label, self.request.route_url(route), sorted(query.items())
-        return None
+    def selection_target(self):
+        """(label, url, hidden fields) of the page rows ticked on this list go to (the bulk
+        change), or None."""
+        bulk = self.bulk_type()
+        if bulk is None:
+            return None
+        return ("Bulk change", self.request.route_url("batches.bulk"), [("type", bulk.key)])
 
     def flash(self, message):
         self.request.session.flash(message, "success")
@@ -438,9 +482,37 @@ class MasterView(FormPages, HistoryPages):
         with Session(bind=self.request.registry["db_engine"]) as session:
             yield session
 
+    def export_for_import(self):
+        """The list's records (its search and filters, every page) in the table's import file
+        layout, streamed: what "Import file" reads back."""
+        grid, state = self.grid_and_state()
+        spec = self.table_spec()
+        keys = grid.filtered(state).with_only_columns(grid.key)
+        response = self.request.response
+        response.content_type, response.charset = "text/csv", "utf-8"
+        stamp = utcnow().strftime("%Y%m%d-%H%M")
+        response.content_disposition = (
+            f'attachment; filename="{self.route_prefix}-for-import-{stamp}.csv"')
+        response.app_iter = self._import_layout_chunks(spec, keys)
+        return response
+
+    def _import_layout_chunks(self, spec, keys):
+        """The file as UTF-8 bytes, a chunk of records at a time, from a session of its own."""
+        buffer = io.StringIO()
+        out = writer(buffer)
+        with self._export_session() as session:
+            for lines in export_chunks(session.connection(), spec, keys=keys):
+                out.writerows(lines)
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+
     def export_url(self, state, file_format):
-        """The export of exactly what the list shows (all pages)."""
+        """The export of exactly what the list shows (all pages): csv, xlsx, or "import" (the
+        table's import file layout)."""
         query = self.list_query(state, page=1, per_page=DEFAULT_PAGE_SIZE)
+        if file_format == "import":
+            return self.route("export_import", **query)
         return self.route("export", format=file_format, **query)
 
     def list_url(self, state, **changes):

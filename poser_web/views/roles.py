@@ -40,6 +40,7 @@ class RoleView(AccountPages, MasterView):
     filters = (YesNoFilter("grants_all", "Every permission", Role.grants_all),)
     default_sort = "name"
 
+    importable = False  # accounts have pages of their own, never a file or a bulk change
     schema = staticmethod(role_schema)
 
     # -- view page ---------------------------------------------------------------------

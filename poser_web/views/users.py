@@ -43,6 +43,7 @@ class UserView(AccountPages, MasterView):
     filters = (YesNoFilter("active", "Active", User.active),)
     default_sort = "username"
 
+    importable = False  # accounts have pages of their own, never a file or a bulk change
     schema = staticmethod(user_schema)
 
     @classmethod

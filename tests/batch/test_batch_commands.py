@@ -7,13 +7,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from poser_web.batch import get_handler, load_handlers, runner
+from poser_web.batch import runner
+from poser_web.batch.table_import import TableImportHandler
 from poser_web.batch.handler import B, NotEditable, by_number
 from poser_web.batch.store import FileStore
 from poser_web.cli import main
 from poser_web.db.engine import WRITE_OPTION, get_engine
 from poser_web.models import Batch, BatchRow, Change, User, utcnow
 from poser_web.tables.widgets.models import Component, Widget
+from poser_web.tables.widgets.views import WidgetView
 from tests.databases import REPO
 
 INI = str(REPO / "development.ini")
@@ -28,7 +30,6 @@ def real_db(database_url, monkeypatch, tmp_path):
     monkeypatch.setenv("POSER_BATCH_DIR", str(tmp_path / "store"))
     engine = get_engine({"sqlalchemy.url": database_url})
     clean(engine)
-    load_handlers()
     yield engine
     clean(engine)
     engine.dispose()
@@ -55,7 +56,7 @@ def test_import_batch_then_execute_from_the_command_line(real_db, tmp_path, caps
     with real_db.begin() as connection:
         connection.execute(User.__table__.insert().values(uuid="f" * 32, username="bob",
                                                           password_hash="x", active=True))
-    assert main(["import", INI, write(tmp_path, FILE), "--batch"]) == 0
+    assert main(["import", INI, "widgets", write(tmp_path, FILE), "--batch"]) == 0
     out = capsys.readouterr().out
     assert "Batch 1: 2 rows (2 new)" in out and "poser batch execute" in out
     assert scalar(real_db, select(func.count()).select_from(Widget)) == 0  # nothing applied
@@ -72,14 +73,14 @@ def test_import_batch_then_execute_from_the_command_line(real_db, tmp_path, caps
 
 
 def test_a_bad_file_makes_no_batch(real_db, tmp_path, capsys):
-    assert main(["import", INI, write(tmp_path, "nope\n"), "--batch"]) == 2
+    assert main(["import", INI, "widgets", write(tmp_path, "nope\n"), "--batch"]) == 2
     assert "line 1: wrong header" in capsys.readouterr().err
     assert scalar(real_db, select(func.count()).select_from(Batch)) == 0
 
 
 def test_purge_removes_old_executed_batches_with_their_files(real_db, tmp_path, capsys):
-    assert main(["import", INI, write(tmp_path, FILE), "--batch"]) == 0
-    assert main(["import", INI, write(tmp_path, HEADER + "widget,,Gamma,true,\n"), "--batch"]) == 0
+    assert main(["import", INI, "widgets", write(tmp_path, FILE), "--batch"]) == 0
+    assert main(["import", INI, "widgets", write(tmp_path, HEADER + "widget,,Gamma,true,\n"), "--batch"]) == 0
     assert main(["batch", "execute", INI, "1"]) == 0
     store = FileStore(tmp_path / "store")
     with real_db.begin() as connection:
@@ -98,12 +99,12 @@ def test_purge_removes_old_executed_batches_with_their_files(real_db, tmp_path, 
 
 def test_two_executions_at_once_apply_the_batch_once(real_db, tmp_path):
     store = FileStore(tmp_path / "store")
-    handler = get_handler("widget_import")
+    handler = TableImportHandler(WidgetView.describe())
     with real_db.connect() as connection:
         with connection.begin():
             uuid, _ = runner.create_from_file(connection, handler, write(tmp_path, FILE),
                                               "widgets.csv", None, store)
-        runner.populate(connection, uuid, store, commit=connection.commit)
+        runner.populate(connection, handler, uuid, store, commit=connection.commit)
     barrier, outcomes = threading.Barrier(2), []
 
     def press_execute(name):
@@ -132,11 +133,11 @@ def test_two_executions_at_once_apply_the_batch_once(real_db, tmp_path):
 def test_populating_on_its_own_connection_shows_progress_and_ends_ready(real_db, tmp_path):
     rows = "".join(f"widget,,Widget {n},true,\ncomponent,,Part,true,P{n}\n" for n in range(2500))
     store = FileStore(tmp_path / "store")
-    handler = get_handler("widget_import")
+    handler = TableImportHandler(WidgetView.describe())
     with real_db.begin() as connection:
         uuid, _ = runner.create_from_file(connection, handler, write(tmp_path, HEADER + rows),
                                           "big.csv", None, store)
-    thread = runner.populate_in_background(real_db, uuid, store)
+    thread = runner.populate_in_background(real_db, handler, uuid, store)
     thread.join(120)
     with real_db.connect() as connection:
         batch = connection.execute(select(B).where(B.c.uuid == uuid)).one()

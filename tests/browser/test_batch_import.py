@@ -74,3 +74,43 @@ def test_bulk_change_from_the_list(page, engine):
     with engine.connect() as connection:
         active = dict(connection.execute(select(Widget.description, Widget.active)).all())
     assert active == {"Sprocket A": False, "Sprocket B": False, "Gear": True}
+
+
+def test_a_declared_table_imports_a_file_and_changes_ticked_rows_in_bulk(page, engine, tmp_path):
+    """Specimen declared a model and a view, nothing more: Import file and Bulk change work."""
+    from sqlalchemy.orm import Session
+
+    from tests.sample.models import Specimen
+
+    page.set_default_timeout(30_000)
+    with Session(engine) as session, session.begin():
+        session.add_all([Specimen(name="Ant"), Specimen(name="Bee"), Specimen(name="Cat")])
+    header = page.request.get("/specimens/export-for-import.csv").text().splitlines()[0]
+    columns = header.split(",")
+    row = dict.fromkeys(columns, "")
+    row.update({"type": "test_specimen", "name": "Dog", "active": "true", "quantity": "7"})
+    path = tmp_path / "specimens.csv"
+    path.write_text(header + "\n" + ",".join(row[c] for c in columns) + "\n", encoding="utf-8")
+
+    page.goto("/specimens")
+    follow(page.get_by_role("link", name="Import file"))
+    page.get_by_label("File", exact=True).set_input_files(str(path))
+    follow(page.get_by_role("button", name="Upload"))
+    expect(page.locator("#batch-state")).to_have_text("ready")
+    follow(page.get_by_role("button", name="Execute"))
+    expect(page.get_by_text("Executed batch")).to_be_visible()
+
+    page.goto("/specimens")
+    page.get_by_label("Select Ant").check()
+    page.get_by_label("Select Cat").check()
+    follow(page.get_by_role("button", name="Bulk change: the ticked rows"))
+    expect(page.locator("#bulk-count")).to_contain_text("2 specimens match")
+    page.get_by_label("Set Color to red").check()
+    follow(page.get_by_role("button", name="Make batch"))
+    expect(page.locator("#batch-state")).to_have_text("ready")
+    follow(page.get_by_role("button", name="Execute"))
+    expect(page.get_by_text("Executed batch")).to_be_visible()
+    with engine.connect() as connection:
+        found = dict(connection.execute(select(Specimen.name, Specimen.color)).all())
+        quantity = connection.scalar(select(Specimen.quantity).where(Specimen.name == "Dog"))
+    assert found == {"Ant": "red", "Bee": None, "Cat": "red", "Dog": None} and quantity == 7

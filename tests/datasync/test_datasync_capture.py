@@ -10,9 +10,12 @@ from sqlalchemy.orm import Session
 from poser_web.datasync.capture import CAPTURED, missing_triggers
 from poser_web.db.engine import get_engine
 from poser_web.models import DatasyncChange
+from poser_web.tables.widgets.views import WidgetView
 from poser_web.transfer import run_import
 from tests.datasync_support import add_widgets, reset
 from tests.helpers import add_widget, csrf_token, widget_form
+
+WIDGETS = WidgetView.describe()
 
 
 def captured(session, after=0):
@@ -109,7 +112,7 @@ def test_the_importers_bulk_writes_are_captured(own_database, tmp_path):
     path.write_text("type,uuid,description,active,item_code\n"
                     f"widget,{keep},Imported,true,\ncomponent,,part,true,P1\n"
                     "widget,,Another,true,\n")
-    run_import(own_database, str(path))
+    run_import(own_database, WIDGETS, str(path))
     with Session(own_database) as session:
         keys = {k for _, k, _ in captured(session)}
         widgets = set(session.scalars(text("SELECT uuid FROM poser_widget")))
@@ -117,7 +120,7 @@ def test_the_importers_bulk_writes_are_captured(own_database, tmp_path):
     with Session(own_database) as session:
         start = last_id(session)
     path.write_text(f"type,uuid,description,active,item_code\nwidget,{keep},Renamed,true,\n")
-    run_import(own_database, str(path))  # renames it and deletes its component, in bulk
+    run_import(own_database, WIDGETS, str(path))  # renames it and deletes its component, in bulk
     with Session(own_database) as session:
         assert set(captured(session, start)) == {("widget", keep, "upsert")}
 

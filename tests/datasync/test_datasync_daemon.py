@@ -389,15 +389,18 @@ def test_two_daemons_on_one_target_still_apply_each_change_once(source, target):
 
 def test_the_drop_folder_script_imports_and_sorts_files(source, tmp_path):
     drop = tmp_path / "drop"
-    drop.mkdir()
+    (drop / "widgets").mkdir(parents=True)  # one folder per table
+    drop = drop / "widgets"
     (drop / "good.csv").write_text("type,uuid,description,active,item_code\nwidget,,Dropped,true,\n")
     (drop / "bad.csv").write_text("not the header\n")
     config = write_config(tmp_path / "ds.ini", source.url.render_as_string(hide_password=False), {})
     env = dict(os.environ, POSER_BIN=os.path.join(os.path.dirname(sys.executable), "poser"))
-    result = subprocess.run([str(REPO / "deploy" / "bin" / "poser-import-drop"), config, str(drop)],
+    result = subprocess.run([str(REPO / "deploy" / "bin" / "poser-import-drop"), config,
+                             str(drop.parent)],
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "imported good.csv" in result.stdout and "FAILED bad.csv" in result.stderr
+    assert "imported widgets/good.csv" in result.stdout
+    assert "FAILED widgets/bad.csv" in result.stderr
     assert [p.name.split("-", 1)[1] for p in sorted((drop / "done").glob("*.csv"))] == ["good.csv"]
     errors = list((drop / "failed").glob("*.error"))
     assert len(errors) == 1 and "line 1" in errors[0].read_text()

@@ -19,8 +19,8 @@ from poser_web.db.search import contains
 from poser_web.db.search_index import _sqlite_triggers
 from poser_web.models import DatasyncChange
 from poser_web.tables.widgets.models import Component, Widget
-from poser_web.transfer import LayoutError, run_import
-from poser_web.transfer.layout import HEADER
+from poser_web.tables.widgets.views import WidgetView
+from poser_web.transfer import FileLayout, LayoutError, run_import
 from tests.datasync_support import reset
 from tests.helpers import add_widget
 
@@ -28,6 +28,8 @@ INDEXED = (("poser_widget", "description"), ("poser_component", "item_code"),
            ("poser_component", "description"))
 WORDS = "sprocket gear flange bolt washer spring lever Écrou größe".split()
 TERMS = ("sprocket", "GEAR", "écr", "GRÖSSE", "ear fl", "part 1", "ic0001", "-02", "zzz")
+
+WIDGETS = WidgetView.describe()
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +59,7 @@ def small_threshold(monkeypatch):
 def write_file(path, widgets, start=0, components=3, suffix="", bad_last=False):
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
+    writer.writerow(FileLayout(WIDGETS).header)
     for w in range(start, start + widgets):
         w_uuid = uuid.uuid5(uuid.NAMESPACE_OID, f"w{w}").hex
         words = " ".join(WORDS[(w * k) % len(WORDS)] for k in (1, 3, 7))
@@ -137,7 +139,7 @@ def test_a_big_import_rebuilds_the_index_once_and_search_finds_exactly_its_rows(
         fresh, small_threshold, tmp_path):
     seen, stop = dropped_triggers(fresh)
     try:
-        run_import(fresh, write_file(tmp_path / "a.csv", 300))
+        run_import(fresh, WIDGETS, write_file(tmp_path / "a.csv", 300))
     finally:
         stop()
     if fresh.dialect.name == "sqlite":
@@ -148,7 +150,7 @@ def test_a_big_import_rebuilds_the_index_once_and_search_finds_exactly_its_rows(
     # An update run of every row: deletes and inserts of the index, rebuilt again.
     seen, stop = dropped_triggers(fresh)
     try:
-        run_import(fresh, write_file(tmp_path / "b.csv", 300, suffix=" v2", components=2))
+        run_import(fresh, WIDGETS, write_file(tmp_path / "b.csv", 300, suffix=" v2", components=2))
     finally:
         stop()
     if fresh.dialect.name == "sqlite":
@@ -161,11 +163,11 @@ def test_a_big_import_rebuilds_the_index_once_and_search_finds_exactly_its_rows(
 
 
 def test_a_small_import_keeps_the_triggers(fresh, small_threshold, tmp_path):
-    run_import(fresh, write_file(tmp_path / "a.csv", 300))
+    run_import(fresh, WIDGETS, write_file(tmp_path / "a.csv", 300))
     seen, stop = dropped_triggers(fresh)
     try:  # 5 widgets and 15 components next to 300 and 900: the triggers do it
-        run_import(fresh, write_file(tmp_path / "b.csv", 5, start=1000, suffix=" new"))
-        run_import(fresh, write_file(tmp_path / "c.csv", 5, suffix=" changed"))
+        run_import(fresh, WIDGETS, write_file(tmp_path / "b.csv", 5, start=1000, suffix=" new"))
+        run_import(fresh, WIDGETS, write_file(tmp_path / "c.csv", 5, suffix=" changed"))
     finally:
         stop()
     assert seen == []
@@ -177,7 +179,7 @@ def test_a_small_import_keeps_the_triggers(fresh, small_threshold, tmp_path):
 
 
 def test_a_failed_big_import_leaves_triggers_and_index_as_before(fresh, small_threshold, tmp_path):
-    run_import(fresh, write_file(tmp_path / "a.csv", 20))
+    run_import(fresh, WIDGETS, write_file(tmp_path / "a.csv", 20))
     with Session(fresh) as session:
         before = search_matches(session, "poser_widget", "description", "sprocket")
     # More than one chunk (engine.CHUNK widgets): the first is written, triggers dropped,
@@ -186,7 +188,7 @@ def test_a_failed_big_import_leaves_triggers_and_index_as_before(fresh, small_th
     seen, stop = dropped_triggers(fresh)
     try:
         with pytest.raises(LayoutError):
-            run_import(fresh, path)
+            run_import(fresh, WIDGETS, path)
     finally:
         stop()
     if fresh.dialect.name == "sqlite":
@@ -197,13 +199,13 @@ def test_a_failed_big_import_leaves_triggers_and_index_as_before(fresh, small_th
     with Session(fresh) as session:
         assert search_matches(session, "poser_widget", "description", "sprocket") == before
     # The triggers work: a later small write is indexed.
-    run_import(fresh, write_file(tmp_path / "c.csv", 1, start=5000, suffix=" afterwards"))
+    run_import(fresh, WIDGETS, write_file(tmp_path / "c.csv", 1, start=5000, suffix=" afterwards"))
     assert_index_right(fresh)
 
 
 def test_a_dry_run_leaves_triggers_and_index_as_before(fresh, small_threshold, tmp_path):
-    run_import(fresh, write_file(tmp_path / "a.csv", 10))
-    run_import(fresh, write_file(tmp_path / "b.csv", 300, start=100), dry_run=True)
+    run_import(fresh, WIDGETS, write_file(tmp_path / "a.csv", 10))
+    run_import(fresh, WIDGETS, write_file(tmp_path / "b.csv", 300, start=100), dry_run=True)
     assert widget_count(fresh) == 10
     assert_triggers_there(fresh)
     assert_index_right(fresh)
@@ -212,13 +214,13 @@ def test_a_dry_run_leaves_triggers_and_index_as_before(fresh, small_threshold, t
 def test_change_capture_is_complete_after_a_big_import(fresh, small_threshold, tmp_path):
     with Session(fresh) as session:
         start = session.scalar(select(func.max(DatasyncChange.id))) or 0
-    run_import(fresh, write_file(tmp_path / "a.csv", 300))
+    run_import(fresh, WIDGETS, write_file(tmp_path / "a.csv", 300))
     with Session(fresh) as session:
         keys = set(session.scalars(select(DatasyncChange.entity_key).where(
             DatasyncChange.id > start, DatasyncChange.entity == "widget")))
         assert keys == set(session.scalars(select(Widget.uuid)))
         start = session.scalar(select(func.max(DatasyncChange.id)))
-    run_import(fresh, write_file(tmp_path / "b.csv", 150, suffix=" v2"))
+    run_import(fresh, WIDGETS, write_file(tmp_path / "b.csv", 150, suffix=" v2"))
     with Session(fresh) as session:
         keys = set(session.scalars(select(DatasyncChange.entity_key).where(
             DatasyncChange.id > start)))

@@ -29,7 +29,7 @@ def hand_built():
     """A schema written by hand, as `schema = staticmethod(...)` gives one: no rules in it."""
     schema = colander.SchemaNode(colander.Mapping())
     schema.add(text_node("name", "Name", 100))
-    schema.add(text_node("code", "Code", 20, missing=None))
+    schema.add(text_node("reference", "Reference", 20, missing=None))
     schema.add(colander.SchemaNode(colander.Integer(), name="rating", missing=None))
     return schema
 
@@ -39,23 +39,23 @@ def submitted(**values):
 
 
 def test_a_hand_built_form_checks_the_models_unique_keys_and_ranges(request_, dbsession):
-    first = create_record(dbsession, Specimen, name="First", code="C-1")
+    first = create_record(dbsession, Specimen, name="First", reference="C-1")
     form = make_form(hand_built(), request_, model=Specimen,
                      record_url=lambda record: f"/specimens/{record.uuid}")
     with pytest.raises(deform.ValidationFailure) as failure:
-        form.validate(submitted(code="C-1", rating=7))
+        form.validate(submitted(reference="C-1", rating=7))
     errors = failure.value.error.asdict()
-    assert errors["code"] == (f'Specimen <a href="/specimens/{first.uuid}">“First”</a> has this '
-                              "code already: it must be unique.")
+    assert errors["reference"] == (f'Specimen <a href="/specimens/{first.uuid}">“First”</a> has this '
+                              "reference already: it must be unique.")
     assert errors["rating"] == "Out of range: enter a number from 1 to 5."
     assert make_form(hand_built(), request_, model=Specimen).validate(
-        submitted(code="C-2", rating=5))["code"] == "C-2"
+        submitted(reference="C-2", rating=5))["reference"] == "C-2"
 
 
 def test_editing_a_record_keeps_its_own_key(request_, dbsession):
-    record = create_record(dbsession, Specimen, name="Mine", code="C-1")
+    record = create_record(dbsession, Specimen, name="Mine", reference="C-1")
     form = make_form(hand_built(), request_, instance=record, model=Specimen)
-    assert form.validate(submitted(code="C-1"))["code"] == "C-1"
+    assert form.validate(submitted(reference="C-1"))["reference"] == "C-1"
 
 
 def test_a_form_of_a_model_without_rules_is_untouched(request_):

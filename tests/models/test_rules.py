@@ -33,13 +33,13 @@ class StatementCounter:
 
 
 def test_many_rows_are_checked_against_every_unique_key_with_one_query_per_key(dbsession):
-    mine = create_record(dbsession, Specimen, name="Mine", code="C1", lot="L", serial=1)
-    taken = create_record(dbsession, Specimen, name="Taken", code="D1", lot="M", serial=5)
-    rows = [{"uuid": mine.uuid, "name": "itself", "code": "C1", "lot": "L", "serial": 1},
-            {"name": "a", "code": "D1"},                       # taken by a record
-            {"name": "b", "code": "C2", "lot": "M", "serial": 5},  # the pair is taken
-            {"name": "c", "code": "C2"},                       # C2 is row 3's already
-            {"name": "d", "code": None, "lot": None},           # NULL: never a duplicate
+    mine = create_record(dbsession, Specimen, name="Mine", reference="C1", lot="L", serial=1)
+    taken = create_record(dbsession, Specimen, name="Taken", reference="D1", lot="M", serial=5)
+    rows = [{"uuid": mine.uuid, "name": "itself", "reference": "C1", "lot": "L", "serial": 1},
+            {"name": "a", "reference": "D1"},  # taken by a record
+            {"name": "b", "reference": "C2", "lot": "M", "serial": 5},  # the pair is taken
+            {"name": "c", "reference": "C2"},  # C2 is row 3's already
+            {"name": "d", "reference": None, "lot": None},  # NULL: never a duplicate
             {"name": "e", "lot": "L", "serial": 2}]
     connection = dbsession.connection()
     with StatementCounter(connection) as counter:
@@ -47,17 +47,18 @@ def test_many_rows_are_checked_against_every_unique_key_with_one_query_per_key(d
     assert counter.count == 2  # one per unique key
     assert sorted(conflicts) == [1, 2, 3]
     [first] = conflicts[1]
-    assert (first.key.keys, first.values, first.existing) == (("code",), ("D1",), taken.uuid)
-    assert first.message("Specimen") == f"Another specimen ({taken.uuid}) has code D1 already."
+    assert (first.key.keys, first.values, first.existing) == (("reference",), ("D1",), taken.uuid)
+    assert first.message("Specimen") == f"Another specimen ({taken.uuid}) has reference D1 already."
     [pair] = conflicts[2]
     assert (pair.key.keys, pair.existing) == (("lot", "serial"), taken.uuid)
     [twice] = conflicts[3]
-    assert (twice.row, twice.message("Specimen")) == (2, "code C2 is used by row 3 too: it must be unique.")
+    assert (twice.row, twice.message("Specimen")) == (
+        2, "reference C2 is used by row 3 too: it must be unique.")
 
 
 def test_many_rows_in_chunks(dbsession):
-    create_record(dbsession, Specimen, name="Taken", code="K1199")
-    rows = [{"name": f"n{n}", "code": f"K{n}"} for n in range(1200)]
+    create_record(dbsession, Specimen, name="Taken", reference="K1199")
+    rows = [{"name": f"n{n}", "reference": f"K{n}"} for n in range(1200)]
     assert list(find_row_conflicts(dbsession.connection(), Specimen, rows)) == [1199]
 
 
@@ -104,12 +105,12 @@ def refused(dbsession, statement):
 
 
 def test_what_the_database_refuses_is_explained(dbsession):
-    create_record(dbsession, Specimen, name="First", code="C1", lot="L", serial=1)
+    create_record(dbsession, Specimen, name="First", reference="C1", lot="L", serial=1)
     table = Specimen.__table__
     row = {"uuid": "f" * 32, "name": "x", "active": True, "version": 1}
-    unique = refused(dbsession, insert(table).values(**row, code="C1"))
+    unique = refused(dbsession, insert(table).values(**row, reference="C1"))
     assert (unique.kind, unique.keys, unique.message) == (
-        "unique", ("code",), "Another specimen has this code already.")
+        "unique", ("reference",), "Another specimen has this reference already.")
     pair = refused(dbsession, insert(table).values(**row, lot="L", serial=1))
     assert (pair.kind, pair.keys) == ("unique", ("lot", "serial"))
     ranged = refused(dbsession, insert(table).values(**row, rating=9))

@@ -64,7 +64,7 @@ class Specimen(Versioned, Audited, SampleBase):
 
     # Declared rules (issue 18): a unique key, a composite one, a range, a minimum, defaults,
     # a check written by hand, and a foreign key named otherwise than its table.
-    code: Mapped[str | None] = mapped_column(String(20), unique=True, doc="Catalogue code.")
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True, doc="Its reference.")
     lot: Mapped[str | None] = mapped_column(String(10), doc="The lot it came in.")
     serial: Mapped[int | None] = mapped_column(Integer, doc="Its number in the lot.")
     rating: Mapped[int | None] = mapped_column(Integer, default=3, info={"min": 1, "max": 5},

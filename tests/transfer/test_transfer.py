@@ -11,6 +11,7 @@ from poser_web.cli import main
 from poser_web.db.engine import get_engine
 from poser_web.models import Change, LoginFailure, Role, RolePermission, User, user_roles
 from poser_web.tables.widgets.models import Component, Widget
+from poser_web.tables.widgets.views import WidgetView
 from poser_web.transfer import layout
 from poser_web.transfer.progress import Progress
 from tests.databases import REPO, migrate
@@ -103,7 +104,7 @@ BASIC = HEADER + (
 
 
 def import_(path, *options):
-    return main(["import", INI, path, *options])
+    return main(["import", INI, "widgets", path, *options])
 
 
 # Export -------------------------------------------------------------------------------------
@@ -119,7 +120,7 @@ def test_export_writes_the_documented_layout_in_order(cli_db, tmp_path, capsys):
         gear_uuid, alpha_uuid = gear.uuid, alpha.uuid
         by_code = {c.item_code: c.uuid for c in gear.components}
     target = tmp_path / "out.csv"
-    assert main(["export", INI, str(target)]) == 0
+    assert main(["export", INI, "widgets", str(target)]) == 0
     assert "Exported 2 widgets and 2 components" in capsys.readouterr().err
     assert target.read_bytes().decode("utf-8") == (
         HEADER
@@ -133,7 +134,7 @@ def test_export_writes_the_documented_layout_in_order(cli_db, tmp_path, capsys):
 
 def test_export_of_an_empty_database_is_the_header(cli_db, tmp_path):
     target = tmp_path / "empty.csv"
-    assert main(["export", INI, str(target)]) == 0
+    assert main(["export", INI, "widgets", str(target)]) == 0
     assert target.read_text() == HEADER
     assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
 
@@ -141,14 +142,14 @@ def test_export_of_an_empty_database_is_the_header(cli_db, tmp_path):
 def test_export_to_standard_output(cli_db, tmp_path, capsysbinary):
     assert import_(write(tmp_path, BASIC)) == 0
     capsysbinary.readouterr()
-    assert main(["export", INI, "-"]) == 0
+    assert main(["export", INI, "widgets", "-"]) == 0
     captured = capsysbinary.readouterr()
     assert captured.out.decode("utf-8") == BASIC
     assert b"to standard output" in captured.err
 
 
 def test_export_to_an_unwritable_place_is_a_clear_error(cli_db, tmp_path, capsys):
-    assert main(["export", INI, str(tmp_path / "missing" / "out.csv")]) == 2
+    assert main(["export", INI, "widgets", str(tmp_path / "missing" / "out.csv")]) == 2
     assert "cannot write" in capsys.readouterr().err
 
 
@@ -167,13 +168,13 @@ def test_round_trip_through_an_empty_database_gives_the_same_bytes(
                            active=True))
         session.commit()
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
-    assert main(["export", INI, str(first)]) == 0
+    assert main(["export", INI, "widgets", str(first)]) == 0
 
     url = scratch_databases.create()
     migrate(url)
     monkeypatch.setenv("POSER_DATABASE_URL", url)
     assert import_(str(first)) == 0
-    assert main(["export", INI, str(second)]) == 0
+    assert main(["export", INI, "widgets", str(second)]) == 0
     assert second.read_bytes() == first.read_bytes()
     scratch = get_engine({"sqlalchemy.url": url})
     try:
@@ -468,24 +469,26 @@ def test_a_missing_file_is_a_clear_error(cli_db, tmp_path, capsys):
 
 # Pieces -----------------------------------------------------------------------------------------
 
-def test_the_component_limit_is_the_web_forms():
+def test_the_child_row_limit_is_the_web_forms():
+    from poser_web.forms.derive import MAX_INLINE_ROWS
     from poser_web.tables.widgets.schema import MAX_COMPONENTS
 
-    assert layout.MAX_COMPONENTS == MAX_COMPONENTS
+    assert layout.MAX_CHILDREN == MAX_INLINE_ROWS == MAX_COMPONENTS
 
 
 def test_layout_reads_what_it_writes():
+    widgets = layout.FileLayout(WidgetView.describe())
+    [components] = widgets.spec.children
     out = io.StringIO()
-    writer = layout.writer(out)
-    writer.writerow(layout.HEADER)
-    writer.writerow(layout.widget_fields(W1, "A, b", True))
-    writer.writerow(layout.component_fields(C1, "X1", 'say "hi"', False))
-    [widget] = layout.read_file(io.BytesIO(out.getvalue().encode()))
-    assert (widget.uuid, widget.description, widget.active) == (W1, "A, b", True)
-    [component] = widget.components
-    assert (component.uuid, component.item_code, component.description, component.active) == (
-        C1, "X1", 'say "hi"', False)
-    assert list(csv.reader(io.StringIO(out.getvalue())))[0] == list(layout.HEADER)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(widgets.header)
+    writer.writerow(widgets.record_cells(W1, ("A, b", True)))
+    writer.writerow(widgets.child_cells(components, C1, ('X1', 'say "hi"', False)))
+    [widget] = widgets.records(io.BytesIO(out.getvalue().encode()))
+    assert (widget.key, widget.values) == (W1, ("A, b", True))
+    [component] = widget.children["components"]
+    assert (component.key, component.values) == (C1, ("X1", 'say "hi"', False))
+    assert out.getvalue().splitlines()[0] == "type,uuid,description,active,item_code"
 
 
 def test_plain_progress_prints_a_line_per_tenth_only():
@@ -532,12 +535,12 @@ def test_export_is_recorded_with_the_runas_user(cli_db, tmp_path, capsys):
     add_user(cli_db, "exporter")
     import_(write(tmp_path, BASIC))
     target = str(tmp_path / "out.csv")
-    assert main(["export", INI, target, "--runas", "exporter"]) == 0
+    assert main(["export", INI, "widgets", target, "--runas", "exporter"]) == 0
     [export] = [c for c in changes(cli_db) if c.action == "export"]
     assert (export.username, export.source, export.entity) == ("exporter", "export", "widget-export")
     assert export.summary == "Exported 2 widgets and 3 components"
     assert export.entity_label == target
-    assert main(["export", INI, target, "--runas", "nobody"]) == 2
+    assert main(["export", INI, "widgets", target, "--runas", "nobody"]) == 2
     assert "no user named 'nobody'" in capsys.readouterr().err
     assert len([c for c in changes(cli_db) if c.action == "export"]) == 1
 

@@ -1,4 +1,4 @@
-"""Declared rules (issue 18) through the real form of tests/sample's Specimen: a unique code,
+"""Declared rules (issue 18) through the real form of tests/sample's Specimen: a unique reference,
 a unique (lot, serial), a rating from 1 to 5, a price of at least 0, defaults, and a CHECK
 written by hand. Each broken rule is a message at its field and nothing saved, never a 500."""
 from decimal import Decimal
@@ -23,26 +23,26 @@ def field_error(response, field):
 
 
 def test_a_duplicate_code_is_a_message_at_the_field_naming_and_linking_the_record(testapp, dbsession):
-    first = create_record(dbsession, Specimen, name="First", code="C-1")
-    response = post_form(testapp, "/specimens/new", {"name": "Second", "code": "C-1"}, status=400)
-    assert field_error(response, "code") == "Specimen “First” has this code already: it must be unique."
-    link = response.html.find(id=response.html.find(attrs={"name": "code"})["id"].join(
+    first = create_record(dbsession, Specimen, name="First", reference="C-1")
+    response = post_form(testapp, "/specimens/new", {"name": "Second", "reference": "C-1"}, status=400)
+    assert field_error(response, "reference") == "Specimen “First” has this reference already: it must be unique."
+    link = response.html.find(id=response.html.find(attrs={"name": "reference"})["id"].join(
         ("error-", ""))).find("a")
     assert link["href"].endswith(f"/specimens/{first.uuid}")
     summary = response.html.select_one(".poser-error-summary").get_text(" ", strip=True)
-    assert "Specimen “First” has this code already: it must be unique." in summary
+    assert "Specimen “First” has this reference already: it must be unique." in summary
     assert "<a" not in summary
     assert count(dbsession) == 1
 
 
 def test_a_duplicate_code_on_edit_is_refused_and_its_own_code_is_not_a_duplicate(testapp, dbsession):
-    create_record(dbsession, Specimen, name="Holder", code="C-1")
-    mine = create_record(dbsession, Specimen, name="Mine", code="C-2")
-    response = post_form(testapp, f"/specimens/{mine.uuid}/edit", {"code": "C-1"}, status=400)
-    assert "has this code already" in field_error(response, "code")
+    create_record(dbsession, Specimen, name="Holder", reference="C-1")
+    mine = create_record(dbsession, Specimen, name="Mine", reference="C-2")
+    response = post_form(testapp, f"/specimens/{mine.uuid}/edit", {"reference": "C-1"}, status=400)
+    assert "has this reference already" in field_error(response, "reference")
     post_form(testapp, f"/specimens/{mine.uuid}/edit", {"name": "Mine, renamed"}, status=303)
     dbsession.expire_all()
-    assert (mine.name, mine.code) == ("Mine, renamed", "C-2")
+    assert (mine.name, mine.reference) == ("Mine, renamed", "C-2")
 
 
 def test_a_composite_key_is_unique_as_a_pair_and_blanks_never_clash(testapp, dbsession):
@@ -53,8 +53,8 @@ def test_a_composite_key_is_unique_as_a_pair_and_blanks_never_clash(testapp, dbs
                                             "it must be unique.")
     post_form(testapp, "/specimens/new", {"name": "Three", "lot": "L1", "serial": 2}, status=303)
     post_form(testapp, "/specimens/new", {"name": "Four", "lot": "L2", "serial": 1}, status=303)
-    for name in ("Five", "Six"):  # no code, no lot: NULL is never a duplicate
-        post_form(testapp, "/specimens/new", {"name": name, "code": None, "lot": None}, status=303)
+    for name in ("Five", "Six"):  # no reference, no lot: NULL is never a duplicate
+        post_form(testapp, "/specimens/new", {"name": name, "reference": None, "lot": None}, status=303)
     assert count(dbsession) == 5
 
 
@@ -123,10 +123,10 @@ def test_a_check_only_the_database_knows_is_a_400_naming_it(testapp, dbsession):
 
 def test_a_duplicate_that_races_past_the_check_is_a_message_at_the_field(testapp, dbsession,
                                                                         monkeypatch):
-    create_record(dbsession, Specimen, name="Winner", code="RACE")
+    create_record(dbsession, Specimen, name="Winner", reference="RACE")
     monkeypatch.setattr("poser_web.forms.rules.find_conflicts", lambda *args: [])
-    response = post_form(testapp, "/specimens/new", {"name": "Loser", "code": "RACE"}, status=400)
-    assert field_error(response, "code") == "Another specimen has this code already."
+    response = post_form(testapp, "/specimens/new", {"name": "Loser", "reference": "RACE"}, status=400)
+    assert field_error(response, "reference") == "Another specimen has this reference already."
     mine = create_record(dbsession, Specimen, name="Mine", lot="L", serial=2)
     create_record(dbsession, Specimen, name="Other", lot="L", serial=3)
     response = post_form(testapp, f"/specimens/{mine.uuid}/edit", {"serial": 3}, status=400)
@@ -211,7 +211,7 @@ def test_rules_are_read_from_the_declaration():
     from poser_web.models import rules
 
     keys = {key.keys: key.name for key in rules.unique_keys(Specimen)}
-    assert keys == {("code",): "uq_poser_test_specimen_code",
+    assert keys == {("reference",): "uq_poser_test_specimen_reference",
                     ("lot", "serial"): "uq_poser_test_specimen_lot_serial"}
     checks = {str(c.name) for c in Specimen.__table__.constraints if isinstance(c, CheckConstraint)}
     assert {"ck_poser_test_specimen_rating_range", "ck_poser_test_specimen_price_range"} <= checks

@@ -28,7 +28,7 @@ class Widget(Versioned, Audited, Base):
     uuid: Mapped[str] = uuid_column()
 
     description: Mapped[str] = mapped_column(
-        String(255), nullable=False, doc="Description for the widget."
+        String(255), nullable=False, info={"search": True}, doc="Description for the widget."
     )
 
     active: Mapped[bool] = mapped_column(
@@ -83,11 +83,12 @@ class Component(Base):
     )
 
     item_code: Mapped[str] = mapped_column(
-        String(20), nullable=False, doc="Item code for the component."
+        String(20), nullable=False, info={"search": True}, doc="Item code for the component."
     )
 
     description: Mapped[str] = mapped_column(
-        String(255), nullable=False, index=True, doc="Description for the component."
+        String(255), nullable=False, index=True, info={"search": True},
+        doc="Description for the component."
     )
 
     active: Mapped[bool] = mapped_column(

@@ -3,6 +3,7 @@ read-only (they are edited through their widget)."""
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
+from ...batch.actions import Delete, SetValue
 from ...grid import Column, Contains, RelatedContains, YesNoFilter
 from ...views.master import MasterView
 from .models import Component, Widget
@@ -31,6 +32,8 @@ class WidgetView(MasterView):
 
     schema = staticmethod(widget_schema)
     inlines = {"components": Component}
+    bulk_actions = (SetValue("active", True, "Set active", key="activate"),
+                    SetValue("active", False, "Set inactive", key="deactivate"), Delete())
 
     def view_sections(self, widget):
         return [{
