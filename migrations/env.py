@@ -10,6 +10,7 @@ from sqlalchemy.sql.elements import False_, True_
 import poser_web.db.check_constraints  # noqa: F401 (autogenerate compares CHECK constraints)
 from poser_web.db import search_migrations  # noqa: F401 (search indexes by declaration)
 from poser_web.db.engine import get_engine
+import poser_web.datasync.migration  # noqa: F401  op.create_datasync_capture, its autogenerate
 from poser_web.db.search_index import is_search_table
 from poser_web.models import ALEMBIC_VERSION_TABLE, Base
 from poser_web.settings import database_url

@@ -11,6 +11,7 @@ import webtest
 from sqlalchemy.orm import Session
 
 from poser_web import main
+from poser_web.datasync.migration import capture_declared
 from poser_web.db.engine import get_engine
 from tests.databases import ScratchDatabases, migrate
 from tests.sample.models import SampleBase
@@ -84,8 +85,11 @@ def database_url(scratch_databases):
 @pytest.fixture(scope="session")
 def engine(database_url):
     engine = get_engine({"sqlalchemy.url": database_url})
-    # The test-only tables of every column type (tests/sample), beside the migrated ones.
+    # The test-only tables of every column type (tests/sample), beside the migrated ones,
+    # with the change capture their migration would make.
     SampleBase.metadata.create_all(engine)
+    with engine.begin() as connection:
+        capture_declared(connection, SampleBase.metadata)
     yield engine
     engine.dispose()
 

@@ -1,15 +1,20 @@
-"""Shared by the datasync tests: scratch source/target databases, a config, a test consumer."""
+"""Shared by the datasync tests: scratch source/target databases (with the test-only Specimen
+tables and their capture), a config, a test consumer, and comparing two databases."""
+import re
 import threading
+from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from poser_web.auth.passwords import hash_password
 from poser_web.datasync import store
 from poser_web.datasync.config import Settings
 from poser_web.datasync.consumers import ChangeFailed, Consumer
-from poser_web.datasync.entities import ENTITIES
+from poser_web.datasync.declaration import declarations
+from poser_web.datasync.entities import entities
+from poser_web.datasync.migration import capture_declared
 from poser_web.db.engine import get_engine
 from poser_web.models import (
     Change,
@@ -20,15 +25,44 @@ from poser_web.models import (
     User,
 )
 from poser_web.tables.widgets.models import Component, Widget
+from tests.databases import migrate
+from tests.sample.models import SampleBase
 
 RUNAS = "sync"
+NOTE = re.compile(r"\(datasync change (\d+)\)$")
+
+
+def fresh(databases, revision="heads"):
+    """A new database of `databases`' kind, migrated, with the Specimen tables and capture."""
+    url = databases.create()
+    migrate(url, revision)
+    if revision == "heads":
+        add_sample_tables(url)
+    return url
+
+
+def add_sample_tables(url):
+    """The Specimen tables and their capture, as conftest makes them."""
+    engine = get_engine({"sqlalchemy.url": url})
+    SampleBase.metadata.create_all(engine)
+    with engine.begin() as connection:
+        capture_declared(connection, SampleBase.metadata)
+    engine.dispose()
+
+
+def captured_entities(engine):
+    """The declared entities whose tables this database has, referenced ones first."""
+    there = set(inspect(engine).get_table_names())
+    return [e for e in entities(declarations()) if e.table.name in there]
 
 
 def reset(engine, runas=RUNAS):
     """Empty every table the datasync tests write; add the runas user."""
     with Session(engine) as session:
-        for model in (Component, Widget, Change, DatasyncChange, DatasyncParked, DatasyncConsumer,
-                      DatasyncCursor):
+        for ent in reversed(captured_entities(engine)):
+            for table in reversed(ent.tables):
+                session.execute(table.delete())
+        for model in (Change, DatasyncChange, DatasyncParked, DatasyncConsumer, DatasyncCursor):
             session.execute(delete(model))
         session.execute(text("DELETE FROM poser_user_role"))
         session.execute(delete(User))
@@ -36,11 +70,16 @@ def reset(engine, runas=RUNAS):
         session.commit()
 
 
-def snapshot(engine):
-    """Every widget with its components, as consumers ship them."""
+def snapshot(engine, entity="widget"):
+    """Every record of one entity with its child rows, as consumers ship them."""
     with engine.connect() as connection:
-        keys = list(connection.scalars(select(Widget.uuid)))
-        return ENTITIES["widget"].load(connection, keys)
+        ent = entities([entity])[0]
+        return ent.load(connection, list(connection.scalars(select(ent.pk))))
+
+
+def everything(engine):
+    """{entity: snapshot} of every captured entity."""
+    return {ent.name: snapshot(engine, ent.name) for ent in captured_entities(engine)}
 
 
 def change_count(engine):
@@ -54,11 +93,30 @@ def last_change(engine):
 
 
 def datasync_history(engine):
-    """(change id noted in the summary, widget uuid) of every history entry datasync wrote."""
+    """(summary, entity, key) of every history entry datasync wrote."""
     with engine.connect() as connection:
-        rows = connection.execute(select(Change.summary, Change.entity_uuid)
+        return connection.execute(select(Change.summary, Change.entity, Change.entity_uuid)
                                   .where(Change.source == "datasync")).all()
-    return rows
+
+
+def history_problems(source, target):
+    """What is wrong with the target's datasync history: a change noted twice for one record,
+    a note of a change the source never logged, an entry that changed nothing."""
+    with source.connect() as connection:
+        ids = set(connection.scalars(select(DatasyncChange.id)))
+    entries = datasync_history(target)
+    notes = Counter((int(NOTE.search(s).group(1)), key) for s, _, key in entries if NOTE.search(s))
+    problems = [f"change {i} noted {n} times for {key}" for (i, key), n in notes.items() if n > 1]
+    problems += [f"change {i} is not in the source's log" for i, _ in notes if i not in ids]
+    problems += [f"{entity} {key}: {summary}" for summary, entity, key in entries
+                 if summary.startswith("Saved without changes")
+                 or not (NOTE.search(summary) or summary.endswith("(catch-up)"))]
+    return problems
+
+
+def entries_per_record(target):
+    """{(entity, key): how many datasync history entries it has}."""
+    return Counter((entity, key) for _, entity, key in datasync_history(target))
 
 
 def settings_for(source_url, consumers, **numbers):
@@ -71,7 +129,8 @@ def settings_for(source_url, consumers, **numbers):
 
 def write_config(path, source_url, consumers, **numbers):
     lines = ["[app:main]", "use = egg:poser-web", f"sqlalchemy.url = {source_url}",
-             "poser.secret = development-only-secret", "poser.development = true", "",
+             "poser.secret = development-only-secret", "poser.development = true",
+             "poser.includes = tests.sample.views", "",
              "[datasync]", f"consumers = {' '.join(consumers)}"]
     lines += [f"{k} = {v}" for k, v in numbers.items()]
     for name, options in consumers.items():

@@ -7,6 +7,11 @@ the command line call these, so every writer keeps the same rules.
   permission (`Role.grants_all`). The last one cannot be deactivated,
   demoted or deleted, and the last such role cannot be deleted:
   `last_admin_problem` says why, before anything is changed.
+- Nobody gets more than they were given: a manager acts on an account (roles,
+  password, deactivation, deletion) or a role only when it holds nothing beyond
+  the manager's own permissions, grants only roles and permissions within them,
+  and only administrators act on administrators (`user_reach_problem`,
+  `role_reach_problem`, `permissions_reach_problem`).
 - `end_sessions(db, user)` is the one place a user's sessions are ended.
 - Account changes are Change rows (entity "user" / "role") naming who
   granted what to whom; passwords never appear in them.
@@ -107,6 +112,58 @@ def role_delete_problem(db, role):
         return (f"{role.name} gives the last active administrators every permission: deleting "
                 "it would leave no one able to manage accounts. Give another role that grants "
                 "every permission to someone first.")
+    return None
+
+
+# -- reach: nobody acts on more than they hold -----------------------------------------
+
+
+def _listed(names, shown=5):
+    names = sorted(names)
+    return ", ".join(names[:shown]) + (", …" if len(names) > shown else "")
+
+
+def _beyond(identity, roles):
+    """(grants_all, permissions identity lacks) of what `roles` grant together."""
+    if identity.all_permissions:
+        return False, set()
+    return (any(r.grants_all for r in roles),
+            {p.permission for r in roles for p in r.permissions} - identity.permissions)
+
+
+def user_reach_problem(identity, user):
+    """Why `identity` may not change `user`'s account (roles, password, active, deletion), or
+    None: `user` must hold no permission `identity` lacks, and administrators only answer to
+    administrators."""
+    every, missing = _beyond(identity, user.roles)
+    if every:
+        return (f"{user.username}'s account holds every permission: only an administrator can "
+                "change it.")
+    if missing:
+        return (f"{user.username} holds permissions you do not ({_listed(missing)}): only "
+                "someone who holds them can change this account.")
+    return None
+
+
+def role_reach_problem(identity, role, doing="change"):
+    """Why `identity` may not `doing` (change, give or take away) `role`, or None."""
+    every, missing = _beyond(identity, [role])
+    if every:
+        if doing == "change":
+            return (f"You cannot change {role.name}: it grants every permission, and only an "
+                    "administrator can change such a role.")
+        return "Only an administrator can give or take away a role that grants every permission."
+    if missing:
+        return (f"You cannot {doing} {role.name}: it grants permissions you do not hold "
+                f"({_listed(missing)}).")
+    return None
+
+
+def permissions_reach_problem(identity, permissions):
+    """Why `identity` may not grant `permissions` to a role (those it lacks), or None."""
+    missing = set() if identity.all_permissions else set(permissions) - identity.permissions
+    if missing:
+        return f"You can grant only permissions you hold yourself (not {_listed(missing)})."
     return None
 
 

@@ -14,6 +14,10 @@
   one statement (security.py reads them from here).
 - Changes are written in the request's transaction by a tween, so an error page
   (whose transaction is aborted) saves nothing and sets no cookie.
+- No row until there is something to keep: a visitor who only opens the login page
+  gets its CSRF token from a cookie of its own (`poser_csrf`, a random nonce; the token
+  is its HMAC under the secret), so anonymous page views store nothing. Logging in
+  starts a row with a CSRF token of its own.
 """
 import hashlib
 import hmac
@@ -35,6 +39,7 @@ from ..models import Role, RolePermission, ServerSession, User, user_roles, utcn
 log = logging.getLogger(__name__)
 
 COOKIE_NAME = "poser_session"
+CSRF_COOKIE_NAME = "poser_csrf"
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 DEFAULT_IDLE_TIMEOUT = timedelta(hours=8)
 DEFAULT_MAX_AGE = timedelta(hours=24)
@@ -94,6 +99,7 @@ class ServerSideSession(dict):
         self.readonly = False
         self._last_seen = None
         self._ended_ids = []  # rows to delete (logout, login's rotation)
+        self._csrf_nonce = None  # a new anonymous CSRF cookie to set
         self._load()
 
     # -- loading and saving -------------------------------------------------
@@ -134,6 +140,9 @@ class ServerSideSession(dict):
         """Write what changed in the request's transaction; set the cookie if it is new."""
         if self.readonly:
             return
+        if self._csrf_nonce is not None:
+            response.set_cookie(CSRF_COOKIE_NAME, self._csrf_nonce, path="/", httponly=True,
+                                samesite="Lax", secure=self._secure(request))
         # ORM statements (on ServerSession, not its table): pyramid_tm's data
         # manager only commits sessions it saw change.
         db = request.dbsession
@@ -280,7 +289,19 @@ class ServerSideSession(dict):
 
     def get_csrf_token(self):
         token = self.get(CSRF_KEY)
-        return token if token is not None else self.new_csrf_token()
+        if token is not None:
+            return token
+        if self.token is None and not self.dirty and self.config is not None:
+            return self._anonymous_csrf_token()  # nothing else to keep: no row for it
+        return self.new_csrf_token()
+
+    def _anonymous_csrf_token(self):
+        """The CSRF token of a visitor without a session row: the HMAC of their cookie's nonce."""
+        nonce = self._csrf_nonce or self.request.cookies.get(CSRF_COOKIE_NAME, "")
+        if not TOKEN_PATTERN.match(nonce):
+            nonce = self._csrf_nonce = secrets.token_urlsafe(32)
+        return hmac.new(self.config.key, b"csrf:" + nonce.encode("ascii"),
+                        hashlib.sha256).hexdigest()[:40]
 
 
 def unavailable_session():
@@ -289,7 +310,7 @@ def unavailable_session():
     dict.__init__(session)
     session.request = session.config = None
     session.token = session.user_uuid = session._last_seen = None
-    session.identity_rows, session._ended_ids = [], []
+    session.identity_rows, session._ended_ids, session._csrf_nonce = [], [], None
     session.created, session.new, session.dirty, session.readonly = 0, True, False, True
     return session
 

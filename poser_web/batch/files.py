@@ -1,22 +1,34 @@
 """Files a batch is made from: which kind they are, whether they can be read at all, and their
-rows (CSV through `transfer.layout`, XLSX through openpyxl, both in the `poser export` layout).
+rows (CSV through `transfer.reading`, XLSX through `xlsx`, both in a table's file layout).
 
 `inspect` refuses, with a message people can act on, a file that is empty, of another type,
-not UTF-8 (CSV), holding formulas (XLSX), or without the layout's header line.
+not UTF-8 (CSV), beyond the reader's limits or holding formulas (XLSX), or without the
+layout's header line. It reads no longer than the `budget` it is given (the upload page's
+few seconds): what it has not read by then is read, within the same limits, when the batch
+is populated in the background.
 """
 import codecs
-import zipfile
+import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from ..transfer.layout import LayoutError
 from ..transfer.reading import count_lines, decoded_lines
+from . import xlsx
 
 ZIP_MAGIC = b"PK\x03\x04"
 KINDS = ("csv", "xlsx")
+CHECK_SECONDS = 3.0  # how long the upload page reads an XLSX file before answering
 
 
 class FileRefused(Exception):
     """A file that cannot be made into a batch; the message says why."""
+
+
+@dataclass(frozen=True)
+class Inspected:
+    kind: str  # "csv" or "xlsx"
+    work: int | None  # bytes populating it reads (XLSX: unzipped); None: not read to the end
 
 
 def kind_of(name):
@@ -24,9 +36,10 @@ def kind_of(name):
     return suffix if suffix in KINDS else None
 
 
-def inspect(path, name, layout):
-    """The kind ('csv' or 'xlsx') of the file at `path` uploaded as `name`; FileRefused when
-    it cannot be read as `layout` (a transfer.layout.FileLayout)."""
+def inspect(path, name, layout, budget=None):
+    """The kind of the file at `path` uploaded as `name`, and what populating it reads;
+    FileRefused when it cannot be read as `layout` (a transfer.layout.FileLayout). Reads
+    `budget` seconds at most."""
     kind = kind_of(name)
     with open(path, "rb") as stream:
         start = stream.read(8192)
@@ -39,18 +52,18 @@ def inspect(path, name, layout):
             if not start.startswith(ZIP_MAGIC):
                 raise FileRefused(f"“{name}” is not an XLSX workbook (an .xlsx file is a zip "
                                   "archive); save it from the spreadsheet as .xlsx or .csv.")
-            _inspect_xlsx(path, layout)
-            return kind
+            return Inspected(kind, _inspect_xlsx(path, layout, budget))
         if start.startswith(ZIP_MAGIC) or b"\x00" in start:
             raise FileRefused(f"“{name}” is not a text file; a CSV file is text (UTF-8).")
         stream.seek(0)
         _check_utf8(stream)
+        size = stream.tell()
         stream.seek(0)
         try:
             layout.check_header(stream)
         except LayoutError as error:
             raise FileRefused(str(error)) from None
-    return kind
+    return Inspected(kind, size)
 
 
 def _check_utf8(stream):
@@ -69,13 +82,18 @@ def _check_utf8(stream):
         raise FileRefused("the file is not UTF-8 text; save it as UTF-8") from None
 
 
-def _inspect_xlsx(path, layout):
+def _inspect_xlsx(path, layout, budget):
+    """Unzipped bytes read (None: stopped at `budget` seconds); formulas, malformed XML and
+    anything beyond the limits are refused here, before anything is made."""
     reader = XlsxReader(path, layout)
+    stop = time.monotonic() + budget if budget is not None else None
     try:
         rows = iter(reader)
         layout.read_header(rows)
-        for _ in rows:  # formulas are refused here, before anything is made
-            pass
+        for _ in rows:
+            if stop is not None and time.monotonic() > stop:
+                return None
+        return reader.bytes_read
     except LayoutError as error:
         raise FileRefused(str(error)) from None
     finally:
@@ -83,66 +101,43 @@ def _inspect_xlsx(path, layout):
 
 
 class XlsxReader:
-    """The first sheet's rows as (line, fields), like `reading.Reader` (line: the row number).
+    """The first sheet's rows as (line, fields), like `reading.Reader` (line: the row number),
+    read by `xlsx.SheetReader` within its limits. A formula is refused: the batch imports
+    values, and a formula's value is whatever the spreadsheet last computed, if anything."""
 
-    A formula is refused: the batch imports values, and a formula's value is whatever the
-    spreadsheet last computed, if anything.
-    """
-
-    def __init__(self, path, layout):
-        import openpyxl
-        from openpyxl.utils import get_column_letter
-
-        self._letter = get_column_letter
-        self._file = open(path, "rb")  # a file object: openpyxl would judge a path by its suffix
+    def __init__(self, path, layout, limits=xlsx.Limits()):
         try:
-            self.workbook = openpyxl.load_workbook(self._file, read_only=True, data_only=False)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-            self._file.close()
-            raise FileRefused(f"the file is not a readable XLSX workbook ({error})") from None
-        self.sheet = self.workbook.worksheets[0]
+            self._sheet = xlsx.SheetReader(path, limits)
+        except xlsx.XlsxRefused as error:
+            raise _refusal(error) from None
         self.width = len(layout.header)
         self._rows = self._generate()
+
+    @property
+    def bytes_read(self):
+        return self._sheet.bytes_read
 
     def __iter__(self):
         return self._rows
 
     def _generate(self):
-        for row in self.sheet.iter_rows():
-            if not row:
-                continue
-            line = getattr(row[0], "row", None)
-            fields = []
-            for index, cell in enumerate(row):
-                if getattr(cell, "data_type", None) == "f":
-                    where = f"{self._letter(index + 1)}{line}"
-                    raise LayoutError(line, f"cell {where} holds a formula "
-                                                   f"({str(cell.value)[:40]}); save values only")
-                fields.append(_cell_text(cell.value))
-            while len(fields) > self.width and not fields[-1]:
-                fields.pop()
-            if not any(fields):
-                continue
-            if line is None:
-                continue
-            fields += [""] * (self.width - len(fields))
-            yield line, fields
+        try:
+            for line, fields in self._sheet:
+                while len(fields) > self.width and not fields[-1]:
+                    fields.pop()
+                yield line, fields + [""] * (self.width - len(fields))
+        except xlsx.XlsxRefused as error:
+            raise _refusal(error) from None
 
     def detach(self):
-        if self.workbook is not None:
-            self.workbook.close()
-            self.workbook = None
-            self._file.close()
+        self._sheet.close()
 
 
-def _cell_text(value):
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _refusal(error):
+    """A LayoutError naming the row, or a FileRefused for the file as a whole."""
+    if error.line is not None:
+        return LayoutError(error.line, str(error))
+    return FileRefused(f"the file is not a readable XLSX workbook: {error}")
 
 
 @contextmanager
@@ -160,12 +155,10 @@ def opened(path, kind, layout):
 
 
 def count_rows(path, kind, layout):
-    """Rows to read (for progress): lines of a CSV, the sheet's rows of an XLSX."""
+    """Rows to read (for progress): lines of a CSV, about the sheet's rows of an XLSX (None
+    when it cannot say)."""
     if kind == "xlsx":
-        reader = XlsxReader(path, layout)
-        try:
-            return max((reader.sheet.max_row or 1) - 1, 0)
-        finally:
-            reader.detach()
+        count = xlsx.count_rows(path)
+        return max(count - 1, 0) if count is not None else None
     with open(path, "rb") as stream:
         return max(count_lines(stream) - 1, 0)

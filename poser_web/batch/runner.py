@@ -14,10 +14,11 @@ log = logging.getLogger(__name__)
 
 
 def create_from_file(connection, handler, path, name, created_by, store, params=None,
-                     description=None, move=False):
-    """Check the file (`files.inspect`), keep a copy in the store, make the batch header.
-    Returns (batch uuid, kind). Raises files.FileRefused with a message for people."""
-    kind = files.inspect(path, name, handler.layout)
+                     description=None, move=False, kind=None):
+    """Check the file (`files.inspect`, unless its `kind` says it was), keep a copy in the
+    store, make the batch header. Returns (batch uuid, kind). Raises files.FileRefused with a
+    message for people."""
+    kind = kind or files.inspect(path, name, handler.layout).kind
     uuid = handler.create(connection, description or f"{handler.title} of {os.path.basename(name)}", created_by,
                           source=os.path.basename(name)[:255], params=params)
     stored = f"{uuid}.{kind}"
@@ -39,7 +40,10 @@ def populate(connection, handler, batch_uuid, store, commit=None, progress=None)
     batch = load(connection, batch_uuid)
     path = store.path(batch.file_name)
     kind = batch.file_name.rsplit(".", 1)[-1]
-    handler.set_progress(connection, batch_uuid, 0, 0, files.count_rows(path, kind, handler.layout))
+    if commit is not None:
+        commit()  # counting the file's rows holds no database lock
+    handler.set_progress(connection, batch_uuid, 0, 0,
+                         files.count_rows(path, kind, handler.layout))
     if commit is not None:
         commit()
     try:

@@ -2,7 +2,7 @@
 
     poser datasync CONFIG [--consumer NAME] [--until-idle]
     poser datasync catch-up CONFIG CONSUMER [--dry-run]
-    poser datasync status CONFIG          # exit 1 when a consumer is parked or lagging
+    poser datasync status CONFIG          # exit 1 when a consumer is refused, parked or lagging
     poser datasync prune CONFIG           # drop changes every consumer has passed
 """
 import argparse
@@ -104,11 +104,12 @@ def cmd_status(args):
     print(f"last change: {last}")
     for name in dict.fromkeys([*settings.consumers, *rows]):
         row = rows.get(name)
+        refusal = _refusal(settings, name) if name in settings.consumers else None
         if row is None:
-            print(f"{name}: never run")
+            print(f"{name}: never run" + (f" -- {refusal}" if refusal else ""))
             bad += 1
             continue
-        problems = []
+        problems = [refusal] if refusal else []
         if row["parked"]:
             problems.append(f"{len(row['parked'])} parked")
         if row["lag"] > threshold:
@@ -123,6 +124,28 @@ def cmd_status(args):
             print(f"  parked change {parked['change_id']} {parked['entity']} {parked['entity_key']} "
                   f"[{parked['status']}] after {parked['attempts']} attempt(s): {parked['error']}")
     return 1 if bad else 0
+
+
+def _refusal(settings, name):
+    """Why the daemon cannot ship to this consumer now (as it would find on opening it: a
+    target at another migration, a missing runas user, an unreachable target), or None."""
+    from ..datasync.consumers import ConsumerRefused, Unavailable
+    from ..db.engine import get_engine
+
+    engine = get_engine(settings.app)
+    consumer = None
+    try:
+        consumer = _consumer(settings, name, engine)
+        consumer.open()
+    except (ConsumerRefused, LookupError) as error:
+        return f"refused: {error}"
+    except Unavailable as error:
+        return f"unreachable: {error}"
+    finally:
+        if consumer is not None:
+            consumer.close()
+        engine.dispose()
+    return None
 
 
 def _when(value):

@@ -30,9 +30,14 @@ def read_password(prompt="Password"):
 
 
 def admin_role(session):
-    role = session.scalars(select(Role).where(Role.name == ADMIN_ROLE)).first()
+    """The role granting every permission, found by what it grants, never by its name (a role
+    manager could rename it and call a lesser role "Administrator"); made when there is none."""
+    role = session.scalars(select(Role).where(Role.grants_all.is_(True))
+                           .order_by(Role.name != ADMIN_ROLE, Role.name)).first()
     if role is None:
-        role = Role(name=ADMIN_ROLE, grants_all=True)
+        taken = session.scalar(select(Role.uuid).where(Role.name == ADMIN_ROLE))
+        role = Role(name=f"{ADMIN_ROLE} (every permission)" if taken else ADMIN_ROLE,
+                    grants_all=True)
         session.add(role)
     return role
 
@@ -66,6 +71,7 @@ def cmd_adduser(args):
         user = User(username=args.name, password_hash=hash_password(password))
         if args.admin:
             user.roles.append(admin_role(session))
+            admin_name = user.roles[0].name
         for name in args.role:
             role = session.scalars(select(Role).where(Role.name == name)).first()
             if role is None:
@@ -74,7 +80,7 @@ def cmd_adduser(args):
         session.add(user)
         session.flush()
         accounts.record_user_created(session, user, "password set on the command line")
-    roles = ", ".join(([ADMIN_ROLE] if args.admin else []) + args.role) or "no roles yet"
+    roles = ", ".join(([admin_name] if args.admin else []) + args.role) or "no roles yet"
     print(f"Added user {args.name} ({roles}).")
 
 

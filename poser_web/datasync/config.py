@@ -13,13 +13,17 @@
     url_env = POSER_REPORTING_URL         # or url = postgresql+psycopg://...
     runas = datasync
 
-The source database is the app's own (`sqlalchemy.url`, or POSER_DATABASE_URL).
+The source database is the app's own (`sqlalchemy.url`, or POSER_DATABASE_URL). Reading the
+settings also maps the app's tables (the table packages and those `poser.includes` names), so
+every declared entity can be shipped.
 """
 import configparser
 import os
 from dataclasses import dataclass, field
+from importlib import import_module
 
 from ..cli.common import CommandError, app_settings
+from ..tables import load_models
 
 
 @dataclass
@@ -45,6 +49,7 @@ def read_settings(path):
     if not parser.read(path):
         raise CommandError(f"cannot read {path}")
     settings = Settings(app=app_settings(path))
+    load_app_models(settings.app)
     if not parser.has_section("datasync"):
         raise CommandError(f"{path} has no [datasync] section: see docs/datasync.md")
     section = parser["datasync"]
@@ -68,3 +73,14 @@ def read_settings(path):
             raise CommandError(f"[{key}] needs a type (poser, amqp, or a custom one)")
         settings.consumers[name] = options
     return settings
+
+
+def load_app_models(app):
+    """Map the tables the app serves: every table package's and every `poser.includes` one's."""
+    load_models()
+    for name in (app.get("poser.includes") or "").split():
+        try:
+            import_module(name)
+        except ImportError as error:
+            raise CommandError(f"poser.includes names {name}, which cannot be imported: "
+                               f"{error}") from None

@@ -1,9 +1,11 @@
 """`poser datasync CONFIG`: for each consumer, read the changes after its cursor, apply, advance.
 
 One loop over the consumers; each step is one batch of one consumer. When no consumer had
-anything to do it waits: on PostgreSQL for a NOTIFY on `poser_datasync` (sent by the capture
-triggers at commit), at most `poll_interval`; on SQLite it sleeps `poll_interval`. SIGTERM (or
-SIGINT) lets the current batch finish, then the daemon exits.
+anything to do it waits for the next commit: on PostgreSQL a NOTIFY on `poser_datasync` (sent
+by the capture triggers at commit); on SQLite a look at `PRAGMA data_version` every 20 ms
+(it changes when another connection commits: one cheap read of shared memory in WAL mode).
+Either way at most `poll_interval`, for retries. SIGTERM (or SIGINT) lets the current batch
+finish, then the daemon exits.
 
 Failures: an unreachable consumer is retried with exponential backoff, nothing parked. A change
 that fails is retried with backoff; after `max_attempts` failures it is parked with its error,
@@ -13,7 +15,6 @@ import logging
 import signal
 import time
 
-from sqlalchemy import select
 
 from ..db.engine import get_engine
 from . import store
@@ -106,8 +107,11 @@ class Worker:
             size = 1 if self.single else self.settings.batch_size
             changes = store.read_changes(connection, self.cursor, size)
             if not changes:
-                if self.recorded != self.cursor:   # idle now: catch the source's copy up
-                    store.record_success(self.source, self.name, self.cursor)
+                # Idle now: catch the source's copy of a target-kept cursor up, if SQLite's
+                # write lock is free within 20 ms (waiting behind web saves would delay the
+                # next batch; the copy can be written at the next idle moment).
+                if self.recorded != self.cursor and store.record_success(
+                        self.source, self.name, self.cursor, wait_ms=20):
                     self.recorded = self.cursor
                 return False
             blocked = store.blocked_targets(connection, self.name)
@@ -117,8 +121,12 @@ class Worker:
             store.park(self.source, self.name, held, "waiting",
                        "waits behind an earlier parked change of the same record")
             log.warning("%s: %d change(s) wait behind parked ones", self.name, len(held))
-        self.load(todo)
         last = changes[-1].id
+        try:
+            self.load(todo)
+        except ChangeFailed as failure:   # a change no model here declares
+            self.failed(todo, failure.change, failure)
+            return True
         try:
             self.consumer.apply(todo, last)
         except (Unavailable, ConsumerRefused):
@@ -137,12 +145,20 @@ class Worker:
         return True
 
     def load(self, changes):
+        """Each change's record as it is now: one read per entity, in one source transaction."""
         by_entity = {}
         for change in changes:
             by_entity.setdefault(change.entity, set()).add(change.key)
+        records, unknown = {}, {}
         with self.source.connect() as connection:
-            records = {name: entity(name).load(connection, keys) for name, keys in by_entity.items()}
+            for name, keys in by_entity.items():
+                try:
+                    records[name] = entity(name).load(connection, keys)
+                except LookupError as error:   # no model here declares it
+                    unknown[name] = str(error)
         for change in changes:
+            if change.entity in unknown:   # those before it are loaded: they can be applied
+                raise ChangeFailed(change, unknown[change.entity])
             change.record = records[change.entity][change.key]
 
     def done(self, last, count):
@@ -192,9 +208,9 @@ class Worker:
         for change in store.parked_changes(rows):
             groups.setdefault(change.target, []).append(change)
         for changes in groups.values():
-            self.load(changes)
             ids = [c.id for c in changes]
             try:
+                self.load(changes)
                 self.consumer.apply(changes, None)
             except Unavailable:
                 raise
@@ -208,13 +224,22 @@ class Worker:
 
 
 class Waiter:
-    """Waits for new changes: LISTEN/NOTIFY on PostgreSQL, a plain sleep elsewhere."""
+    """Waits for the next commit on the source: LISTEN/NOTIFY on PostgreSQL, a look at
+    PRAGMA data_version every TICK seconds on SQLite."""
+
+    TICK = 0.02
 
     def __init__(self, source_engine, interval):
         self.interval = interval
-        self.url = source_engine.url
+        self.engine = source_engine
         self.connection = None
         self.postgresql = source_engine.dialect.name == "postgresql"
+        self.version = None
+
+    def mark(self):
+        """Remember where the source is: a commit after this ends the next wait at once."""
+        if not self.postgresql:
+            self.version = self._data_version()
 
     def wait(self, should_stop):
         if self.postgresql:
@@ -228,13 +253,31 @@ class Waiter:
                 self.close()
         deadline = time.monotonic() + self.interval
         while not should_stop() and time.monotonic() < deadline:
-            time.sleep(min(0.1, self.interval))
+            if not self.postgresql and self.version is not None \
+                    and self._data_version() != self.version:
+                return
+            time.sleep(min(self.TICK, self.interval))
+
+    def _data_version(self):
+        """SQLite's count of other connections' commits, on a connection of our own."""
+        try:
+            if self.connection is None:
+                self.connection = self.engine.raw_connection()
+            cursor = self.connection.cursor()
+            try:
+                return cursor.execute("PRAGMA data_version").fetchone()[0]
+            finally:
+                cursor.close()
+        except Exception as error:  # the file went away or is locked: poll on the interval
+            log.warning("cannot read PRAGMA data_version (%s)", error)
+            self.close()
+            return None
 
     def _listen(self):
         if self.connection is None:
             import psycopg
 
-            url = self.url.set(drivername="postgresql")
+            url = self.engine.url.set(drivername="postgresql")
             self.connection = psycopg.connect(url.render_as_string(hide_password=False),
                                               autocommit=True)
             self.connection.execute(f"LISTEN {CHANNEL}")
@@ -274,6 +317,7 @@ class Daemon:
                                                   for w in self.workers))
         try:
             while not self.stopping:
+                waiter.mark()
                 worked = False
                 for worker in self.workers:
                     if self.stopping:

@@ -1,152 +1,152 @@
-"""What a change ships: the whole record with its child rows, read from the source, and how a
-poser_web target applies it.
+"""What a change ships: the whole record with its child rows, derived from its declaration.
 
-An Entity is declared from its model and child relationships, nothing widget-specific:
-
-    ENTITIES["gizmo"] = Entity("gizmo", Gizmo, children=("parts",))
-
-`load` gives {key: record or None (deleted)}; a record is a dict of column values plus, per
-child relationship, a list of dicts. `apply` writes one record into a poser_web database with
-Core statements (insert / update / delete, child rows by their own key, so a child moved from
-one parent to another follows) and says what it changed, in the history's diff shape.
+`entity(name)` is the Entity of a declared model (declaration.py), by the name its capture
+records; `load` reads records in bulk as {key: record, or None when it is gone}. A record is a
+dict of its shipped column values plus, per child relationship, the list of its child rows
+(dicts, in key order). Writing them into a poser_web database is apply.py's job.
 """
-from sqlalchemy import delete, insert, inspect, or_, select, update
+from sqlalchemy import ARRAY, any_, bindparam, select
 
-from ..tables.widgets.models import Widget
+from ..display.labels import LABEL_COLUMNS, title_of
+from .declaration import declarations
 
-CHUNK = 500
+CHUNK = 500   # keys per IN (...)
+
+
+class Child:
+    """One child relationship: its rows ship inside the parent's record."""
+
+    def __init__(self, name, table, parent_key, key, ignore):
+        self.name, self.table, self.parent_key, self.key = name, table, parent_key, key
+        self.columns = [c for c in table.columns if c.name not in ignore]
+        # The field that names a changed row in the history (its first column).
+        self.first = next((c.name for c in self.columns
+                           if c.name not in (key.name, parent_key.name)), key.name)
 
 
 class Entity:
-    def __init__(self, name, model, children=(), skip=(), quiet=("version",)):
-        self.name, self.model = name, model
-        mapper = inspect(model)
-        self.table = mapper.local_table
-        self.pk = self.table.primary_key.columns.values()[0]
-        # Columns kept by the database itself (e.g. trigger-maintained counts) are not shipped.
-        self.columns = [c for c in self.table.columns if c.name not in skip]
-        self.quiet = set(quiet)   # shipped but not worth a line in the history
-        self.children = []
-        for rel_name in children:
-            rel = mapper.relationships[rel_name]
-            (_, fk), = rel.local_remote_pairs
-            table = rel.mapper.local_table
-            self.children.append((rel_name, table, fk, table.primary_key.columns.values()[0]))
+    def __init__(self, declaration):
+        self.name, self.model = declaration.entity, declaration.model
+        self.table = declaration.table
+        own, *children = declaration.captured
+        self.pk = self.table.c[own.pk]
+        self.columns = [c for c in self.table.columns if c.name not in own.ignore]
+        version = self.model.__mapper__.version_id_col
+        # Shipped, but not a line of the history.
+        self.quiet = {version.name} if version is not None else set()
+        ignored = {c.table: c.ignore for c in children}
+        self.children = [Child(name, table, parent_key, key, ignored.get(table.name, ()))
+                         for name, table, parent_key, key in declaration.children()]
+        self.tables = [self.table] + [child.table for child in self.children]
 
-    # -- reading the source --------------------------------------------------
+    def __repr__(self):
+        return f"<Entity {self.name}>"
+
+    def references(self):
+        """(table, column, referred column) of every foreign key of its tables that points
+        outside them."""
+        own = {table.name for table in self.tables}
+        return [(table, fk.parent, fk.column) for table in self.tables
+                for fk in table.foreign_keys if fk.column.table.name not in own]
+
+    @property
+    def table_names(self):
+        return {table.name for table in self.tables}
+
+    def rows_of(self, records, table_name):
+        """The rows of one of its tables in these records: their own, or one child's."""
+        if table_name == self.table.name:
+            return list(records)
+        child = next(c for c in self.children if c.table.name == table_name)
+        return [row for record in records for row in record[child.name]]
+
+    def key_column(self, table_name):
+        """The column of one of its tables (its own or a child's) holding its key."""
+        if table_name == self.table.name:
+            return self.pk
+        return next(child.parent_key for child in self.children if child.table.name == table_name)
+
+    # -- reading -------------------------------------------------------------------------
 
     def load(self, connection, keys):
-        """{key: record, or None when the record is gone}."""
+        """{key: record, or None when the record is gone}, a chunk of keys per statement."""
         keys = list(dict.fromkeys(keys))
-        records = {key: None for key in keys}
+        records = dict.fromkeys(keys)
+        key = self.pk.name
         for start in range(0, len(keys), CHUNK):
             chunk = keys[start:start + CHUNK]
-            for row in connection.execute(select(*self.columns).where(self.pk.in_(chunk))).mappings():
-                record = dict(row)
-                for rel_name, *_ in self.children:
-                    record[rel_name] = []
-                records[row[self.pk.name]] = record
-            for rel_name, table, fk, pk in self.children:
-                rows = connection.execute(select(table).where(fk.in_(chunk)).order_by(fk, pk))
-                for row in rows.mappings():
-                    parent = records.get(row[fk.name])
+            query = select(*self.columns).where(among(connection, self.pk, chunk))
+            for record in _dicts(connection, query):
+                for child in self.children:
+                    record[child.name] = []
+                records[record[key]] = record
+            for child in self.children:
+                parent_key = child.parent_key.name
+                for row in _dicts(connection, select(*child.columns)
+                                  .where(among(connection, child.parent_key, chunk))
+                                  .order_by(child.parent_key, child.key)):
+                    parent = records.get(row[parent_key])
                     if parent is not None:
-                        parent[rel_name].append(dict(row))
+                        parent[child.name].append(row)
         return records
 
+    def row(self, record):
+        """The record's own row (its child rows left out)."""
+        return {c.name: record[c.name] for c in self.columns}
+
     def label(self, record, key):
-        for name in ("description", "name", "title", "code"):
-            if record and record.get(name):
+        for name in LABEL_COLUMNS:
+            if record and record.get(name) not in (None, ""):
                 return str(record[name])
-        return f"{self.name.capitalize()} {key[:8]}"
-
-    # -- writing a poser_web target ------------------------------------------
-
-    def apply(self, connection, key, record):
-        """Make the target's copy of `key` equal `record`; (action, label, diff) or None if equal."""
-        table, pk = self.table, self.pk
-        current = connection.execute(select(*self.columns).where(pk == key)).mappings().first()
-        if record is None:
-            if current is None:
-                return None
-            removed = {}
-            for rel_name, child, fk, child_pk in self.children:
-                rows = connection.execute(select(child).where(fk == key)).mappings().all()
-                removed[rel_name] = [dict(r) for r in rows]
-                connection.execute(delete(child).where(fk == key))
-            connection.execute(delete(table).where(pk == key))
-            diff = {"fields": {n: [v, None] for n, v in current.items()
-                               if n != pk.name and n not in self.quiet}}
-            for rel_name, rows in removed.items():
-                if rows:
-                    diff[rel_name] = {"removed": rows}
-            return "delete", self.label(current, key), diff
-
-        values = {c.name: record[c.name] for c in self.columns}
-        diff = {}
-        if current is None:
-            connection.execute(insert(table).values(values))
-            action = "create"
-            diff["fields"] = {n: [None, v] for n, v in values.items()
-                              if n != pk.name and n not in self.quiet}
-        else:
-            action = "update"
-            changed = {n: v for n, v in values.items() if current[n] != v}
-            if changed:
-                connection.execute(update(table).where(pk == key).values(changed))
-            fields = {n: [current[n], v] for n, v in changed.items() if n not in self.quiet}
-            if fields:
-                diff["fields"] = fields
-        for rel_name, child, fk, child_pk in self.children:
-            rows = self._apply_children(connection, key, record[rel_name], child, fk, child_pk)
-            if rows:
-                diff[rel_name] = rows
-        if action == "update" and not diff and current == values:
-            return None
-        return action, self.label(record, key), diff
-
-    def _apply_children(self, connection, key, wanted, table, fk, pk):
-        wanted = {row[pk.name]: row for row in wanted}
-        there = {}
-        condition = fk == key
-        keys = list(wanted)
-        for start in range(0, max(len(keys), 1), CHUNK):
-            chunk = keys[start:start + CHUNK]
-            where = or_(condition, pk.in_(chunk)) if chunk else condition
-            for row in connection.execute(select(table).where(where)).mappings():
-                there[row[pk.name]] = dict(row)
-        rows = {"added": [], "changed": [], "removed": []}
-        gone = [k for k, row in there.items() if row[fk.name] == key and k not in wanted]
-        for start in range(0, len(gone), CHUNK):
-            connection.execute(delete(table).where(pk.in_(gone[start:start + CHUNK])))
-        rows["removed"] = [there[k] for k in gone]
-        for child_key, row in wanted.items():
-            old = there.get(child_key)
-            if old is None:
-                connection.execute(insert(table).values(row))
-                rows["added"].append({n: v for n, v in row.items() if n != fk.name})
-            elif old != row:
-                changed = {n: v for n, v in row.items() if old.get(n) != v}
-                connection.execute(update(table).where(pk == child_key).values(changed))
-                entry = {"uuid": child_key,
-                         "fields": {n: [old.get(n), v] for n, v in changed.items()}}
-                if "item_code" in row:
-                    entry["item_code"] = row["item_code"]
-                rows["changed"].append(entry)
-        for row in rows["removed"]:
-            row.pop(fk.name, None)
-        return {k: v for k, v in rows.items() if v}
+        return f"{title_of(self.model)} {str(key)[:8]}"
 
 
-# Entities consumers can ship, by the name change capture records (capture.CAPTURED).
-ENTITIES = {
-    "widget": Entity("widget", Widget, children=("components",), skip=("component_count",)),
-}
+def among(connection, column, values):
+    """`column IN (values)`; on PostgreSQL `column = ANY(:array)`, one parameter: no statement
+    of hundreds of placeholders to render and parse for every chunk."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
+
+
+def _dicts(connection, statement):
+    """The statement's rows as dicts, fetched all at once (the driver's fetchall)."""
+    result = connection.execute(statement)
+    names = list(result.keys())
+    return [dict(zip(names, row)) for row in result.fetchall()]
+
+
+_entities = {}
 
 
 def entity(name):
+    """The Entity whose changes are recorded as `name`."""
+    if name not in _entities:
+        _entities.update((n, Entity(d)) for n, d in declarations().items() if n not in _entities)
     try:
-        return ENTITIES[name]
+        return _entities[name]
     except KeyError:
-        raise LookupError(f"no datasync entity {name!r} is declared (poser_web.datasync.entities)") \
-            from None
+        raise LookupError(f"no model declares the datasync entity {name!r} (__datasync__ = True): "
+                          "is its package installed and loaded here?") from None
+
+
+def entities(names):
+    """The Entities of these names, referenced ones first (see fk_order)."""
+    return fk_order([entity(name) for name in dict.fromkeys(names)])
+
+
+def fk_order(found):
+    """Entities in an order where one whose tables another's foreign keys point to comes
+    first (ties by name; a cycle is broken at the first name)."""
+    owner = {table.name: e for e in found for table in e.tables}
+    needs = {e.name: {owner[column.table.name].name for _, _, column in e.references()
+                      if column.table.name in owner} - {e.name} for e in found}
+    by_name = {e.name: e for e in found}
+    ordered, placed = [], set()
+    while len(ordered) < len(found):
+        ready = sorted(n for n in by_name if n not in placed and needs[n] <= placed) \
+            or [min(n for n in by_name if n not in placed)]
+        for name in ready:
+            ordered.append(by_name[name])
+            placed.add(name)
+    return ordered

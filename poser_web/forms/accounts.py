@@ -10,7 +10,7 @@ import colander
 import deform
 from sqlalchemy import func, select
 
-from ..auth.accounts import last_admin_problem
+from ..auth.accounts import last_admin_problem, permissions_reach_problem, role_reach_problem
 from ..auth.permissions import catalogue
 from ..models import Role, User
 from . import checkbox_node, text_node
@@ -103,11 +103,13 @@ def _bind_user_form(schema, kw):
 def _check_user_form(schema, appstruct):
     request, user = schema.bindings["request"], schema.bindings.get("instance")
     roles = [schema.bindings["roles"][uuid] for uuid in appstruct["roles"]]
-    admin_roles_changed = {r.uuid for r in roles if r.grants_all} != {
-        r.uuid for r in (user.roles if user is not None else ()) if r.grants_all}
-    if admin_roles_changed and not request.identity.all_permissions:
-        raise colander.Invalid(schema, "Only an administrator can give or take away a role that "
-                                       "grants every permission.")
+    before = {r.uuid: r for r in (user.roles if user is not None else ())}
+    after = {r.uuid: r for r in roles}
+    changed = [after.get(uuid) or before[uuid] for uuid in after.keys() ^ before.keys()]
+    for role in sorted(changed, key=lambda r: r.name):  # granted or taken away
+        problem = role_reach_problem(request.identity, role, "give or take away")
+        if problem:
+            raise colander.Invalid(schema, problem)
     if user is not None:
         problem = last_admin_problem(request.dbsession, user, active=appstruct["active"],
                                      roles=roles)
@@ -149,8 +151,16 @@ def _bind_role_form(schema, kw):
     schema.add(permissions)
 
 
+def _check_role_form(schema, appstruct):
+    problem = permissions_reach_problem(schema.bindings["request"].identity,
+                                        chosen_permissions(appstruct))
+    if problem:
+        raise colander.Invalid(schema, problem)
+
+
 def role_schema():
-    schema = colander.SchemaNode(colander.Mapping(), after_bind=_bind_role_form)
+    schema = colander.SchemaNode(colander.Mapping(), after_bind=_bind_role_form,
+                                 validator=_check_role_form)
     schema.add(_also_check(text_node("name", "Name", 100), _unique_role_name))
     return schema
 

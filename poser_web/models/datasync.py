@@ -1,8 +1,9 @@
 """Datasync bookkeeping: the change log the database triggers write, and each consumer's state.
 
 `DatasyncChange` rows are written by triggers only (poser_web/datasync/capture.py), in the same
-transaction as the data, for every writer. Consumers read them after their cursor; changes every
-consumer has passed are pruned.
+transaction as the data, for every writer (on SQLite the app's writers then fold their
+transaction's rows into one per record: change_grouping.py). Consumers read them after their
+cursor; changes every consumer has passed are pruned.
 """
 from datetime import datetime
 
@@ -21,7 +22,9 @@ class DatasyncChange(Base):
 
     __tablename__ = "poser_datasync_change"
     # AUTOINCREMENT: SQLite never reuses an id, even after pruning took the highest.
-    __table_args__ = (Index("ix_poser_datasync_change_entity_key", "entity", "entity_key"),
+    # (entity, entity_key, id): "has this record a change since id N" (one change per record
+    # per transaction) is a short index range however often the record changed before.
+    __table_args__ = (Index("ix_poser_datasync_change_entity_key_id", "entity", "entity_key", "id"),
                       {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(ChangeId, primary_key=True, autoincrement=True,

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from sqlalchemy import bindparam, delete, literal_column, update
 
 from ..db.search_index import DeferredSearchIndex
-from ..models import Change
+from ..models import Change, one_change_per_record
 
 BATCH = 10_000  # rows per executemany / COPY
 IN_CHUNK = 500  # uuids per DELETE ... IN (...)
@@ -129,6 +129,7 @@ def deferred_search_index(connection):
 def write_plan(connection, spec, plan, phase=None):
     """A chunk's plan as Core bulk statements: child rows deleted first, records inserted first,
     a versioned record's version raised with each update, then the history."""
+    one_change_per_record(connection)  # datasync: each record written is one change
     parents, children = [spec.table], [child.table for child in spec.children]
     search = connection.info.get(SEARCH_INDEX)
     if search is not None:

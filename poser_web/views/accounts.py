@@ -3,13 +3,15 @@
 - `AccountPages`: mixed into a MasterView whose every page needs one
   permission (`users.manage`, `roles.manage`) instead of one per action;
   forms re-rendered with the problem (400) instead of saving what the
-  account rules refuse; the record's history on its page.
+  account rules refuse; a record holding more than the logged-in user
+  (`reach_problem`) is shown without its buttons and refused (403) by the
+  pages that change it; the record's history on its page.
 - A user whose password is a temporary one is sent to /password from every
   page until they have chosen their own (`send_to_password_change`).
 """
 import deform
 from pyramid.events import ContextFound
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.accounts import history
@@ -61,10 +63,26 @@ class AccountPages:
 
     def view_page(self):
         instance = self.get_instance()
+        out_of_reach = self.reach_problem(instance)
+        actions = [a for a in self.available_actions()
+                   if not out_of_reach or a not in ("edit", "delete")]
         return self.page_context(instance=instance, fields=self.view_fields(instance),
-                                 groups=self.view_groups(instance),
-                                 buttons=self.view_buttons(instance),
+                                 groups=self.view_groups(instance), actions=actions,
+                                 buttons=[] if out_of_reach else self.view_buttons(instance),
+                                 note=out_of_reach,
                                  changes=history(self.db, self.history_entity, instance.uuid))
+
+    def reach_problem(self, instance):
+        """Why the logged-in user may not change `instance` (it holds more than they do), or None."""
+        return None
+
+    def changeable_instance(self):
+        """The record the URL names, when the logged-in user may change it (else 403, saying why)."""
+        instance = self.get_instance()
+        problem = self.reach_problem(instance)
+        if problem:
+            raise HTTPForbidden(problem)
+        return instance
 
     def view_groups(self, instance):
         """Lists on the view page: (title, text when empty, [(text, url or None)])."""
@@ -83,7 +101,7 @@ class AccountPages:
         return self.account_form_page(None)
 
     def edit_page(self):
-        return self.account_form_page(self.get_instance())
+        return self.account_form_page(self.changeable_instance())
 
     def account_form_page(self, instance):
         form = make_form(self.schema(), self.request, instance=instance, formid="master-form")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from zope.sqlalchemy import mark_changed
 
 from ..auth.permissions import register as register_permission
-from ..batch import batch_types, get_handler, runner
+from ..batch import batch_types, files, get_handler, runner
 from ..batch.files import FileRefused
 from ..batch.handler import BatchError, R, delete_batch, load
 from ..batch.store import FileStore, TooLarge, max_upload_bytes
@@ -18,6 +18,11 @@ from ..grid.core import Column, Contains, GridError
 from ..grid.filters import ChoiceFilter
 from ..models import Batch, BatchRow, new_uuid
 from ..models.batch import STATES, STATUSES
+from ..web.attachments import attachment
+from ..web.input_guard import allow_uploads
+from ..web.numbers import whole_number
+from ..web.transaction import release_database
+from . import batch_access
 from .master import UUID_PATTERN, MasterView
 
 ROWS_PER_PAGE = 100
@@ -87,6 +92,8 @@ class BatchView(MasterView):
             else:
                 cls._add(config, attr, name, action, template, method)
         register_permission(config, "batches.execute", "Execute batches")
+        register_permission(config, batch_access.MANAGE, batch_access.MANAGE_DESCRIPTION)
+        allow_uploads(config, max_upload_bytes(config.get_settings()) + 64 * 1024)
 
     @classmethod
     def set_filters(cls, registry):
@@ -107,7 +114,7 @@ class BatchView(MasterView):
         """The request's connection for Core writes; marked changed, or zope.sqlalchemy
         would roll back a transaction the ORM saw no change in."""
         if "app.dbsession" not in self.request.environ:
-            mark_changed(self.db)
+            mark_changed(self.db, transaction_manager=self.request.tm)  # not the global one
         return self.db.connection()
 
     def available_actions(self):
@@ -137,6 +144,8 @@ class BatchView(MasterView):
         counts = json.loads(batch.status_counts or "{}")
         values.setdefault("error", None)
         params = json.loads(batch.params or "{}")
+        values.setdefault("actions", batch_access.allowed_actions(
+            self.request, batch, self.available_actions()))
         return self.page_context(
             instance=batch, batch=batch, handler=handler, counts=counts, statuses=STATUSES,
             editable=batch.state in ("ready", "failed") and params.get("populated"),
@@ -193,6 +202,7 @@ class BatchView(MasterView):
         if upload is None or not hasattr(upload, "file") or not upload.filename:
             return refuse("Choose a file to upload.")
         name = os.path.basename(upload.filename.replace("\\", "/"))[:255]
+        release_database(self.request)  # keeping and checking the file hold no database lock
         store = self.store
         temporary = f"upload-{new_uuid()}.tmp"
         try:
@@ -202,19 +212,21 @@ class BatchView(MasterView):
                           413)
         path = store.path(temporary)
         try:
+            checked = files.inspect(str(path), name, handler.layout, budget=files.CHECK_SECONDS)
             description = self.request.POST.get("description", "").strip()[:255] or None
             params = {"delete_missing": self.request.POST.get("delete_missing") == "true"}
             uuid, kind = runner.create_from_file(self.connection, handler, str(path), name,
                                                  self.username(), store, params, description,
-                                                 move=True)
+                                                 move=True, kind=checked.kind)
         except FileRefused as error:
             return refuse(f"“{name}” cannot be imported: {error}")
         finally:
             store.delete(temporary)
-        size = os.path.getsize(store.path(f"{uuid}.{kind}"))
         inline = int(self.request.registry.settings.get("poser.batch_inline_bytes")
                      or DEFAULT_INLINE_BYTES)
-        if size <= inline or "app.dbsession" in self.request.environ:
+        # Inline only what was read to the end already and is small (XLSX: unzipped).
+        if (checked.work is not None and checked.work <= inline) or \
+                "app.dbsession" in self.request.environ:
             failure = runner.populate(self.connection, handler, uuid, store)
             self.flash(failure or f"Made the batch from “{name}”: review it, then execute it.")
         else:
@@ -306,6 +318,9 @@ class BatchView(MasterView):
 
     def download(self):
         batch = self.get_batch()
+        denied = batch_access.download_denied(self.request, batch, self.handler_for(batch))
+        if denied:
+            return self.refused(batch, denied, 403)
         path = self.store.path(batch.file_name) if batch.file_name else None
         if path is None or not path.exists():
             raise HTTPNotFound(f"The file of batch {batch.number} is no longer kept.")
@@ -313,8 +328,7 @@ class BatchView(MasterView):
         response = FileResponse(str(path), request=self.request, content_type=(
             "text/csv" if kind == "csv" else
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
-        name = (batch.source or f"batch-{batch.number}.{kind}").replace('"', "")
-        response.content_disposition = f'attachment; filename="{name}"'
+        response.content_disposition = attachment(batch.source or f"batch-{batch.number}.{kind}")
         return response
 
     def rows_page(self):
@@ -323,10 +337,9 @@ class BatchView(MasterView):
         status = self.request.GET.get("status", "")
         if status and status not in STATUSES:
             raise HTTPBadRequest(f"Status must be one of {', '.join(STATUSES)}, not {status!r}.")
-        try:
-            page = max(int(self.request.GET.get("page", "1")), 1)
-        except ValueError:
-            raise HTTPBadRequest("page must be a whole number.") from None
+        page = whole_number(self.request.GET.get("page", "1") or "1", minimum=1)
+        if page is None:
+            raise HTTPBadRequest("page must be a whole number from 1.")
         query = select(BatchRow).where(BatchRow.batch_uuid == batch.uuid)
         count = select(func.count()).select_from(R).where(R.c.batch_uuid == batch.uuid)
         if status:
@@ -341,7 +354,8 @@ class BatchView(MasterView):
 
     def row_page(self):
         batch = self.get_batch()
-        row = self.db.get(BatchRow, (batch.uuid, int(self.request.matchdict["sequence"])))
+        sequence = whole_number(self.request.matchdict["sequence"])
+        row = self.db.get(BatchRow, (batch.uuid, sequence)) if sequence is not None else None
         if row is None:
             raise HTTPNotFound(f"Batch {batch.number} has no row "
                                f"{self.request.matchdict['sequence']}.")
@@ -351,6 +365,9 @@ class BatchView(MasterView):
 
     def refresh(self):
         batch = self.get_batch()
+        denied = batch_access.denied(self.request, batch, "refresh")
+        if denied:
+            return self.refused(batch, denied, 403)
         try:
             counts = self.handler_for(batch).refresh(self.connection, batch.uuid)
         except BatchError as error:
@@ -360,7 +377,10 @@ class BatchView(MasterView):
 
     def remove_rows(self, ):
         batch = self.get_batch()
-        sequences = [s for s in self.request.POST.getall("row") if s.isdigit()]
+        denied = batch_access.denied(self.request, batch, "remove rows of")
+        if denied:
+            return self.refused(batch, denied, 403)
+        sequences = [n for n in map(whole_number, self.request.POST.getall("row")) if n is not None]
         if not sequences:
             return self.refused(batch, "Select the rows to remove first.", 400)
         try:
@@ -380,6 +400,9 @@ class BatchView(MasterView):
             return self.refused(batch, f"Executing this batch needs the {', '.join(needed)} "
                                        f"permission{'s' if len(needed) != 1 else ''} too; nothing "
                                        "was executed.", 403)
+        denied = batch_access.denied(self.request, batch, "execute")
+        if denied:
+            return self.refused(batch, denied, 403)
         try:
             handler.execute(self.connection, batch.uuid, self.username())
         except BatchError as error:
@@ -390,6 +413,9 @@ class BatchView(MasterView):
 
     def delete(self):
         batch = self.get_batch()
+        denied = batch_access.denied(self.request, batch, "delete")
+        if denied:
+            return self.refused(batch, denied, 403)
         number = batch.number
         try:
             delete_batch(self.connection, batch.uuid, self.store)

@@ -12,6 +12,7 @@ from ..auth.permissions import register as register_permission
 from ..datasync import store
 from ..models import utcnow
 from ..web.navigation import add_menu_entry
+from ..web.numbers import BIG_INTEGER_MAX, whole_number
 
 VIEW, MANAGE = "datasync.view", "datasync.manage"
 
@@ -26,10 +27,9 @@ def datasync_page(request):
 
 def parked_action(request):
     consumer = request.matchdict["consumer"]
-    try:
-        change_id = int(request.matchdict["change_id"])
-    except ValueError:
-        raise HTTPNotFound("There is no such parked change.") from None
+    change_id = whole_number(request.matchdict["change_id"], maximum=BIG_INTEGER_MAX)
+    if change_id is None:
+        raise HTTPNotFound("There is no such parked change.")
     action = request.matchdict["action"]
     # Through the session (ORM statements), so the request's transaction commits them.
     done = (store.request_retry if action == "retry" else store.skip)(

@@ -7,7 +7,8 @@ import logging
 import secrets
 
 from pyramid.exceptions import BadCSRFToken
-from pyramid.httpexceptions import HTTPBadRequest, HTTPException, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import (HTTPBadRequest, HTTPClientError, HTTPException, HTTPNotFound,
+                                    HTTPSeeOther)
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import OperationalError
 
@@ -53,14 +54,22 @@ def bad_request(exc, request):
     return _error_page(request, 400, "Bad request", exc.detail or "The request could not be understood.")
 
 
+@exception_view_config(HTTPClientError, renderer=TEMPLATE)
+def client_error(exc, request):
+    """Any other 4xx raised on purpose (413, 409, ...): its own status and message, styled."""
+    return _error_page(request, exc.code, exc.title, exc.detail or exc.explanation)
+
+
 @forbidden_view_config(renderer=TEMPLATE)
 def forbidden(exc, request):
     """Anonymous users go to the login page (and come back after it); others get a 403."""
     if request.identity is None:
         came_from = request.path_qs if request.method == "GET" else request.path
         return HTTPSeeOther(request.route_url("login", _query={"came_from": came_from}))
-    return _error_page(request, 403, "Forbidden",
-                       "You do not have permission for this page. Ask an administrator for access.")
+    # A view's own refusal says why; a failed permission check (it carries its `result`) does not.
+    own = getattr(exc, "result", None) is None and isinstance(exc, HTTPException) and exc.detail
+    return _error_page(request, 403, "Forbidden", own or (
+        "You do not have permission for this page. Ask an administrator for access."))
 
 
 @exception_view_config(OperationalError, renderer=TEMPLATE)

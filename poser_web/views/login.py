@@ -6,7 +6,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from ..auth import passwords, throttle
+from ..auth import devices, passwords, throttle
 from ..auth.passwords import hash_password, password_problem, verify_password
 from ..auth.permissions import AUTHENTICATED
 from ..models import User
@@ -44,11 +44,10 @@ def check_password(user, password):
     return matches and user.active
 
 
-def throttled(request, username, values):
-    """The 429 answer if `username` is locked from this address (after taking the lock)."""
-    address = request.client_addr or "unknown"
-    throttle.lock(request.dbsession, address)
-    wait = throttle.locked_for(request.dbsession, username, address)
+def throttled(request, username, client, values):
+    """The 429 answer if `username` is locked for this client (after taking the lock)."""
+    throttle.lock(request.dbsession, client)
+    wait = throttle.locked_for(request.dbsession, username, client)
     if not wait:
         return None
     request.response.status = 429
@@ -72,24 +71,24 @@ def login(request):
     db = request.dbsession
     username = request.POST.get("username", "").strip()[:50]
     password = request.POST.get("password", "")
-    address = request.client_addr or "unknown"
+    client = throttle.client_of(request, username)
     values["username"] = username
-    if throttled(request, username, values):
+    if throttled(request, username, client, values):
         return values
     user = db.scalars(select(User).where(User.username == username)).first()
     if not check_password(user, password):
-        throttle.record_failure(db, username, address)
+        throttle.record_failure(db, username, client)
         request.response.status = 401
         values["message"] = "Wrong username or password."
         return values
-    throttle.clear_failures(db, username, address)
+    throttle.clear_failures(db, username, client)
     remember(request, user)
     request.session.flash(f"Welcome, {user.username}.", "success")
     # A temporary password (set by an administrator) is changed before anything else.
-    must_change = remember_password_must_change(request, user)
-    if must_change:
-        return must_change
-    return HTTPSeeOther(safe_next(request, came_from))
+    response = (remember_password_must_change(request, user)
+                or HTTPSeeOther(safe_next(request, came_from)))
+    devices.remember_device(request, response, user.username)
+    return response
 
 
 @view_config(route_name="logout", renderer="poser_web:templates/logout.pt",
@@ -117,14 +116,14 @@ def change_password(request):
     if request.method == "POST":
         db = request.dbsession
         user = db.get(User, request.identity.uuid)
-        if throttled(request, user.username, values):
+        client = throttle.client_of(request, user.username)
+        if throttled(request, user.username, client, values):
             values["other_sessions"] = session.other_session_count()
             return values
         new = request.POST.get("new_password", "")
-        address = request.client_addr or "unknown"
         if not verify_password(user.password_hash, request.POST.get("current_password", "")):
             errors["current_password"] = "That is not your current password."
-            throttle.record_failure(db, user.username, address)
+            throttle.record_failure(db, user.username, client)
         problem = password_problem(new)
         if problem:
             errors["new_password"] = problem
@@ -133,7 +132,7 @@ def change_password(request):
         elif user.must_change_password and verify_password(user.password_hash, new):
             errors["new_password"] = "Choose a password of your own, not the temporary one."
         if not errors:
-            throttle.clear_failures(db, user.username, address)
+            throttle.clear_failures(db, user.username, client)
             user.password_hash = hash_password(new)  # ends every session of the user...
             user.must_change_password = False
             remember(request, user)  # ...and this one goes on, under a new token

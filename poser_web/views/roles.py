@@ -45,6 +45,9 @@ class RoleView(AccountPages, MasterView):
 
     # -- view page ---------------------------------------------------------------------
 
+    def reach_problem(self, role):
+        return accounts.role_reach_problem(self.request.identity, role)
+
     def view_fields(self, role):
         return [("Name", role.name, None)] + (
             [("Permissions", EVERY_PERMISSION, None)] if role.grants_all else [])
@@ -107,7 +110,7 @@ class RoleView(AccountPages, MasterView):
         return self.done(f"{verb} role “{role}”.", role)
 
     def delete_page(self):
-        role = self.get_instance()
+        role = self.changeable_instance()
         title = f"Delete role {role.name}?"
         count = len(role.users)
         message = (f"This deletes role {role.name}; the {count} user{'s' if count != 1 else ''} "

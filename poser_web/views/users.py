@@ -76,6 +76,8 @@ class UserView(AccountPages, MasterView):
         return self.page_context(changes=changes[:CHANGES_PAGE], page=page,
                                  more=len(changes) > CHANGES_PAGE)
 
+    def reach_problem(self, user):
+        return accounts.user_reach_problem(self.request.identity, user)
 
     def view_fields(self, user):
         return [("Username", user.username, None), ("Active", user.active, None),
@@ -136,7 +138,7 @@ class UserView(AccountPages, MasterView):
     # -- reset, deactivate, delete -------------------------------------------------------
 
     def reset_password_page(self):
-        user = self.get_instance()
+        user = self.changeable_instance()
         if self.request.method == "POST":
             password = accounts.set_temporary_password(self.db, user)
             accounts.record_password_reset(self.db, user)
@@ -149,7 +151,7 @@ class UserView(AccountPages, MasterView):
             "Reset password", danger=False)
 
     def deactivate_page(self):
-        user = self.get_instance()
+        user = self.changeable_instance()
         title = f"Deactivate {user.username}?"
         message = (f"{user.username} can no longer log in and their sessions end now. "
                    "Their history stays; you can activate them again from Edit.")
@@ -165,7 +167,7 @@ class UserView(AccountPages, MasterView):
         return self.confirm(user, title, message, "Deactivate", refusal=problem)
 
     def delete_page(self):
-        user = self.get_instance()
+        user = self.changeable_instance()
         title = f"Delete user {user.username}?"
         message = (f"This deletes {user.username} and their roles. It cannot be undone; the "
                    "history of what they did keeps their name. Deactivating keeps the account.")

@@ -1,12 +1,28 @@
 """One log line per request: method, path, status and milliseconds.
 
 Logged at INFO on the `poser_web.requests` logger, so development.ini and
-production.ini show it and tests (logging not configured) stay quiet.
+production.ini show it and tests (logging not configured) stay quiet. This
+tween runs outside the input guard, so it logs the raw address, percent-encoded
+as received: bytes that are not UTF-8 (`/%ff`) are logged, never decoded.
 """
 import logging
 import time
+from urllib.parse import quote
 
 log = logging.getLogger("poser_web.requests")
+LONGEST = 200
+# Kept as they are in the logged address; anything else is percent-encoded.
+SAFE = "/?&=:;,+@!$'()*-._~%"
+
+
+def logged_address(environ):
+    """The request's path and query as ASCII, whatever bytes they hold (WSGI strings are latin-1)."""
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    query = environ.get("QUERY_STRING", "")
+    text = quote(path.encode("latin-1", "replace"), safe=SAFE)
+    if query:
+        text += "?" + quote(query.encode("latin-1", "replace"), safe=SAFE)
+    return text if len(text) <= LONGEST else text[:LONGEST] + "…"
 
 
 def request_log_tween_factory(handler, registry):
@@ -21,8 +37,7 @@ def request_log_tween_factory(handler, registry):
             return response
         finally:
             ms = (time.perf_counter() - started) * 1000
-            path = request.path_qs if len(request.path_qs) <= 200 else request.path_qs[:200] + "…"
-            log.info("%s %s %s %.1f ms", request.method, path, status, ms)
+            log.info("%s %s %s %.1f ms", request.method, logged_address(request.environ), status, ms)
 
     return request_log_tween
 

@@ -119,8 +119,11 @@ def test_session_cookie_flags(anonymous_app, dbsession):
 
 def test_login_starts_a_new_session(anonymous_app, dbsession):
     add_user(dbsession, "ann", admin=True)
-    anonymous_app.get("/login")
-    before = anonymous_app.cookies["poser_session"]
+    anonymous_app.set_cookie("poser_session", "a" * 43)  # planted by someone else
+    log_in(anonymous_app, "ann").follow()
+    assert anonymous_app.cookies["poser_session"] != "a" * 43
+    anonymous_app.get("/widgets").forms[0].submit(status=303)  # log out: "You are logged out."
+    before = anonymous_app.cookies["poser_session"]  # an anonymous session with a row
     log_in(anonymous_app, "ann")
     assert anonymous_app.cookies["poser_session"] != before
 

@@ -54,6 +54,47 @@ def test_one_address_guessing_many_names_is_blocked(anonymous_app, dbsession):
     log_in(from_address(anonymous_app, "198.51.100.7"), "ann", status=303)
 
 
+def test_guessing_from_her_address_does_not_lock_out_a_browser_she_logged_in_from(
+        app, anonymous_app, dbsession):
+    """One office, one address (or every client behind a proxy that forwards no address):
+    guesses from another browser there neither block nor delay Ann in hers."""
+    add_user(dbsession, "ann", admin=True)
+    log_in(anonymous_app, "ann").follow().forms[0].submit(status=303)  # in, then out
+    assert "poser_device" in anonymous_app.cookies
+    office = from_address(anonymous_app, "192.0.2.10")  # the same address, another browser
+    for _ in range(throttle.FREE_FAILURES):
+        log_in(office, "ann", password="guess", status=401)
+    for i in range(throttle.MAX_FAILURES_PER_ADDRESS - throttle.FREE_FAILURES):
+        log_in(office, f"guess{i}", status=401)
+    log_in(office, "ann", status=429)  # that browser is slowed down, even with her password
+    log_in(from_address(anonymous_app, "192.0.2.10"), "ann", status=429)  # so is any new one
+    log_in(anonymous_app, "ann", status=303)  # hers is not
+
+
+def test_a_device_cookie_is_trusted_for_its_own_user_only(anonymous_app, dbsession):
+    add_user(dbsession, "ann", admin=True)
+    add_user(dbsession, "bob", admin=True)
+    log_in(anonymous_app, "ann")
+    attacker = from_address(anonymous_app, "203.0.113.66")
+    attacker.set_cookie("poser_device", anonymous_app.cookies["poser_device"])  # copied
+    for i in range(throttle.MAX_FAILURES_PER_ADDRESS):
+        log_in(attacker, f"guess{i}", status=401)
+    log_in(attacker, "bob", status=429)  # not Bob's browser: the address's limit holds
+    forged = anonymous_app.cookies["poser_device"][:-1] + "0"
+    attacker.set_cookie("poser_device", forged if forged != anonymous_app.cookies[
+        "poser_device"] else forged[:-1] + "1")
+    log_in(attacker, "ann", status=429)
+
+
+def test_a_trusted_browser_is_still_slowed_down_for_its_own_guesses(anonymous_app, dbsession):
+    add_user(dbsession, "ann", admin=True)
+    log_in(anonymous_app, "ann").follow().forms[0].submit(status=303)
+    for _ in range(throttle.FREE_FAILURES):
+        log_in(anonymous_app, "ann", password="guess", status=401)
+    response = log_in(anonymous_app, "ann", status=429)
+    assert int(response.headers["Retry-After"]) <= 31
+
+
 @pytest.fixture
 def verifications(monkeypatch):
     """Every password verification the login and password pages make."""

@@ -68,7 +68,8 @@ def main():
         engine = get_engine({"sqlalchemy.url": url})
         uuids = seed_widgets(engine, WIDGETS)
         add_admin(engine, USERNAME, PASSWORD)
-        settings = {"sqlalchemy.url": url, "poser.secret": secrets.token_urlsafe(48)}
+        settings = {"sqlalchemy.url": url, "poser.secret": secrets.token_urlsafe(48),
+                    "poser.allowed_hosts": "127.0.0.1"}
         with LiveServer(settings) as server, sync_playwright() as playwright:
             try:
                 browser = launch_chromium(playwright)

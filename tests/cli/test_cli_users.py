@@ -113,3 +113,25 @@ def test_account_changes_are_recorded_in_history(cli_db):
 def test_ensure_admin_password_is_temporary(cli_db, capsys):
     run(["ensure-admin", INI])
     assert cli_db.scalars(select(User)).one().must_change_password
+
+
+def test_adduser_admin_finds_the_administrator_role_by_what_it_grants(cli_db, capsys):
+    """A role manager renames Administrator and makes a decoy of that name: --admin still
+    gives every permission."""
+    cli_db.add_all([Role(name="Root", grants_all=True),
+                    Role(name="Administrator", grants_all=False,
+                         permissions=[RolePermission(permission="widgets.list")])])
+    cli_db.commit()
+    assert run(["adduser", INI, "alice", "--admin"], "s3cret-enough\n") == 0
+    assert "Added user alice (Root)" in capsys.readouterr().out
+    user = cli_db.scalars(select(User).where(User.username == "alice")).one()
+    assert [(r.name, r.grants_all) for r in user.roles] == [("Root", True)]
+
+
+def test_adduser_admin_makes_the_role_beside_a_decoy(cli_db, capsys):
+    cli_db.add(Role(name="Administrator", grants_all=False))
+    cli_db.commit()
+    assert run(["adduser", INI, "alice", "--admin"], "s3cret-enough\n") == 0
+    user = cli_db.scalars(select(User).where(User.username == "alice")).one()
+    assert [(r.name, r.grants_all) for r in user.roles] == [
+        ("Administrator (every permission)", True)]

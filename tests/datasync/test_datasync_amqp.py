@@ -8,30 +8,28 @@ import uuid
 import pika  # the testing extra installs it: a missing client fails the run
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from poser_web.datasync.daemon import Daemon
 from poser_web.db.engine import get_engine
 from poser_web.models import DatasyncChange, DatasyncConsumer
 from poser_web.tables.widgets.models import Widget
-from tests.databases import migrate
 from tests.datasync_support import (
     add_widgets,
+    fresh,
     last_change,
     reset,
     run_in_thread,
     settings_for,
     writer,
 )
+from tests.sample.models import Specimen, SpecimenPart
 
 URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 
 @pytest.fixture(scope="module")
 def source_url(scratch_databases):
-    url = scratch_databases.create()
-    migrate(url)
-    return url
+    return fresh(scratch_databases)   # with the test-only Specimen tables
 
 
 @pytest.fixture
@@ -90,6 +88,25 @@ def test_each_change_is_a_persistent_json_message_with_the_change_id(source, nam
     assert by_key[first][-1]["record"]["description"] == "w0"
     assert len(by_key[first][-1]["record"]["components"]) == 2
     assert by_key[second][-1] == {**by_key[second][-1], "action": "delete", "record": None}
+
+
+def test_messages_name_the_entity_and_its_table(source, names):
+    (widget,) = add_widgets(source, 1, components=1)
+    with writer(source) as session:
+        specimen = Specimen(name="Messaged", widget_uuid=widget,
+                            parts=[SpecimenPart(code="A"), SpecimenPart(code="B")])
+        session.add(specimen)
+        session.commit()
+        key = specimen.uuid
+    settings = settings_for(source.url.render_as_string(hide_password=False), consumer_options(names))
+    assert Daemon(settings).run(until_idle=True, install_signals=False) == 0
+    named = {body["key"]: (method.routing_key, properties.type, properties.headers["table"],
+                           body["entity"], body["table"])
+             for method, properties, body in drain(names[1])}
+    assert named == {
+        widget: ("widget.upsert", "widget", "poser_widget", "widget", "poser_widget"),
+        key: ("test_specimen.upsert", "test_specimen", "poser_test_specimen", "test_specimen",
+              "poser_test_specimen")}
 
 
 def change_ids(engine):

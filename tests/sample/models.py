@@ -80,6 +80,7 @@ class Specimen(Versioned, Audited, SampleBase):
                       CheckConstraint("serial IS NULL OR serial <> 13", name="serial_not_13"))
 
     __audit_children__ = ("parts",)  # parts' changes show in the specimen's history
+    __datasync__ = True  # and reach datasync consumers as changes of the specimen
     # No __str__ on purpose: pages must fall back to a sensible label (name).
 
 

@@ -190,3 +190,91 @@ def test_responses_raised_on_purpose_are_not_500s(app_settings, tm, dbsession):
         app.get("/moved", status=303)
     finally:
         config.registry["db_engine"].dispose()
+
+
+# -- issue 19: the last inputs that answered 500 ----------------------------------------
+
+
+@pytest.mark.parametrize("path, logged", [("/%ff", "/%FF"), ("/widgets/%c0%af", "/widgets/%C0%AF"),
+                                          ("/widgets?q=%ff", "/widgets?q=%ff")])
+def test_raw_bytes_in_the_address_with_the_request_log_at_info(anonymous_app, caplog, path,
+                                                               logged):
+    """Both shipped ini files log requests at INFO: the log line is written whatever the bytes."""
+    with caplog.at_level(logging.INFO, logger="poser_web.requests"):
+        response = anonymous_app.get(path, status=400)
+    assert "not valid UTF-8" in response.text
+    [line] = [r.getMessage() for r in caplog.records if r.name == "poser_web.requests"]
+    assert line.startswith(f"GET {logged} 400 ")
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "latin-1", "bogus"])
+def test_a_form_in_another_charset_is_refused(anonymous_app, charset):
+    token = anonymous_app.get("/login").forms[0]["csrf_token"].value
+    body = f"csrf_token={token}&username=ann&password=x"
+    response = anonymous_app.post(
+        "/login", body.encode("utf-16" if charset == "utf-16" else "ascii"),
+        content_type=f"application/x-www-form-urlencoded; charset={charset}", status=400)
+    assert "The form must be sent as UTF-8" in response.text
+
+
+def raw_post(client, url, body, content_type):
+    """`body` exactly as given (webtest would rebuild a multipart body of its own)."""
+    request = webtest.TestRequest.blank(url, dict(client.extra_environ), method="POST",
+                                        body=body, content_type=content_type)
+    request.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    return request.get_response(client.app)
+
+
+@pytest.mark.parametrize("body", [
+    b'--XX\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n--XX--\r\n',  # no name
+    b'--XX\r\nContent-Disposition: form-data; filename="a.csv"\r\n\r\nvalue\r\n--XX--\r\n',
+    b'no boundary here',
+])
+def test_malformed_multipart_bodies_are_refused(testapp, body):
+    boundary = "" if body.startswith(b"no") else "; boundary=XX"
+    response = raw_post(testapp, "/batches/new?type=widget_import", body,
+                        "multipart/form-data" + boundary)
+    assert response.status_int == 400
+    assert "The form was not saved." in response.text
+
+
+@pytest.fixture
+def batch(testapp, dbsession):
+    """A ready widget import batch of one row, uploaded as 中文.csv."""
+    from tests.batch.test_batches import HEADER, the_batch, upload
+
+    upload(testapp, HEADER + "widget,,A,true,\n", name="中文.csv")
+    return the_batch(dbsession)
+
+
+@pytest.mark.parametrize("path", ["rows?page=9223372036854775808", "rows?page=99999999999999999999",
+                                  "rows?page=%C2%B2", "rows?page=0"])
+def test_huge_or_odd_page_numbers_of_batch_rows(testapp, batch, path):
+    response = testapp.get(f"/batches/{batch.uuid}/{path}", status=400)
+    assert "page must be a whole number from 1." in response.text
+
+
+@pytest.mark.parametrize("number", ["2147483648", "9223372036854775808", "1" * 30])
+def test_huge_row_numbers_are_not_found(testapp, batch, number):
+    response = testapp.get(f"/batches/{batch.uuid}/rows/{number}", status=404)
+    assert f"has no row {number}" in response.text
+
+
+@pytest.mark.parametrize("row", ["²", "9223372036854775808", "-1"])
+def test_removing_odd_row_numbers_removes_nothing(testapp, batch, row):
+    response = testapp.post(f"/batches/{batch.uuid}/rows/remove",
+                            {"csrf_token": csrf_token(testapp), "row": row}, status=400)
+    assert "Select the rows to remove first." in response.text
+
+
+def test_a_file_with_a_non_ascii_name_downloads_under_that_name(testapp, batch):
+    response = testapp.get(f"/batches/{batch.uuid}/file")
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == "attachment; filename=\"__.csv\"; filename*=UTF-8''%E4%B8%AD%E6%96%87.csv"
+
+
+@pytest.mark.parametrize("change", ["99999999999999999999", "9223372036854775808", "%C2%B2"])
+def test_retrying_a_huge_datasync_change_number_is_not_found(testapp, change):
+    response = testapp.post(f"/datasync/reporting/{change}/retry",
+                            {"csrf_token": csrf_token(testapp)}, status=404)
+    assert "no such parked change" in response.text

@@ -55,6 +55,7 @@ def test_production_refuses_missing_or_default_secret(settings, message):
 def test_production_ini_refuses_to_start_without_a_secret(monkeypatch, database_url):
     monkeypatch.delenv("POSER_SECRET", raising=False)
     monkeypatch.setenv("POSER_DATABASE_URL", database_url)
+    monkeypatch.setenv("POSER_BASE_URL", "https://admin.example.com")
     with pytest.raises(ConfigurationError, match="POSER_SECRET"):
         get_app(str(REPO / "production.ini"))
     monkeypatch.setenv("POSER_SECRET", "s" * 48)

@@ -6,9 +6,10 @@ only once the broker has them), and the cursor moves only after the whole batch 
 A crash or a lost connection can repeat messages, never lose one: the message id is the change
 id, so receivers drop duplicates.
 
-Message: routing key `<entity>.<upsert|delete>`, content type application/json, body
-{"change_id", "entity", "key", "action", "changed_at", "record"} where record is the whole
-record now (a widget with its "components"), null for a delete.
+Message: routing key `<entity>.<upsert|delete>`, content type application/json, type the
+entity, header `table` its table, body {"change_id", "entity", "table", "key", "action",
+"changed_at", "record"} where record is the whole record now (with a list of rows per
+child relationship), null for a delete.
 
 Options: url (or url_env), default amqp://guest:guest@127.0.0.1:5672/%2F; exchange (default
 poser.datasync, a durable topic exchange); queue (optional: a durable queue declared and bound
@@ -17,13 +18,19 @@ to every routing key, so nothing is dropped before a receiver exists).
 import json
 import os
 
+from ..entities import entity
 from .base import ChangeFailed, Consumer, Unavailable
 
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 
+def table_of(change):
+    return entity(change.entity).table.name
+
+
 def message(change):
-    return {"change_id": change.id, "entity": change.entity, "key": change.key,
+    return {"change_id": change.id, "entity": change.entity, "table": table_of(change),
+            "key": change.key,
             "action": "delete" if change.record is None else "upsert",
             "changed_at": change.changed_at.isoformat() if change.changed_at else None,
             "record": change.record}
@@ -78,7 +85,8 @@ class AmqpConsumer(Consumer):
             body = json.dumps(message(change), default=str, sort_keys=True).encode()
             properties = pika.BasicProperties(
                 content_type="application/json", delivery_mode=pika.DeliveryMode.Persistent,
-                message_id=str(change.id), type=change.entity)
+                message_id=str(change.id), type=change.entity,
+                headers={"table": table_of(change)})
             routing_key = f"{change.entity}.{'delete' if change.record is None else 'upsert'}"
             try:
                 self.channel.basic_publish(self.exchange, routing_key, body, properties,

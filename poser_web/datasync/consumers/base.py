@@ -5,9 +5,9 @@
         def apply(self, changes, cursor): ...   # ship them, all or nothing
         def close(self): ...
 
-`changes` are `store.Change`s in id order, each with `.id`, `.entity` ("widget"), `.key`,
+`changes` are `store.Change`s in id order, each with `.id`, `.entity` (e.g. "gizmo"), `.key`,
 `.action` ("upsert"/"delete" as captured), `.changed_at` and `.record`: the whole record as it
-is now (a dict with its child rows, e.g. "components"), or None when it is gone — ship that as
+is now (a dict with its child rows, e.g. "parts"), or None when it is gone — ship that as
 a delete. Several changes of one record in a batch carry the same (latest) record.
 
 Raise `Unavailable` when the other system cannot be reached: the daemon retries with backoff

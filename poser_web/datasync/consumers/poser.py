@@ -1,9 +1,11 @@
 """Consumer `poser`: another poser_web database (a second node, a reporting copy).
 
-Widgets are upserted with their whole component set, or deleted. Every change gets one
-history entry there (source `datasync`, user `runas`), and the cursor is stored in the target's
-poser_datasync_cursor in the same transaction as the data: a crash can neither skip nor
-repeat a change.
+Each batch is applied in bulk in one transaction on the target (apply.py): records upserted
+with their whole child sets, in foreign-key order, or deleted; a record referring to one the
+target lacks gets that one shipped first. A record that differed gets one history entry there
+(source `datasync`, user `runas`, noting the last change of it in the batch); one that did not
+gets none. The cursor is stored in the target's poser_datasync_cursor in the same transaction
+as the data: a crash can neither skip nor repeat a change.
 
 Options: url (or url_env: the environment variable holding it), runas (an existing user on
 the target), cursor_name (default: the consumer's name).
@@ -15,8 +17,10 @@ from sqlalchemy import exc, insert, select, update
 from sqlalchemy.engine import make_url
 
 from ...db.engine import WRITE_OPTION, get_engine
-from ...models import ALEMBIC_VERSION_TABLE, Change, DatasyncCursor, User, make_change, utcnow
-from ..entities import entity
+from ...models import (ALEMBIC_VERSION_TABLE, Change, DatasyncCursor, User, make_change,
+                       one_change_per_record, utcnow)
+from ..apply import Source, apply_records
+from ..bulk import insert_rows
 from .base import ChangeFailed, Consumer, ConsumerRefused, Unavailable
 
 SOURCE = "datasync"
@@ -47,6 +51,7 @@ class PoserConsumer(Consumer):
         self.runas = self.option("runas")
         self.cursor_name = options.get("cursor_name") or name
         self.engine = None
+        self.source = None  # the source's captured entities, read on opening
         self.known = None   # the cursor as this process last read or wrote it
 
     def describe(self):
@@ -72,6 +77,7 @@ class PoserConsumer(Consumer):
             raise ConsumerRefused(f"consumer {self.name}: runas user {self.runas!r} does not exist "
                                   f"on the target {self.describe()}: add it there "
                                   "(`poser adduser`)")
+        self.source = Source.of(self.source_engine)
 
     def close(self):
         if self.engine is not None:
@@ -99,36 +105,35 @@ class PoserConsumer(Consumer):
             self.known = cursor
 
     def write(self, connection, changes):
-        results, history = {}, []
+        """Apply the batch: every changed record once, as it is now; its history entries."""
+        one_change_per_record(connection)   # the target captures what it is given, once
+        wanted, last = {}, {}
         for change in changes:
-            if change.target not in results:
-                savepoint = connection.begin_nested()
-                try:
-                    results[change.target] = entity(change.entity).apply(
-                        connection, change.key, change.record)
-                    savepoint.commit()
-                except UNREACHABLE:
-                    raise
-                except Exception as error:  # a row the target refuses: this change fails
-                    savepoint.rollback()
-                    raise ChangeFailed(change, f"{type(error).__name__}: {error}") from error
-                result = results[change.target]
-            else:
-                result = None  # the record was already brought up to date in this batch
-            history.append(history_row(change, result, self.runas))
+            wanted.setdefault(change.entity, {})[change.key] = change.record
+            last[change.target] = change.id
+        if len(changes) == 1:   # the daemon narrowed a failing batch down to this change
+            try:
+                applied = self.apply_records(connection, wanted)
+            except UNREACHABLE:
+                raise
+            except Exception as error:
+                raise ChangeFailed(changes[0], f"{type(error).__name__}: {error}") from error
+        else:
+            applied = self.apply_records(connection, wanted)
+        history = [history_row(a, last.get((a.entity, a.key)) or changes[-1].id, self.runas)
+                   for a in applied]
         if history:
-            connection.execute(insert(Change.__table__), history)
+            insert_rows(connection, Change.__table__, history)
+
+    def apply_records(self, connection, wanted):
+        return apply_records(connection, wanted, source=self.source)
 
 
-def history_row(change, result, runas):
-    if result is None:
-        action = "delete" if change.record is None else "update"
-        label = entity(change.entity).label(change.record, change.key)
-        diff = {}
-    else:
-        action, label, diff = result
-    values = make_change(action, change.key, label, diff, runas, SOURCE, entity=change.entity)
-    note = f" (datasync change {change.id})"
+def history_row(applied, change_id, runas, note=None):
+    """The history entry of one applied record on the target."""
+    values = make_change(applied.action, applied.key, applied.label, applied.diff, runas, SOURCE,
+                         entity=applied.entity)
+    note = note or f" (datasync change {change_id})"
     values["summary"] = values["summary"][:255 - len(note)] + note
     values["changed_at"] = utcnow()
     return values

@@ -24,6 +24,8 @@ class Widget(Versioned, Audited, Base):
     # the stored count is the database's business, not a change anyone made.
     __audit_children__ = ("components",)
     __audit_exclude__ = ("component_count",)
+    # Every change reaches the datasync consumers, components included (docs/datasync.md).
+    __datasync__ = True
 
     uuid: Mapped[str] = uuid_column()
 
