@@ -7,6 +7,7 @@ overrides either, as it does for the app.
 from alembic import context
 from sqlalchemy.sql.elements import False_, True_
 
+import poser_web.db.check_constraints  # noqa: F401 (autogenerate compares CHECK constraints)
 from poser_web.db import search_migrations  # noqa: F401 (search indexes by declaration)
 from poser_web.db.engine import get_engine
 import poser_web.datasync.migration  # noqa: F401  op.create_datasync_capture, its autogenerate

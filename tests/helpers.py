@@ -101,9 +101,9 @@ def sample_value(column, n=1):
     if isinstance(kind, types.Boolean):
         return True
     if isinstance(kind, types.Integer):
-        return n
+        return _within(column, n)
     if isinstance(kind, types.Numeric):
-        return decimal.Decimal(n)
+        return _within(column, decimal.Decimal(n))
     if isinstance(kind, types.DateTime):
         return dt.datetime(2026, 1, 1, 12, 0) + dt.timedelta(days=n)
     if isinstance(kind, types.Date):
@@ -112,6 +112,18 @@ def sample_value(column, n=1):
         text = f"{column.table.name.removeprefix('poser_')} {n}"
         return text[: kind.length] if kind.length else text
     raise TypeError(f"no sample value for {column} ({kind!r}): pass one")
+
+
+def _within(column, value):
+    """`value` moved into the column's declared range (models/rules.py), distinct per value."""
+    from poser_web.models.rules import bounds
+
+    low, high = bounds(column)
+    if low is not None and value < low:
+        value = low + value
+    if high is not None and value > high:
+        value = high if low is None else low + (value - low) % (high - low + 1)
+    return value
 
 
 _record_counter = iter(range(1, 10**9))

@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..models import Batch, BatchRow, utcnow
+from ..models.violations import write_refused
 from ..transfer.writer import bulk_insert, bulk_update, deferred_search_index
 
 B, R = Batch.__table__, BatchRow.__table__
@@ -195,6 +196,14 @@ class BatchHandler:
             yield chunk
             last = chunk[-1].sequence
 
+    def failure_reason(self, connection, batch_uuid, error):
+        """Why an execution failed: a rule the database enforced said as the pages say it."""
+        if isinstance(error, IntegrityError) and self.table is not None:
+            deleted = select(R.c.entity_uuid).where(R.c.batch_uuid == batch_uuid,
+                                                    R.c.status == "delete")
+            return write_refused(connection, self.table, deleted, error)
+        return f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"
+
     def set_progress(self, connection, batch_uuid, done, rows, total=None):
         values = {"progress": done, "row_count": rows}
         if total is not None:
@@ -302,8 +311,8 @@ class BatchHandler:
             raise
         except Exception as error:
             savepoint.rollback()
-            message = (f"Execution failed and nothing was changed: "
-                       f"{type(error).__name__}: {str(error).splitlines()[0][:300]}")
+            message = ("Execution failed and nothing was changed: "
+                       + self.failure_reason(connection, batch_uuid, error))
             self.fail(connection, batch_uuid, message)
             raise ExecutionFailed(message) from error
         savepoint.commit()

@@ -4,15 +4,18 @@ import textwrap
 from pathlib import Path
 
 from ..models.meta import TABLE_PREFIX
+from ..scaffold.names import SpecError, camel, check_identifiers, check_name, check_pages
 from ..scaffold.project import Project
-from ..scaffold.render import Scaffold, camel
-from ..scaffold.spec import GRAMMAR, SpecError, check_name, parse_spec
+from ..scaffold.render import Scaffold
+from ..scaffold.spec import GRAMMAR, parse_spec, plural_of
 from .common import CommandError
 
 
 def plan(args):
     """{path: text} of every file to write or change; nothing is written yet."""
     name, fields = parse_spec(args.name, args.fields)
+    what = "--plural" if args.plural else "NAME"
+    check_pages(args.plural or plural_of(name), what)  # its pages first: the likelier clash
     if args.plural:
         check_name(args.plural, "--plural")
     project = Project(args.root)
@@ -21,9 +24,10 @@ def plan(args):
             raise SpecError(f"{f.name}:fk({f.target}): a foreign key to the new table itself is "
                             "not supported by the scaffold; add it by hand afterwards")
     targets = {f.name: project.find_table(f.target) for f in fields if f.kind == "fk"}
-    command = " ".join(["poser scaffold", name, shlex.quote(" ".join(f.spec for f in fields))]
+    command = " ".join(["poser scaffold", name] + [shlex.quote(f.spec) for f in fields]
                        + ([f"--plural {args.plural}"] if args.plural else []))
     scaffold = Scaffold(name, fields, targets, command, plural=args.plural)
+    check_identifiers(scaffold.identifiers())
     project.check_new(scaffold.class_name, scaffold.table)
     paths = scaffold.paths
     existing = [p for p in paths.values() if (project.root / p).exists()]
@@ -74,8 +78,9 @@ def add_commands(commands):
     scaffold.add_argument("name", metavar="NAME",
                           help="the table's singular name, e.g. gizmo (table poser_gizmo)")
     scaffold.add_argument("fields", metavar="FIELD", nargs="+",
-                          help="name:type, ? at the end when it may be empty (grammar below); "
-                               "quoted, several to an argument")
+                          help="name:type, ? at the end when it may be empty, then its rules "
+                               "(unique, a range such as 0..10 or >=0, = a default); quoted, "
+                               "the grammar below")
     scaffold.add_argument("--plural", metavar="PLURAL",
                           help="the plural for file names, routes and titles "
                                "(default: NAME + s, es or ies)")

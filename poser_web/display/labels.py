@@ -5,6 +5,7 @@ description / title / code columns is used, else "<Title> 1a2b3c4d" (the
 model's title and the start of its key), never "<... object at 0x7f...>".
 """
 import re
+from functools import lru_cache
 
 from sqlalchemy import inspect
 
@@ -42,6 +43,36 @@ def label_of(instance):
             return str(value)
     key = inspect(model).primary_key[0].key
     return f"{title_of(model)} {str(getattr(instance, key, '') or '')[:8]}".strip()
+
+
+def humanize(name):
+    """"checked_at" -> "Checked At", "widget.description" -> "Widget Description"."""
+    return " ".join(word.capitalize() for word in name.replace(".", " ").replace("_", " ").split())
+
+
+@lru_cache(maxsize=None)
+def field_label(model, name):
+    """What a column or relationship of `model` is called everywhere: list header, form
+    field, record page, history.
+
+    `info={"title": ...}` on the column wins. A foreign key column is called as its
+    many-to-one relationship, and the relationship by its own name:
+    `preferred_widget_uuid` and `preferred_widget` are both "Preferred Widget".
+    """
+    mapper = inspect(model)
+    if name in mapper.relationships:
+        local = list(mapper.relationships[name].local_columns)
+        if len(local) == 1 and local[0].info.get("title"):
+            return local[0].info["title"]
+        return humanize(name)
+    if name in mapper.column_attrs:
+        column = mapper.column_attrs[name].columns[0]
+        if column.info.get("title"):
+            return column.info["title"]
+        for relationship in mapper.relationships:
+            if relationship.direction.name == "MANYTOONE" and column in relationship.local_columns:
+                return humanize(relationship.key)
+    return humanize(name)
 
 
 # The forms and navigation side call a model's title this.

@@ -8,6 +8,7 @@ from pyramid.csrf import get_csrf_token
 
 from ..display.values import display_timezone
 from ..models.mixins import Versioned
+from .rules import declared_rules
 
 # Our deform templates first (no inline scripts, tabular inline rows), then deform's own.
 renderer = deform.ZPTRendererFactory(
@@ -159,24 +160,36 @@ def inline_rows(name, title, row_schema, max_rows, add_text, parent_collection):
     )
 
 
-def make_form(schema, request, instance=None, buttons=("Save",), model=None, **kwargs):
+def make_form(schema, request, instance=None, buttons=("Save",), model=None, record_url=None,
+              **kwargs):
     """A deform Form over `schema` bound to this request (and the edited instance).
 
+    `buttons`: titles ("Save": posted as `save`), or (name, title) pairs.
+
     Every form carries the CSRF token, and the version it was opened at when
-    `model` is Versioned: schemas never add them themselves.
+    `model` is Versioned: schemas never add them themselves. The rules `model`
+    declares (unique keys, ranges) are checked on every form of it (forms/rules.py).
+    Any node's validators, defaults and widgets reach `request`, `instance` (None on a
+    create form), `timezone` and `record_url` (record -> its page) through colander's
+    bindings (`node.bindings`, or a `colander.deferred`).
     """
     schema = schema.clone()
     if "csrf_token" not in schema:
         schema.insert(0, csrf_node())
     if model is not None and issubclass(model, Versioned) and "version" not in schema:
         schema.insert(1, version_node())
-    bound = schema.bind(request=request, instance=instance, timezone=display_timezone(request))
+    rules = declared_rules(model) if model is not None else None
+    if rules is not None:
+        schema.validator = colander.All(schema.validator, rules) if schema.validator else rules
+    bound = schema.bind(request=request, instance=instance, timezone=display_timezone(request),
+                        record_url=record_url)
     # Focus the first visible field, and only it: deform's own focus="on" would also
     # mark the first input of every inline row (and skip our StrippedString fields).
     kwargs.setdefault("focus", "off")
     form = deform.Form(
         bound,
-        buttons=[deform.Button(name=title.lower(), title=title) for title in buttons],
+        buttons=[deform.Button(name=title.lower(), title=title) if isinstance(title, str)
+                 else deform.Button(name=title[0], title=title[1]) for title in buttons],
         renderer=renderer,
         **kwargs,
     )

@@ -9,13 +9,14 @@ select, and a many-to-one relationship a select of the other table's rows, or a
 search-as-you-type picker when that table is large.
 """
 import enum
-import re
 
 import colander
 import deform
 from sqlalchemy import func, inspect, select, types
 
-from ..display.labels import label_column, label_of, model_title
+from ..display.labels import field_label, label_column, label_of, model_title
+from ..models.defaults import declared_default
+from ..models.rules import bounds, check_value
 from . import StrippedString, checkbox_node, inline_rows, key_node
 from .types import (
     Choice,
@@ -42,18 +43,8 @@ INTEGER_RANGES = (  # checked most specific first
 
 
 def field_title(model, name):
-    """The title a field is shown with: `info={"title": ...}`, else from its name."""
-    mapper = inspect(model)
-    if is_relation(model, name):
-        return model_title(mapper.relationships[name].mapper.class_)
-    if name in mapper.column_attrs:
-        column = mapper.column_attrs[name].columns[0]
-        if column.info.get("title"):
-            return column.info["title"]
-        for relationship in mapper.relationships:  # widget_uuid -> "Widget"
-            if relationship.direction.name == "MANYTOONE" and column in relationship.local_columns:
-                return model_title(relationship.mapper.class_)
-    return re.sub(r"_+", " ", name).strip().title()
+    """The title a field is shown with: the one label it has everywhere (display/labels.py)."""
+    return field_label(model, name)
 
 
 def field_titles(model, names=None):
@@ -82,8 +73,7 @@ def column_node(model, name, in_row=False):
     if isinstance(kind, types.Boolean):
         if not column.nullable:
             node = checkbox_node(name, title)
-            default = column.default.arg if column.default is not None else False
-            node.default = bool(default) if not callable(default) else False
+            node.default = bool(declared_default(column))
             return node
         typ = OptionalBoolean()
         widget = deform.widget.SelectWidget(values=[("", "—"), ("true", "Yes"), ("false", "No")])
@@ -102,13 +92,13 @@ def column_node(model, name, in_row=False):
     elif isinstance(kind, types.Integer):
         low, high = next((lo, hi) for cls, lo, hi in INTEGER_RANGES if isinstance(kind, cls))
         typ = WholeNumber(low, high)
-        widget = _text_widget(in_row, inputmode="numeric")
+        widget = _text_widget(in_row, inputmode="numeric", **_range_attributes(column, 0))
     elif isinstance(kind, types.Float):
         typ = FloatNumber()
-        widget = _text_widget(in_row, inputmode="decimal")
+        widget = _text_widget(in_row, inputmode="decimal", **_range_attributes(column, None))
     elif isinstance(kind, types.Numeric):
         typ = DecimalNumber(kind.precision, kind.scale)
-        widget = _text_widget(in_row, inputmode="decimal")
+        widget = _text_widget(in_row, inputmode="decimal", **_range_attributes(column, kind.scale))
     elif isinstance(kind, types.DateTime):
         typ = LocalDateTime()
         widget = _text_widget(in_row, type="datetime-local", step="1")
@@ -135,7 +125,45 @@ def column_node(model, name, in_row=False):
         kwargs["missing"] = None
     else:
         kwargs["missing_msg"] = f"{title} is required."
+    if any(b is not None for b in bounds(column)):
+        kwargs["validator"] = _in_range(column)
+    if not in_row:
+        kwargs["default"] = _new_record_default(column)
     return colander.SchemaNode(typ, name=name, title=title, widget=widget, **kwargs)
+
+
+def _range_attributes(column, scale):
+    """A declared range as a number input's min, max and step (the browser checks it too)."""
+    low, high = bounds(column)
+    if low is None and high is None:
+        return {}
+    step = "any" if scale is None else ("1" if scale == 0 else f"0.{'0' * (scale - 1)}1")
+    attributes = {"type": "number", "step": step}
+    if low is not None:
+        attributes["min"] = str(low)
+    if high is not None:
+        attributes["max"] = str(high)
+    return attributes
+
+
+def _in_range(column):
+    def validate(node, value):
+        message = check_value(column, value)
+        if message:
+            raise colander.Invalid(node, message)
+    return validate
+
+
+def _new_record_default(column):
+    """The column's default, shown on the create form only (an edit form shows what is
+    saved, blank included); worked out per form, so today's date is today's."""
+    @colander.deferred
+    def default(node, kw):
+        if kw.get("instance") is not None:
+            return colander.null
+        value = declared_default(column)
+        return colander.null if value is None else value
+    return default
 
 
 class PickerWidget(deform.widget.Widget):

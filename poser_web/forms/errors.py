@@ -75,8 +75,11 @@ def _collect(field, prefix, problems):
 
 
 def _text(field, message):
-    """The message, naming its field unless it does already ("Item Code is required.")."""
-    message = str(message).strip()
+    """The message, naming its field unless it does already ("Item Code is required.").
+
+    The summary is plain text: a message with a link (a record named by a unique key)
+    keeps its words, the link stays at the field."""
+    message = message.striptags() if isinstance(message, Markup) else str(message).strip()
     title = (field.title or "").strip()
     if not title or title.lower() in message.lower():
         return message

@@ -231,7 +231,7 @@ class Grid:
         direction = params.get("dir") or (self.default_direction if sort == self.default_sort else "asc")
         if direction not in ("asc", "desc"):
             raise GridError(f"Sort direction must be asc or desc, not {direction!r}.")
-        page = _positive_int(params.get("page"), "page", 1)
+        page = max(1, _whole_number(params.get("page"), "page", 1))  # 0 or less: the first
         if page > MAX_PAGE:
             raise GridError(f"page must be at most {MAX_PAGE:,}.")
         per_page = _positive_int(params.get("per_page"), "per_page", DEFAULT_PAGE_SIZE)
@@ -255,6 +255,13 @@ class Grid:
         before = decode_cursor(params.get("before"), column, self.key)
         return GridState(q=q, filters=filters, sort=sort, direction=direction, page=page,
                          per_page=per_page, after=after, before=before)
+
+    def verify(self, session, state):
+        """What only the database can tell of the parsed state: a record filter's record
+        exists (a GridError naming the filter when not)."""
+        for grid_filter in self.filters:
+            if grid_filter.key in state.filters and hasattr(grid_filter, "verify"):
+                grid_filter.verify(session, state.filters[grid_filter.key])
 
     def filter_params(self, state):
         """The query parameters that keep `state`'s filters (for links and forms)."""
@@ -398,13 +405,17 @@ def dotted_value(row, key):
     return value
 
 
-def _positive_int(raw, name, default):
+def _whole_number(raw, name, default):
     if raw in (None, ""):
         return default
     try:
-        value = int(raw)
+        return int(raw)
     except (TypeError, ValueError):
         raise GridError(f"{name} must be a whole number, not {raw!r}.") from None
+
+
+def _positive_int(raw, name, default):
+    value = _whole_number(raw, name, default)
     if value < 1:
         raise GridError(f"{name} must be 1 or more, not {value}.")
     return value

@@ -12,7 +12,7 @@ from dataclasses import replace
 from sqlalchemy import Enum, String, cast, inspect
 from sqlalchemy.orm import aliased
 
-from ..display.labels import label_column
+from ..display.labels import field_label, label_column
 from ..display.values import choices_of, column_kind
 from .core import Column, Contains, RelatedContains
 from .filters import (
@@ -25,10 +25,6 @@ from .filters import (
     RecordFilter,
     TextFilter,
 )
-
-
-def _label(name):
-    return " ".join(word.capitalize() for word in name.replace(".", " ").replace("_", " ").split())
 
 
 def _attribute(model, name):
@@ -56,7 +52,7 @@ def make_column(model, name):
             # PostgreSQL orders a native enum by declaration, SQLite by its text:
             # by the text on both.
             sort = cast(attribute, String())
-        return Column(name, _label(name), sort=sort, type=column.type,
+        return Column(name, field_label(model, name), sort=sort, type=column.type,
                       nullable=column.nullable, choices=choices_of(column))
     prop = attribute.property
     if prop.uselist:
@@ -66,7 +62,8 @@ def make_column(model, name):
     alias = aliased(related, name=f"grid_{name}")
     shown = label_column(related)
     sort = getattr(alias, shown.key) if shown is not None else next(iter(prop.local_columns))
-    return Column(name, _label(name), sort=sort, nullable=True, type=getattr(sort, "type", None),
+    return Column(name, field_label(model, name), sort=sort, nullable=True,
+                  type=getattr(sort, "type", None),
                   join=attribute.of_type(alias), related=related)
 
 
@@ -114,22 +111,25 @@ def make_filter(model, name, zone):
         prop = attribute.property
         local = next(iter(prop.local_columns))
         related = prop.mapper.class_
-        return RecordFilter(name, _label(name), getattr(model, _key_of(model, local)), related,
-                            label_column(related), nullable=local.nullable)
+        return RecordFilter(name, field_label(model, name), getattr(model, _key_of(model, local)),
+                            related, label_column(related), nullable=local.nullable)
     column = _table_column(attribute)
     if column.foreign_keys:
         for prop in inspect(model).relationships:
             if not prop.uselist and column in prop.local_columns:
-                return RecordFilter(name, _label(name), attribute, prop.mapper.class_,
+                return RecordFilter(name, field_label(model, name), attribute, prop.mapper.class_,
                                     label_column(prop.mapper.class_), nullable=column.nullable)
     value_kind = column_kind(column)
     if value_kind == "choice":
-        return ChoiceFilter(name, _label(name), attribute, choices_of(column), nullable=column.nullable)
+        return ChoiceFilter(name, field_label(model, name), attribute, choices_of(column),
+                            nullable=column.nullable)
     if value_kind == "datetime":
-        return DateTimeFilter(name, _label(name), attribute, nullable=column.nullable, zone=zone)
+        return DateTimeFilter(name, field_label(model, name), attribute, nullable=column.nullable,
+                              zone=zone)
     if value_kind not in FILTERS_BY_KIND:
         raise ValueError(f"No filter fits {model.__name__}.{name} ({column.type}): declare one.")
-    return FILTERS_BY_KIND[value_kind](name, _label(name), attribute, nullable=column.nullable)
+    return FILTERS_BY_KIND[value_kind](name, field_label(model, name), attribute,
+                                       nullable=column.nullable)
 
 
 def _key_of(model, table_column):

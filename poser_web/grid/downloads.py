@@ -5,8 +5,10 @@ their own (the request's transaction has ended by the time the response body
 is sent), so memory stays flat however many rows there are.
 
 Cells follow the column's type: CSV holds plain text (numbers with their
-scale, dates ISO, date-times in the display time zone named in the header);
-XLSX cells are typed (numbers as numbers, dates and date-times as dates).
+scale, dates ISO, date-times in the display time zone named in the header;
+text a spreadsheet would run as a formula defused, numbers never);
+XLSX cells are typed (numbers as numbers formatted with their scale, dates and
+date-times as dates).
 """
 import csv
 import enum
@@ -95,15 +97,25 @@ def _csv_text(value):
     return value
 
 
+def _as_is(value):
+    return value
+
+
+def _guards(grid):
+    """Per cell of a row: the formula guard for text, nothing for numbers ("-1.00" is a number)."""
+    return [_csv_text] + [_as_is if column.numeric else _csv_text for column in grid.columns]
+
+
 def csv_chunks(open_session, grid, state, key_label="UUID", zone=timezone.utc):
     """UTF-8 CSV (with a BOM, so spreadsheet programs read accents right), in chunks."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(_header(grid, key_label, zone))
-    converters = _converters(grid, zone, typed=False)
+    converters = [(convert, guard) for convert, guard in
+                  zip(_converters(grid, zone, typed=False), _guards(grid))]
     for count, cells in enumerate(_rows(open_session, grid, state), start=1):
-        writer.writerow([_csv_text(convert(v)) for convert, v in zip(converters, cells)])
+        writer.writerow([guard(convert(v)) for (convert, guard), v in zip(converters, cells)])
         if count % BATCH == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -121,9 +133,10 @@ def xlsx_chunks(open_session, grid, state, key_label="UUID", zone=timezone.utc, 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="Export")
     sheet.append([_xlsx_cell(sheet, v) for v in _header(grid, key_label, zone)])
-    converters = _converters(grid, zone, typed=True)
+    converters = list(zip(_converters(grid, zone, typed=True), _number_formats(grid)))
     for cells in _rows(open_session, grid, state):
-        sheet.append([_xlsx_cell(sheet, convert(v)) for convert, v in zip(converters, cells)])
+        sheet.append([_xlsx_cell(sheet, convert(v), number_format)
+                      for (convert, number_format), v in zip(converters, cells)])
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
@@ -135,16 +148,34 @@ def xlsx_chunks(open_session, grid, state, key_label="UUID", zone=timezone.utc, 
         os.unlink(path)
 
 
-def _xlsx_cell(sheet, value):
+def _number_formats(grid):
+    """Per cell of a row, the number format of a number column: its scale ("0.00" for
+    Numeric(10, 2), "0" for whole numbers), so 100.50 shows as 100.50; None otherwise."""
+    formats = [None]
+    for column in grid.columns:
+        kind = kind_of(column.type) if column.related is None else None
+        scale = getattr(column.type, "scale", None)
+        if kind == "integer" or (kind == "numeric" and scale == 0):
+            formats.append("0")
+        elif kind == "numeric" and scale:
+            formats.append("0." + "0" * scale)
+        else:
+            formats.append(None)
+    return formats
+
+
+def _xlsx_cell(sheet, value, number_format=None):
     """A cell showing `value` as it is: openpyxl stores text that starts with "="
     as a formula, which the spreadsheet would run (formula injection); dates get
-    a date format."""
+    a date format, numbers their column's."""
     from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(sheet, value=value)
     if cell.data_type == "f":
         cell.data_type = "s"
-    if isinstance(value, datetime):
+    if number_format and cell.data_type == "n":
+        cell.number_format = number_format
+    elif isinstance(value, datetime):
         cell.number_format = NUMBER_FORMATS["datetime"]
     elif isinstance(value, date):
         cell.number_format = NUMBER_FORMATS["date"]

@@ -18,7 +18,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import inspect, or_, select
+
+from ..db.search import contains
+from ..display.labels import title_of
 
 
 class GridError(ValueError):
@@ -146,8 +149,8 @@ class TextFilter(FieldFilter):
     operators = ("contains", "equals", "empty")
 
     def clause(self, criterion):
-        if criterion.op == "contains":
-            return self.column.icontains(criterion.value, autoescape=True)
+        if criterion.op == "contains":  # as search means it: any case, non-ASCII letters too
+            return contains(self.column, criterion.value)
         if criterion.op == "empty":
             return or_(self.column.is_(None), self.column == "")
         return super().clause(criterion)
@@ -333,10 +336,24 @@ class RecordFilter(FieldFilter):
                 raise GridError(f"The {self.label} filter needs a record's key, not {raw!r}.") from None
         return raw
 
+    def record(self, session, criterion):
+        """The record an "is" criterion names, or None."""
+        if criterion.op != "is":
+            return None
+        key = inspect(self.related).primary_key
+        if len(key) == 1 and self.remote_key is not None and self.remote_key is key[0]:
+            return session.get(self.related, criterion.value)  # kept for the page's label too
+        return session.scalars(select(self.related).where(
+            self.remote_key == criterion.value).limit(1)).first()
+
+    def verify(self, session, criterion):
+        if criterion.op == "is" and self.record(session, criterion) is None:
+            what = title_of(self.related).lower()
+            raise GridError(f"The {self.label} filter names no {what} (it may have been "
+                            f"deleted): {criterion.text[:50]!r}.")
+
     def options_query(self):
         """(key, record) of the first related records by label, one more than shown."""
-        from sqlalchemy import inspect
-
         key = inspect(self.related).primary_key[0]
         query = select(self.related)
         if self.label_column is not None:

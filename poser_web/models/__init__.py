@@ -1,6 +1,7 @@
 """The framework's own tables (accounts, sessions, history, batches, datasync) and the mixins
 tables opt into. The project's tables live in `poser_web.tables`; the engine and the
 per-request session in `poser_web.db`."""
+from . import rules  # noqa: F401 (first: its listener sees every table's columns)
 from .audit import make_change, record_changes  # noqa: F401
 from .auth import LoginFailure, Role, RolePermission, User, user_roles, utcnow  # noqa: F401
 from .batch import Batch, BatchRow  # noqa: F401

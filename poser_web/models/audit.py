@@ -15,8 +15,9 @@ from decimal import Decimal
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import Null
 
-from ..display.labels import label_of
+from ..display.labels import field_label, label_of
 from .history import Change
 from .meta import new_uuid
 from .mixins import Audited, ChildRelation, child_relations
@@ -34,6 +35,8 @@ def actor(session):
 
 def plain(value):
     """A value as JSON keeps it: numbers and dates as text, enums by their value."""
+    if isinstance(value, Null):  # null(): NULL written over a column's default
+        return None
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Decimal):
@@ -67,7 +70,8 @@ def _counted(count, key, verb=""):
     return f"{count} {singular}{'s' if count != 1 else ''}{verb}"
 
 
-def summarize(action, diff):
+def summarize(action, diff, labels=None):
+    """One line saying what a change did; `labels`: {field: what people call it}."""
     if action == "export":
         counts = diff.get("counts") or {k: diff[k] for k in ("widgets", "components") if k in diff}
         return "Exported " + " and ".join(f"{count:,} {name.replace('_', ' ')}"
@@ -83,17 +87,20 @@ def summarize(action, diff):
         return "Deleted" + (f" with its {' and '.join(removed)}" if removed else "")
     counts = [_counted(len(rows[kind]), key, f" {kind}") for key, rows in children.items()
               for kind in ("added", "changed", "removed") if rows.get(kind)]
-    fields = list(diff.get("fields", {}))
+    fields = [(labels or {}).get(f, f) for f in diff.get("fields", {})]
     parts = ([f"Changed {', '.join(fields)}"] if fields else []) + counts
     return "; ".join(parts) or "Saved without changes"
 
 
-def make_change(action, entity_uuid, label, diff, username, source, when=None, *, entity):
-    """Column values of one Change row (for the ORM or a bulk insert)."""
+def make_change(action, entity_uuid, label, diff, username, source, when=None, *, entity,
+                model=None):
+    """Column values of one Change row (for the ORM or a bulk insert); with the `model`,
+    the summary names its fields as every page does ("preferred widget")."""
+    labels = {f: field_label(model, f).lower() for f in diff.get("fields", {})} if model else None
     values = {
         "uuid": new_uuid(), "username": username, "source": source, "entity": entity,
         "entity_uuid": entity_uuid, "entity_label": (label or "")[:255], "action": action,
-        "summary": summarize(action, diff)[:255], "diff": json.dumps(diff, sort_keys=True),
+        "summary": summarize(action, diff, labels)[:255], "diff": json.dumps(diff, sort_keys=True),
     }
     if when is not None:
         values["changed_at"] = when
@@ -138,7 +145,7 @@ def record_changes(session, flush_context, instances):
             if isinstance(obj, Audited):
                 entry(obj, "create").fields = {
                     f: [None, plain(getattr(obj, f))] for f in obj.audit_fields()
-                    if getattr(obj, f) is not None}
+                    if plain(getattr(obj, f)) is not None}
         for obj in session.deleted:
             if isinstance(obj, Audited):
                 item = entry(obj, "delete")
@@ -196,7 +203,8 @@ def record_changes(session, flush_context, instances):
             continue
         record = item.record
         session.add(Change(**make_change(item.action, record.uuid, label_of(record), diff,
-                                         username, source, entity=record.audit_entity())))
+                                         username, source, entity=record.audit_entity(),
+                                         model=type(record))))
 
 
 _parent_relations = {}

@@ -5,10 +5,12 @@ from sqlalchemy import MetaData, String
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 # Named constraints make migrations reproducible and let SQLite's batch mode
-# find them again; `ix` is included so indexes get predictable names too.
+# find them again; `ix` is included so indexes get predictable names too. A unique
+# constraint is named by all its columns (a composite key must not share the name of
+# one on its first column alone); a single column's name is the same either way.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",

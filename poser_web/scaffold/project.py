@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..models.meta import TABLE_PREFIX
-from .spec import SpecError
+from .names import SpecError
 
 TABLES = Path("poser_web/tables")
 

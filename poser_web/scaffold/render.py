@@ -12,12 +12,9 @@ from .code import (
     words,
     wrap_import,
 )
+from .names import camel
 from .spec import plural_of
 from .tests_module import render_tests
-
-
-def camel(name):
-    return "".join(part.capitalize() for part in name.split("_"))
 
 
 class Scaffold:
@@ -63,9 +60,11 @@ class Scaffold:
         lines = python_imports(self.fields)
         if lines:
             lines.append("")
-        lines += wrap_import("sqlalchemy", core) + [f"from sqlalchemy.orm import {', '.join(orm)}", "",
-                                                     "from poser_web.models import Audited, Base, "
-                                                     "Versioned, uuid_column"]
+        framework = ["Audited", "Base", "Versioned"]
+        framework += ["utcnow"] if any(f.default_code == "utcnow" for f in self.fields) else []
+        lines += wrap_import("sqlalchemy", core)
+        lines += [f"from sqlalchemy.orm import {', '.join(orm)}", ""]
+        lines += wrap_import("poser_web.models", framework + ["uuid_column"])
         for module, names in sorted(self.target_imports().items()):
             lines.append(f"from poser_web.tables.{module}.models import {', '.join(sorted(names))}")
         return template("model.py.tmpl").substitute(
@@ -101,10 +100,15 @@ class Scaffold:
         args.append(f"nullable={f.nullable}")
         if f.kind != "text":
             args.append("index=True")  # the list sorts and filters by it
+        if f.unique:
+            args.append("unique=True")  # a unique index (with index=True), else a constraint
         if f.kind == "bool" and f.default is not None:
             args += [f"default={f.default}", f"server_default={'true' if f.default else 'false'}()"]
-        if f.kind == "choice":
-            args.append(f"info={{\"choices\": {tuple_code(f.choices)}}}")
+        elif f.default_code is not None:
+            args.append(f"default={f.default_code}")
+        info = self.info_code(f)
+        if info:
+            args.append(f"info={info}")
         if f.kind == "datetime":
             doc = f"{f.label} of the {what}, in UTC."
         args.append(f"doc={quoted(doc)}")
@@ -120,10 +124,35 @@ class Scaffold:
                 f"    {f.name}: Mapped[{target.class_name}{optional}] = relationship", relation_args)
         return code
 
+    def info_code(self, f):
+        """The column's info: its choices and its range (models/rules.py makes the CHECK)."""
+        items = []
+        if f.kind == "choice":
+            items.append(f'"choices": {tuple_code(f.choices)}')
+        for key, value in (("min", f.minimum), ("max", f.maximum)):
+            if value is not None:
+                shown = str(value) if f.kind == "int" else f'Decimal("{value}")'
+                items.append(f'"{key}": {shown}')
+        return "{" + ", ".join(items) + "}" if items else ""
+
+    def identifiers(self):
+        """Every database name the table gets (the naming convention's), to check their length."""
+        names = [self.table, f"pk_{self.table}"]
+        for f in self.fields:
+            if f.kind != "text":
+                names.append(f"ix_{self.table}_{f.column}")
+            if f.unique:
+                names.append(f"uq_{self.table}_{f.column}")
+            if f.ranged:
+                names.append(f"ck_{self.table}_{f.column}_range")
+            if f.kind == "fk":
+                names.append(f"fk_{self.table}_{f.column}_{self.targets[f.name].table}")
+        return names
+
     # -- the master view -----------------------------------------------------
 
     def view(self):
-        listed = [f.name for f in self.fields if f.kind != "text"]
+        listed = [f.name for f in self.fields]  # text too: cut in the list, whole on its page
         searched = [f.name for f in self.fields if f.kind == "str"]
         attributes = [("columns", listed), ("search", searched[:1]),
                       ("filters", [n for n in listed if n not in searched[:1]]),

@@ -1,5 +1,8 @@
 """The test module `poser scaffold` writes: values to type, values to refuse, the tests."""
+from decimal import Decimal
+
 from .code import python_imports, quoted, template, tuple_code, words
+from .rule_tests import RuleTests
 
 BAD_VALUES = """
 # (field, what is typed): each is refused with a message (400) and nothing is saved.
@@ -19,6 +22,15 @@ def test_bad_input_is_refused(testapp, dbsession, field, typed):
 """
 
 
+def in_range(f, value, offset):
+    """`value`, or a value `offset` inside the field's declared range when it lies outside."""
+    if f.minimum is not None and value < f.minimum:
+        value = min(f.minimum + offset, f.maximum) if f.maximum is not None else f.minimum + offset
+    if f.maximum is not None and value > f.maximum:
+        value = max(f.maximum - offset, f.minimum) if f.minimum is not None else f.maximum - offset
+    return value
+
+
 def render_tests(scaffold):
     """tests/tables/test_<plural>.py for `scaffold` (a render.Scaffold)."""
     return GeneratedTests(scaffold).text()
@@ -31,10 +43,10 @@ class GeneratedTests:
 
     def text(self):
         bad = [f"    ({quoted(name)}, {code})," for name, code in self.bad_values()]
-        imports = python_imports(self.fields)
-        if imports:
-            imports.append("")
-        if bad:
+        rules = RuleTests(self.scaffold)
+        imports = ["import csv", "import io"] + python_imports(self.fields)
+        imports.append("")
+        if bad or rules.needs_pytest():
             imports += ["import pytest"]
         models = {"poser_web.models": {"Change"},
                   f"poser_web.tables.{self.scaffold.module}.models": {self.scaffold.class_name}}
@@ -56,6 +68,7 @@ class GeneratedTests:
             optional=tuple_code([f.name for f in self.fields if f.nullable]),
             bad_values=BAD_VALUES.format("\n".join(bad)) if bad else "",
             bad_input_test=BAD_INPUT_TEST if bad else "",
+            rule_values=rules.constants(), rule_tests=rules.tests(),
             first_values=self.values_code(0), second_values=self.values_code(1),
             search_check=search_check,
             # With a text field the model has __str__ (its label); otherwise the key shows.
@@ -75,11 +88,13 @@ class GeneratedTests:
         if f.kind == "text":
             return quoted(f"Some {words(f.name)}\nover two lines" if which == 0 else "Other text")
         if f.kind == "int":
-            return str(3 + which)
+            return str(in_range(f, 3 + which, which))
         if f.kind == "numeric":
             whole = ("1" if which == 0 else "2") if f.precision > f.scale else "0"
             fraction = ("5" if which == 0 else "2") * f.scale
-            return f"Decimal({quoted(whole + ('.' + fraction if fraction else ''))})"
+            value = in_range(f, Decimal(whole + ("." + fraction if fraction else "")),
+                             which * Decimal(1).scaleb(-f.scale))
+            return f"Decimal({quoted(str(value))})"
         if f.kind == "bool":
             return str(which == 0)
         if f.kind == "date":

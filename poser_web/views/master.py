@@ -114,10 +114,11 @@ class MasterView(FormPages, HistoryPages):
         if cls.editable():
             config.add_route(f"{prefix}.create", f"{url}/new")
             cls._add(config, "create_page", f"{prefix}.create", "create", "master/form.pt")
-            # Matches of the search-as-you-type pickers (foreign keys of large tables).
-            config.add_route(f"{prefix}.lookup", url + "/lookup/{field}")
-            config.add_view(cls, attr="lookup", route_name=f"{prefix}.lookup",
-                            request_method="GET", renderer="json")
+        # Matches of the search-as-you-type pickers (foreign keys of large tables), for the
+        # form's fields and the list's record filters.
+        config.add_route(f"{prefix}.lookup", url + "/lookup/{field}")
+        config.add_view(cls, attr="lookup", route_name=f"{prefix}.lookup",
+                        request_method="GET", renderer="json")
         config.add_route(f"{prefix}.export", url + "/export.{format:csv|xlsx}")
         cls._add(config, "export_file", f"{prefix}.export", "export", None, "GET")
         if cls.importable:
@@ -378,9 +379,11 @@ class MasterView(FormPages, HistoryPages):
         grid = self.make_grid()
         self.grid = grid  # list_query() keeps its filters in links
         try:
-            return grid, grid.parse(self.request.GET)
+            state = grid.parse(self.request.GET)
+            grid.verify(self.db, state)
         except GridError as error:
             raise HTTPBadRequest(str(error))
+        return grid, state
 
     def list_page(self):
         grid, state = self.grid_and_state()
@@ -405,6 +408,10 @@ class MasterView(FormPages, HistoryPages):
                 if len(records) <= grid_filter.OPTION_LIMIT:
                     key = inspect(grid_filter.related).primary_key[0].key
                     entry["options"] = [(str(getattr(r, key)), label_of(r)) for r in records]
+                else:  # the form's search-as-you-type picker
+                    chosen = entry["criterion"] and grid_filter.record(self.db, entry["criterion"])
+                    entry.update(lookup_url=self.lookup_url(grid_filter.key),
+                                 chosen_label=label_of(chosen) if chosen else "")
             panel.append(entry)
         return panel
 

@@ -4,13 +4,22 @@ Mixed into MasterView (views/master.py). The schema comes from `schema` or is
 derived from `form_fields` / `inlines` (forms/derive.py); `make_form` adds the
 CSRF token and, for a Versioned model, the version.
 """
+import colander
 import deform
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
-from sqlalchemy import inspect
+from sqlalchemy import inspect, null
 from sqlalchemy.exc import IntegrityError
 
+from ..display.labels import label_of, model_title
+from ..display.values import display_timezone
 from ..forms import make_form
 from ..forms.derive import derived_schema, is_relation, lookup_matches
+from ..forms.rules import field_of
+from ..models.violations import explain, referrers
+
+# Beside Save, as Django's admin has them: back to a new form, or on with this one.
+FORM_BUTTONS = (("save", "Save"), ("save_add", "Save and add another"),
+                ("save_continue", "Save and continue editing"))
 
 
 def _foreign_key(model, relationship_name):
@@ -18,6 +27,16 @@ def _foreign_key(model, relationship_name):
     mapper = inspect(model)
     [column] = mapper.relationships[relationship_name].local_columns
     return mapper.get_property_by_column(column).key
+
+
+def _written(instance, name, value):
+    """`value` as set on `instance`: a field left blank on a new record is NULL, even
+    where the column has a default (the ORM would put the default in for a None)."""
+    if value is None and not inspect(instance).has_identity:
+        column = inspect(type(instance)).column_attrs[name].columns[0]
+        if column.default is not None or column.server_default is not None:
+            return null()
+    return value
 
 
 def _shown(appstruct):
@@ -83,7 +102,7 @@ class FormPages:
                 target = inspect(self.model).relationships[name].mapper.class_
                 setattr(instance, name, self.db.get(target, value) if value else None)
             elif name in columns and name not in ("uuid", "version"):
-                setattr(instance, name, value)
+                setattr(instance, name, _written(instance, name, value))
         return instance
 
     def _update_rows(self, instance, name, rows):
@@ -107,52 +126,95 @@ class FormPages:
 
     def _form_page(self, instance):
         form = make_form(self.get_schema(), self.request, instance=instance, model=self.model,
-                         formid="master-form")
+                         buttons=FORM_BUTTONS, record_url=self.record_url, formid="master-form")
         # Cancel (beside Save) goes back to where the form was opened from: the record or the list.
         cancel = {"cancel_url": self.route("view", instance) if instance is not None else self.route()}
-        if self.request.method == "POST":
-            try:
-                appstruct = form.validate(list(self.request.POST.items()))
-            except deform.ValidationFailure as failure:
-                self.request.response.status = 400
-                return self.page_context(instance=instance, form=failure.render(**cancel), conflict=None)
-            conflict = self.version_conflict(instance, appstruct.get("version"))
-            if conflict:
-                self.request.response.status = 409
-                return self.page_context(instance=instance, form=form.render(_shown(appstruct), **cancel),
-                                         conflict=conflict, fields=self.view_fields(instance))
+        if self.request.method != "POST":
+            appstruct = self.to_appstruct(instance, form.schema) if instance is not None else {}
+            if instance is not None and "version" in form.schema:
+                appstruct["version"] = instance.version
+            return self.page_context(instance=instance, form=form.render(appstruct, **cancel),
+                                     conflict=None)
+        try:
+            appstruct = form.validate(list(self.request.POST.items()))
+        except deform.ValidationFailure as failure:
+            return self._refused(instance, failure.render(**cancel))
+        conflict = self.version_conflict(instance, appstruct.get("version"))
+        if conflict:
+            self.request.response.status = 409
+            return self.page_context(instance=instance, form=form.render(_shown(appstruct), **cancel),
+                                     conflict=conflict, fields=self.view_fields(instance))
+        try:
+            saved = self.save(appstruct, instance)
+        except IntegrityError as error:  # a rule only the database knew, or a race
+            return self._refused(instance, self.refusal(form, error).render(**cancel))
+        return self._after_save(saved, created=instance is None)
+
+    def save(self, appstruct, instance):
+        """Write the form's values (a new record when `instance` is None) in a SAVEPOINT,
+        so a write the database refuses leaves nothing behind."""
+        with self.db.begin_nested():
+            record = instance if instance is not None else self.model()
             if instance is None:
-                instance = self.model()
-                self.db.add(instance)
+                self.db.add(record)
             with self.db.no_autoflush:  # one flush: one recorded change per save
-                self.objectify(appstruct, instance)
+                self.objectify(appstruct, record)
             self.db.flush()
-            verb = "Saved" if "edit" in self.request.matched_route.name else "Created"
-            self.flash(f"{verb} {self.title.lower()} “{self.label(instance)}”.")
-            return HTTPSeeOther(self.route("view", instance))
-        appstruct = self.to_appstruct(instance, form.schema) if instance is not None else {}
-        if instance is not None and "version" in form.schema:
-            appstruct["version"] = instance.version
-        return self.page_context(instance=instance, form=form.render(appstruct, **cancel), conflict=None)
+        return record
+
+    def _refused(self, instance, rendered_form):
+        self.request.response.status = 400
+        return self.page_context(instance=instance, form=rendered_form, conflict=None)
+
+    def refusal(self, form, error):
+        """The form with what the database refused said at the field (or atop the form)."""
+        violation = explain(error, self.model)
+        failure = colander.Invalid(form.schema, None)
+        fields = [f for f in (field_of(self.model, k, form.schema) for k in violation.keys) if f]
+        if fields:
+            failure[fields[0]] = violation.message
+        else:
+            failure.msg = violation.message
+        form.widget.handle_error(form, failure)
+        return deform.ValidationFailure(form, form.cstruct, failure)
+
+    def _after_save(self, instance, created):
+        """The flash message, then the page the pressed button asks for."""
+        self.flash(f"{'Created' if created else 'Saved'} {self.title.lower()} “{self.label(instance)}”.")
+        pressed = next((name for name, _ in FORM_BUTTONS if name in self.request.POST), "save")
+        if pressed == "save_add":
+            return HTTPSeeOther(self.route("create"))
+        if pressed == "save_continue":
+            return HTTPSeeOther(self.route("edit", instance))
+        return HTTPSeeOther(self.route("view", instance))
 
     def lookup(self):
         """JSON matches for a picker: {"results": [{"value", "label"}], "more": bool}.
 
-        For the fields of this table's form that point at another table; needs
-        the right to create or edit here.
+        For the fields of this table's form that point at another table (needs the right
+        to create or edit here) and for the list's record filters (the right to list).
         """
-        prefix = self.route_prefix
-        if not (self.request.has_permission(f"{prefix}.create")
+        prefix, field = self.route_prefix, self.request.matchdict["field"]
+        target = None
+        if field in (self.form_fields or ()) and is_relation(self.model, field) and (
+                self.request.has_permission(f"{prefix}.create")
                 or self.request.has_permission(f"{prefix}.edit")):
-            raise HTTPForbidden("You may not edit these records.")
-        field = self.request.matchdict["field"]
-        if field not in (self.form_fields or ()) or not is_relation(self.model, field):
+            target = inspect(self.model).relationships[field].mapper.class_
+        elif self.request.has_permission(f"{prefix}.list"):
+            target = self.filtered_record(field)
+        elif field in (self.form_fields or ()) or self.filtered_record(field) is not None:
+            raise HTTPForbidden("You may not see these records.")
+        if target is None:
             raise HTTPNotFound(f"No field {field!r} to look up.")
         query = self.request.GET.get("q", "")
         if not isinstance(query, str) or len(query) > 100:
             raise HTTPBadRequest("q: at most 100 characters.")
-        target = inspect(self.model).relationships[field].mapper.class_
         return lookup_matches(self.db, target, query.strip())
+
+    def filtered_record(self, key):
+        """The model the list's record filter `key` chooses from, or None."""
+        filters = self.declared_grid(display_timezone(self.request))[2]
+        return next((f.related for f in filters if f.key == key and f.widget == "record"), None)
 
     def version_conflict(self, instance, submitted_version):
         """A message when `instance` was saved by someone else since the page was opened."""
@@ -173,24 +235,37 @@ class FormPages:
                 instance, int(submitted) if submitted and submitted.isascii() and submitted.isdigit() else None)
             if conflict:
                 self.request.response.status = 409
-                return self.page_context(instance=instance, conflict=conflict,
+                return self.page_context(instance=instance, conflict=conflict, refused=None,
                                          summary=self.delete_summary(instance))
             name = self.label(instance)
             try:
                 with self.db.begin_nested():  # a refused delete leaves the transaction usable
                     self.db.delete(instance)
                     self.db.flush()
-            except IntegrityError:
+            except IntegrityError as error:
                 # Another table's foreign key still points at it (e.g. a gizmo's widget).
                 self.request.response.status = 409
-                return self.page_context(
-                    instance=instance, summary=self.delete_summary(instance),
-                    conflict=(f"{self.title} “{name}” is still used by other records that refer "
-                              "to it; change or delete those first. Nothing was deleted."))
+                return self.page_context(instance=instance, summary=self.delete_summary(instance),
+                                         conflict=None, refused=self.refused_delete(instance, error))
             message = f"Deleted {self.title.lower()} “{name}”."
             if "history" in self.available_actions():
                 message += " Its history stays readable under Recent changes."
             self.flash(message)
             return HTTPSeeOther(self.route())
         return self.page_context(instance=instance, summary=self.delete_summary(instance),
-                                 conflict=None)
+                                 conflict=None, refused=None)
+
+    def refused_delete(self, instance, error):
+        """Why the database kept `instance`: {"message", "referrers": [(what, [(label, url)])]}."""
+        key = inspect(instance).identity[0]
+        found = referrers(self.db, self.model, [key])
+        if not found:
+            return {"message": explain(error, self.model).message, "referrers": []}
+        listed = []
+        for entry in found:
+            what = (f"{entry.count:,} {entry.title_plural}" if entry.count != 1
+                    else f"1 {model_title(entry.model).lower()}")
+            more = entry.count - len(entry.records)
+            listed.append((what, [(label_of(r), self.record_url(r)) for r in entry.records],
+                           f"and {more:,} more" if more > 0 else ""))
+        return {"message": None, "referrers": listed}

@@ -66,7 +66,7 @@ def test_every_main_page_is_axe_clean_and_fits(page, seed, engine, browser, live
     page.goto(f"/widgets/{widget_uuid}/edit")
     page.get_by_label("Description").first.fill("Axe widget, edited")
     with page.expect_navigation():
-        page.get_by_role("button", name="Save").click()
+        page.get_by_role("button", name="Save", exact=True).click()
     specimen_uuid = seed_specimen(engine, widget_uuid)
     page.set_viewport_size(viewport)
     problems = []
@@ -106,3 +106,54 @@ def test_phone_shows_row_actions_whole_inputs_and_the_account_link(page, seed):
     for field in item.locator("input[type=text]").all():
         assert inside(field, PHONE["width"]) and field.bounding_box()["width"] >= 200
     assert inside(item.get_by_role("button", name="Remove component row 1"), PHONE["width"])
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
+def test_forms_showing_errors_are_axe_clean(page, seed, engine, viewport):
+    """Error messages at fields, in inline rows and from declared rules keep their contrast."""
+    page.set_default_timeout(PATIENT_MS)
+    page.set_viewport_size(viewport)
+    widget_uuid, = seed([{"description": "Axe errors", "components": [("E-1", "Part")]}])
+    problems = []
+    page.goto(f"/widgets/{widget_uuid}/edit")
+    page.locator("#master-form").evaluate("form => form.noValidate = true")
+    page.get_by_label("Description").first.fill("")
+    page.locator("input[name=item_code]").first.fill("")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save", exact=True).click()
+    assert page.locator(".invalid-feedback").count() >= 2
+    problems += violations(page) + sideways(page, viewport)
+    seed_specimen(engine, widget_uuid)
+    page.goto("/specimens/new")
+    page.locator("#master-form").evaluate("form => form.noValidate = true")
+    page.get_by_label("Name").fill("Axe specimen")  # its name is taken: a link in the message
+    page.get_by_label("Rating").fill("9")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save", exact=True).click()
+    assert page.locator(".invalid-feedback").count() >= 1
+    problems += violations(page) + sideways(page, viewport)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_sticky_row_actions_cover_no_column_header_on_a_phone(page, engine):
+    """At 390 px the list scrolls sideways inside its box and the row actions stick to the
+    right edge; every header stays readable wherever the list is scrolled: nothing lies
+    over the middle of a header that is on screen."""
+    page.set_default_timeout(PATIENT_MS)
+    with Session(engine) as session, session.begin():
+        session.add(Specimen(name="A specimen with a long name", notes="Some notes", quantity=3))
+    page.set_viewport_size(PHONE)
+    page.goto("/specimens")
+    covered = """box => {
+        box.scrollLeft = %d;
+        const shown = box.getBoundingClientRect();
+        return Array.from(box.querySelectorAll("thead th:not(.poser-actions)")).filter(th => {
+            const r = th.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+            if (x < shown.left || x > shown.right) return false;  // scrolled out of its box
+            return !th.contains(document.elementFromPoint(x, y));
+        }).map(th => th.textContent.trim());
+    }"""
+    box = page.locator("#grid").locator("xpath=..")
+    for scroll in (0, 150, 300, 10_000):
+        assert box.evaluate(covered % scroll) == [], f"covered at scrollLeft {scroll}"
+    assert page.get_by_role("link", name="View").first.is_visible()  # the actions stay in sight

@@ -34,13 +34,13 @@ def test_second_save_is_refused_with_input_kept(page, second_page, seed, engine)
 
     description_box(bob).fill("Bob's version")
     with bob.expect_navigation():
-        bob.get_by_role("button", name="Save").click()
+        bob.get_by_role("button", name="Save", exact=True).click()
     expect(bob.locator(".alert-success")).to_contain_text("Saved widget")
 
     description_box(alice).fill("Alice's version")
     alice.locator("tbody tr.deform-seq-item").first.get_by_label("Description").fill("alice part")
     with alice.expect_navigation():
-        alice.get_by_role("button", name="Save").click()
+        alice.get_by_role("button", name="Save", exact=True).click()
     conflict = alice.locator("#conflict")
     expect(conflict).to_contain_text("changed while you were editing")
     expect(conflict).to_contain_text("Description: Bob's version")
@@ -54,7 +54,7 @@ def test_second_save_is_refused_with_input_kept(page, second_page, seed, engine)
     expect(description_box(alice)).to_have_value("Bob's version")
     description_box(alice).fill("Alice, after seeing Bob's")
     with alice.expect_navigation():
-        alice.get_by_role("button", name="Save").click()
+        alice.get_by_role("button", name="Save", exact=True).click()
     assert saved(engine, uuid) == ("Alice, after seeing Bob's", ["first part"])
 
 
@@ -67,7 +67,7 @@ def test_delete_of_a_changed_widget_is_refused(page, second_page, seed, engine):
     new_row.get_by_label("Item Code").fill("B")
     new_row.get_by_label("Description").fill("added meanwhile")
     with second_page.expect_navigation():
-        second_page.get_by_role("button", name="Save").click()
+        second_page.get_by_role("button", name="Save", exact=True).click()
 
     with page.expect_navigation():
         page.locator("#delete-form").get_by_role("button", name="Delete").click()

@@ -30,7 +30,7 @@ def test_create_a_specimen_picking_its_widget_by_keyboard(page, engine):
     expect(picker).to_have_value("Widget 121")
     expect(matches).to_be_hidden()
     with page.expect_navigation():
-        page.get_by_role("button", name="Save").click()
+        page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status").first).to_contain_text("Created specimen “Picked in Chromium”.")
     with Session(engine) as session:
         specimen = session.scalars(select(Specimen)).one()

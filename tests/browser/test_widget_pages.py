@@ -69,7 +69,7 @@ def count_rows(engine, model):
 def save(page):
     """Click Save, wait for the page it leads to; the status the POST was answered with."""
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
-        follow(page.get_by_role("button", name="Save"))
+        follow(page.get_by_role("button", name="Save", exact=True))
     return answer.value.status
 
 

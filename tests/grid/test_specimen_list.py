@@ -55,12 +55,12 @@ def test_cells_are_formatted_and_aligned_by_type(testapp, dbsession, widgets):
     add_specimen(dbsession, "Empty")
     response = testapp.get("/specimens")
     assert headers(response) == ["Name", "Notes", "Quantity", "Weight", "Active", "Received",
-                                 "Checked At", "Color", "Size", "Widget"]
+                                 "Checked At", "Color", "Size", "Widget", "Spare Part"]
     rows = {r[0]: r for r in grid_rows(response)}
     assert rows["Full"][1] == "n" * 79 + "…"
     assert rows["Full"][2:] == ["-7", "2.500", "No", "2026-02-03", "2026-07-01 22:15 UTC",
-                                "green", "large", "Wb"]
-    assert rows["Empty"][1:] == ["", "", "", "Yes", "", "", "", "", ""]
+                                "green", "large", "Wb", ""]
+    assert rows["Empty"][1:] == ["", "", "", "Yes", "", "", "", "", "", ""]
     full_row = response.html.select("#grid tbody tr")[[r[0] for r in grid_rows(response)].index("Full")]
     cells = full_row.find_all("td")
     assert cells[1]["title"] == "n" * 120  # the whole text in its tooltip

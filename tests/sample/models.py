@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Enum,
@@ -14,13 +15,14 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from poser_web.models import Audited, Versioned
 from poser_web.models.meta import NAMING_CONVENTION, uuid_column
-from poser_web.tables.widgets.models import Widget
+from poser_web.tables.widgets.models import Component, Widget
 
 
 class SampleBase(DeclarativeBase):
@@ -59,6 +61,23 @@ class Specimen(Versioned, Audited, SampleBase):
 
     parts: Mapped[list["SpecimenPart"]] = relationship(
         back_populates="specimen", cascade="all, delete-orphan", order_by="SpecimenPart.code")
+
+    # Declared rules (issue 18): a unique key, a composite one, a range, a minimum, defaults,
+    # a check written by hand, and a foreign key named otherwise than its table.
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True, doc="Its reference.")
+    lot: Mapped[str | None] = mapped_column(String(10), doc="The lot it came in.")
+    serial: Mapped[int | None] = mapped_column(Integer, doc="Its number in the lot.")
+    rating: Mapped[int | None] = mapped_column(Integer, default=3, info={"min": 1, "max": 5},
+                                               doc="From 1 to 5.")
+    price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), server_default="0.50",
+                                                  info={"min": 0}, doc="Never negative.")
+    grade: Mapped[str | None] = mapped_column(String(10), default="standard", doc="Its grade.",
+                                              info={"choices": ("premium", "standard", "budget")})
+    spare_part_uuid: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey(Component.__table__.c.uuid), nullable=True, doc="A spare.")
+    spare_part: Mapped[Component | None] = relationship(Component)
+    __table_args__ = (UniqueConstraint("lot", "serial"),
+                      CheckConstraint("serial IS NULL OR serial <> 13", name="serial_not_13"))
 
     __audit_children__ = ("parts",)  # parts' changes show in the specimen's history
     __datasync__ = True  # and reach datasync consumers as changes of the specimen

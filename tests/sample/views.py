@@ -17,6 +17,9 @@ class SpecimenView(MasterView):
                "color", "size", "widget")
     form_fields = ("name", "notes", "quantity", "weight", "active", "received", "checked_at",
                    "color", "size", "widget")
+    # Issue 18's rules, and a foreign key named otherwise than its table (one label everywhere).
+    form_fields += ("reference", "lot", "serial", "rating", "price", "grade", "spare_part")
+    columns += ("spare_part",)
     inlines = {"parts": ("code", "count")}
 
 

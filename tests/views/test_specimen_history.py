@@ -40,7 +40,7 @@ def test_create_and_edit_are_recorded_with_parts(testapp, dbsession):
         token, version=1, name="Tracked", weight="2.75", received="2026-03-04", parts=[
             {"uuid": a.uuid, "code": "A", "count": "5"}, {"code": "C"}]), status=303)
     updated = changes(dbsession, uuid)[-1]
-    assert updated.summary == ("Changed weight, received, widget_uuid; 1 part added; "
+    assert updated.summary == ("Changed weight, received, widget; 1 part added; "
                                "1 part changed; 1 part removed")
     history = testapp.get(f"/specimens/{uuid}/history")
     assert len(history.html.select("#history tbody tr")) == 2

@@ -114,7 +114,7 @@ def test_page_past_the_end_shows_the_last_page(testapp, dbsession):
     ({"sort": "nope"}, "Cannot sort by 'nope'"),
     ({"dir": "sideways"}, "Sort direction must be asc or desc"),
     ({"page": "abc"}, "page must be a whole number"),
-    ({"page": "0"}, "page must be 1 or more"),
+    ({"per_page": "0"}, "per_page must be 1 or more"),  # page=0 is page 1 (issue 18)
     ({"page": "99999999999999999999"}, "page must be at most"),
     ({"per_page": "100000"}, "Rows per page must be one of 20, 50, 100, 200"),
     ({"per_page": "x"}, "per_page must be a whole number"),
