@@ -198,6 +198,8 @@ class BatchHandler:
 
     def failure_reason(self, connection, batch_uuid, error):
         """Why an execution failed: a rule the database enforced said as the pages say it."""
+        if isinstance(error, connection.dialect.dbapi.IntegrityError):  # raised through COPY
+            error = IntegrityError("COPY", None, error)
         if isinstance(error, IntegrityError) and self.table is not None:
             deleted = select(R.c.entity_uuid).where(R.c.batch_uuid == batch_uuid,
                                                     R.c.status == "delete")

@@ -122,9 +122,7 @@ class TableImportHandler(BatchHandler):
                 if row.key is None:
                     row.key = new_uuid()
         snapshot = engine.Snapshot.of(connection, spec, good)
-        problems = ledger.check(spec, good, snapshot.owners)
-        for line, reason in engine.missing_references(connection, spec, good).items():
-            problems.setdefault(line, reason)
+        problems = engine.chunk_problems(connection, spec, good, ledger, snapshot)
         for group in chunk:
             if isinstance(group, ErrorRow):
                 rows.add("error", message=f"line {group.line}: {group.reason}", line=group.start,
@@ -152,6 +150,8 @@ class TableImportHandler(BatchHandler):
         snapshot = engine.Snapshot.of(connection, spec, list(records.values()))
         gone = engine.Snapshot(connection, spec, [r.entity_uuid for r in deletes])
         problems = engine.missing_references(connection, spec, list(records.values()))
+        for line, reason in engine.taken_keys(connection, spec, list(records.values())).items():
+            problems.setdefault(line, reason)
         changes = {}
         for row in imports:
             record = records[row.sequence]

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, select, text
 
+from ..display.labels import model_title
 from ..models import make_change, new_uuid
 from ..models.audit import plain
+from ..models.rules import find_row_conflicts, unique_keys
 from . import layout
 from .writer import bulk_insert
 
@@ -254,6 +256,45 @@ def missing_references(connection, spec, records):
             if value not in found:
                 problems.setdefault(line, f"{spec_field.name}: no {spec_field.reference} has the "
                                           f"key {value}")
+    return problems
+
+
+def taken_keys(connection, spec, records):
+    """{line: reason} for records (and child rows) whose unique key values another record holds,
+    or an earlier row of the chunk; the model's declared unique keys (models/rules.py), one
+    query per key."""
+    problems = {}
+    kinds = [(spec.model, spec.key, spec.fields, [(r, r) for r in records])]
+    kinds += [(child.model, child.key, child.fields,
+               [(row, record) for record in records for row in record.children.get(child.name, ())])
+              for child in spec.children]
+    for model, key, fields, rows in kinds:
+        if not rows or not unique_keys(model):
+            continue
+        values = [{key.key: row.key, **{f.column.key: v for f, v in zip(fields, row.values)}}
+                  for row, _ in rows]
+        for index, conflicts in find_row_conflicts(connection, model, values).items():
+            conflict = conflicts[0]
+            shown = ", ".join(str(v) for v in conflict.values)
+            names = " and ".join(conflict.key.keys)
+            if conflict.row is not None:
+                reason = (f"{names} {shown} is on line {rows[conflict.row][0].line} too: it "
+                          "must be unique")
+            else:
+                reason = (f"{names} {shown} is taken: another {model_title(model).lower()} "
+                          f"({conflict.existing}) has it")
+            problems.setdefault(rows[index][0].line, reason)
+    return problems
+
+
+def chunk_problems(connection, spec, records, ledger, snapshot):
+    """{line: reason} of everything only the database tells about a chunk of records: keys met
+    before, child rows of other records, foreign keys naming nothing, unique keys taken."""
+    problems = ledger.check(spec, records, snapshot.owners)
+    for found in (missing_references(connection, spec, records),
+                  taken_keys(connection, spec, records)):
+        for line, reason in found.items():
+            problems.setdefault(line, reason)
     return problems
 
 

@@ -11,9 +11,11 @@ import time
 from contextlib import contextmanager
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from ..db.engine import WRITE_OPTION
 from ..models import User, utcnow
+from ..models.violations import explain
 from . import engine
 from .engine import Counts, Plan, Tally, Who  # noqa: F401
 from .layout import FileLayout, LayoutError
@@ -101,10 +103,7 @@ def _write_chunks(connection, spec, ledger, records, report, who, delete_missing
     done = 0
     for chunk, error in engine.chunks_of(records):
         snapshot = engine.Snapshot.of(connection, spec, chunk)
-        problems = ledger.check(spec, chunk, snapshot.owners)
-        problems.update((line, reason) for line, reason in
-                        engine.missing_references(connection, spec, chunk).items()
-                        if line not in problems)
+        problems = engine.chunk_problems(connection, spec, chunk, ledger, snapshot)
         if problems:
             line = min(problems)
             if error is None or line < error.line:
@@ -121,7 +120,7 @@ def _write_chunks(connection, spec, ledger, records, report, who, delete_missing
                             for key in outcome.removed])
         rows = sum(1 + sum(1 for _ in record.child_rows()) for record in chunk)
         report.rows += rows
-        write_plan(connection, spec, plan)
+        _write(connection, spec, plan, chunk)
         done += rows
         if written is not None:
             written.update_to(min(done, total_rows))
@@ -132,6 +131,26 @@ def _write_chunks(connection, spec, ledger, records, report, who, delete_missing
             for key in keys:
                 engine.plan_delete(plan, spec, key, snapshot, report.tally, who)
             write_plan(connection, spec, plan)
+
+
+def _write(connection, spec, plan, chunk):
+    """Write a chunk's plan; a row the database still refuses (a rule it alone knows, a hand-
+    written CHECK, a race) stops the import with the lines and the reason, in a SAVEPOINT so
+    the error is the import's, not the connection's."""
+    savepoint = connection.begin_nested()
+    refused = (IntegrityError, connection.dialect.dbapi.IntegrityError)  # COPY raises the driver's
+    try:
+        write_plan(connection, spec, plan)
+    except refused as error:
+        savepoint.rollback()
+        if not isinstance(error, IntegrityError):
+            error = IntegrityError("COPY", None, error)
+        violation = explain(error, spec.model)
+        first, last = chunk[0].line, max(r.line for record in chunk
+                                         for r in (record, *record.child_rows()))
+        raise LayoutError(first, f"the database refused a record of lines {first}-{last}: "
+                                 f"{violation.message}") from None
+    savepoint.commit()
 
 
 @contextmanager

@@ -265,3 +265,56 @@ def test_batches_need_the_tables_own_permissions(anonymous_app, testapp, dbsessi
                               status=(400, 403))
     assert bulk.status_int in (400, 403)
     assert dbsession.scalar(select(func.count()).select_from(Batch)) == 1
+
+
+# Declared rules in imports ------------------------------------------------------------------
+
+def new_row(table, **values):
+    row = [""] * len(table[0])
+    row[0] = "test_specimen"
+    for name, value in values.items():
+        row[table[0].index(name)] = value
+    return row
+
+
+def test_a_unique_key_taken_by_a_record_or_an_earlier_line_is_refused(dbsession, spec):
+    holder = with_parts(dbsession, name="Holder", reference="R-1")
+    table = rows(export_text(dbsession, spec))[:1]
+    taken = table + [new_row(table, name="Copy", active="true", reference="R-1")]
+    with pytest.raises(LayoutError) as refused:
+        import_text(dbsession, spec, as_text(taken))
+    assert refused.value.line == 2
+    assert refused.value.reason == (f"reference R-1 is taken: another specimen "
+                                    f"({holder.uuid}) has it")
+    twice = table + [new_row(table, name="A", active="true", lot="L1", serial="4"),
+                     new_row(table, name="B", active="true", lot="L1", serial="4")]
+    with pytest.raises(LayoutError) as refused:
+        import_text(dbsession, spec, as_text(twice))
+    assert (refused.value.line, refused.value.reason) == (
+        3, "lot and serial L1, 4 is on line 2 too: it must be unique")
+    assert dbsession.scalar(select(func.count()).select_from(Specimen)) == 1
+
+
+def test_a_range_and_a_hand_written_check_are_refused_with_a_reason(dbsession, spec):
+    table = rows(export_text(dbsession, spec))[:1]
+    with pytest.raises(LayoutError) as refused:
+        import_text(dbsession, spec, as_text(table + [new_row(table, name="A", active="true",
+                                                              rating="6")]))
+    assert "rating must be at most 5" in refused.value.reason
+    # serial <> 13 is a CHECK only the database knows: the chunk is refused with the reason.
+    with pytest.raises(LayoutError) as refused:
+        import_text(dbsession, spec, as_text(table + [new_row(table, name="A", active="true",
+                                                              serial="13")]))
+    assert "the database refused a record of lines 2-2" in refused.value.reason
+    assert "serial_not_13" in refused.value.reason
+    assert dbsession.scalar(select(func.count()).select_from(Specimen)) == 0
+
+
+def test_a_batch_row_with_a_taken_key_is_an_error_row(testapp, dbsession, spec):
+    holder = with_parts(dbsession, name="Holder", reference="R-9")
+    table = rows(export_text(dbsession, spec))[:1]
+    upload(testapp, "test_specimen_import",
+           as_text(table + [new_row(table, name="Copy", active="true", reference="R-9")]))
+    batch = the_batch(dbsession)
+    [row] = dbsession.scalars(select(BatchRow).where(BatchRow.batch_uuid == batch.uuid)).all()
+    assert row.status == "error" and f"another specimen ({holder.uuid})" in row.message
