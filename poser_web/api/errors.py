@@ -4,7 +4,7 @@ import logging
 import secrets
 
 from pyramid.exceptions import BadCSRFToken
-from pyramid.httpexceptions import HTTPBadRequest, HTTPException, HTTPNotFound
+from pyramid.httpexceptions import HTTPBadRequest, HTTPClientError, HTTPException, HTTPNotFound
 from sqlalchemy.exc import OperationalError
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,7 @@ def includeme(config):
     # The pages' views are registered per class (views/errors.py): the same classes here, with
     # the path predicate, come first for /api/.
     add(http_error, HTTPBadRequest, renderer="json", api_path=True)
+    add(http_error, HTTPClientError, renderer="json", api_path=True)
     add(bad_csrf, BadCSRFToken, renderer="json", api_path=True)
     add(database_unavailable, OperationalError, renderer="json", api_path=True)
     add(http_error, HTTPException, renderer="json", api_path=True)

@@ -55,16 +55,3 @@ class TableApi:
         if tag:
             self.request.response.headers["ETag"] = tag
         return record_json(self.spec, instance, children=True)
-
-
-def add_table_routes(config, view):
-    """`/api/<table>` (list) and `/api/<table>/{uuid}` (one record) for a master view's table,
-    with the permissions of its pages."""
-    prefix, url = view.route_prefix, "/api" + view.url_prefix
-    config.add_route(f"api.{prefix}", url)
-    config.add_route(f"api.{prefix}.record", url + "/{uuid}")
-    for route, attr, method, action in (
-            (f"api.{prefix}", "list", "GET", "list"),
-            (f"api.{prefix}.record", "record", "GET", "view")):
-        config.add_view(TableApi, attr=attr, route_name=route, request_method=method,
-                        renderer="json", permission=view.permission_name(action))

@@ -160,6 +160,22 @@ def inline_rows(name, title, row_schema, max_rows, add_text, parent_collection):
     )
 
 
+def bound_schema(schema, request, instance=None, model=None, record_url=None, csrf=True):
+    """`schema` as every form of `model` validates it: with the CSRF token (unless `csrf` is
+    False: the JSON API checks it itself), the version of a Versioned model, the model's
+    declared rules, bound to the request (see make_form)."""
+    schema = schema.clone()
+    if csrf and "csrf_token" not in schema:
+        schema.insert(0, csrf_node())
+    if model is not None and issubclass(model, Versioned) and "version" not in schema:
+        schema.insert(1 if csrf else 0, version_node())
+    rules = declared_rules(model) if model is not None else None
+    if rules is not None:
+        schema.validator = colander.All(schema.validator, rules) if schema.validator else rules
+    return schema.bind(request=request, instance=instance, timezone=display_timezone(request),
+                       record_url=record_url)
+
+
 def make_form(schema, request, instance=None, buttons=("Save",), model=None, record_url=None,
               **kwargs):
     """A deform Form over `schema` bound to this request (and the edited instance).
@@ -173,16 +189,7 @@ def make_form(schema, request, instance=None, buttons=("Save",), model=None, rec
     create form), `timezone` and `record_url` (record -> its page) through colander's
     bindings (`node.bindings`, or a `colander.deferred`).
     """
-    schema = schema.clone()
-    if "csrf_token" not in schema:
-        schema.insert(0, csrf_node())
-    if model is not None and issubclass(model, Versioned) and "version" not in schema:
-        schema.insert(1, version_node())
-    rules = declared_rules(model) if model is not None else None
-    if rules is not None:
-        schema.validator = colander.All(schema.validator, rules) if schema.validator else rules
-    bound = schema.bind(request=request, instance=instance, timezone=display_timezone(request),
-                        record_url=record_url)
+    bound = bound_schema(schema, request, instance, model, record_url)
     # Focus the first visible field, and only it: deform's own focus="on" would also
     # mark the first input of every inline row (and skip our StrippedString fields).
     kwargs.setdefault("focus", "off")

@@ -14,7 +14,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from ..api.views import add_table_routes
+from ..api.routes import add_table_routes
 from ..auth.permissions import register as register_permission
 from ..batch import batch_types, register_table
 from ..display.labels import label_of, model_title, plural

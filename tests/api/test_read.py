@@ -111,3 +111,17 @@ def test_the_api_page_lists_the_tables(testapp):
     rows = [tr.find("th").get_text() for tr in page.html.select("#api-tables tbody tr")]
     assert {"Widgets", "Components", "Specimens"} <= set(rows)
     assert page.html.find("a", string="OpenAPI document")["href"].endswith("/api/openapi.json")
+
+
+def test_a_list_call_costs_no_more_statements_than_the_list_page(testapp, dbsession, engine):
+    from tests.tables.widgets.test_widget_list import StatementCounter
+
+    for n in range(60):
+        add_widget(dbsession, f"W{n:02}", components=[("X", "x")] * (n % 3))
+    dbsession.expire_all()
+    for query in ({}, {"q": "W1", "sort": "components"}, {"active": "yes", "page": 2}):
+        with StatementCounter(engine) as page:
+            testapp.get("/widgets", query)
+        with StatementCounter(engine) as api:
+            testapp.get("/api/widgets", query)
+        assert len(api.statements) <= len(page.statements) <= 3, api.statements
