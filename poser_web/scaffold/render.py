@@ -124,9 +124,16 @@ class Scaffold:
                 f"    {f.name}: Mapped[{target.class_name}{optional}] = relationship", relation_args)
         return code
 
+    def searched(self):
+        """The field the list searches (the first text of a limited length), or None."""
+        return next((f for f in self.fields if f.kind == "str"), None)
+
     def info_code(self, f):
-        """The column's info: its choices and its range (models/rules.py makes the CHECK)."""
+        """The column's info: its choices, its range (models/rules.py makes the CHECK) and, for
+        the searched field, its search index (db/search_migrations.py)."""
         items = []
+        if f is self.searched():
+            items.append('"search": True')
         if f.kind == "choice":
             items.append(f'"choices": {tuple_code(f.choices)}')
         for key, value in (("min", f.minimum), ("max", f.maximum)):
@@ -147,6 +154,12 @@ class Scaffold:
                 names.append(f"ck_{self.table}_{f.column}_range")
             if f.kind == "fk":
                 names.append(f"fk_{self.table}_{f.column}_{self.targets[f.name].table}")
+        searched = self.searched()
+        if searched is not None:  # its search index: a GIN index, or an FTS table and triggers
+            names += [f"ix_{self.table}_{searched.column}_trgm",
+                      f"{self.table}_{searched.column}_fts_insert"]
+        # The datasync capture's triggers and function (datasync/capture.py).
+        names += [f"poser_datasync_{self.name}_capture", f"poser_datasync_{self.name}_insert"]
         return names
 
     # -- the master view -----------------------------------------------------

@@ -48,7 +48,7 @@ class GeneratedTests:
         imports.append("")
         if bad or rules.needs_pytest():
             imports += ["import pytest"]
-        models = {"poser_web.models": {"Change"},
+        models = {"poser_web.models": {"Change", "DatasyncChange"},
                   f"poser_web.tables.{self.scaffold.module}.models": {self.scaffold.class_name}}
         for target in self.targets.values():
             models.setdefault(f"poser_web.tables.{target.module}.models", set()).add(target.class_name)
@@ -73,7 +73,8 @@ class GeneratedTests:
             search_check=search_check,
             # With a text field the model has __str__ (its label); otherwise the key shows.
             full_shown="str(full)" if search else "full.uuid",
-            record_shown="str(record)" if search else "record.uuid")
+            record_shown="str(record)" if search else "record.uuid",
+            entity=self.scaffold.name)
 
     def values_code(self, which):
         lines = []

@@ -195,6 +195,9 @@ def test_the_scaffolded_table_migrates_with_no_hand_edit(migrated_copy):
     assert "sa.CheckConstraint('score >= 0 AND score <= 10', " \
            "name=op.f('ck_poser_vendor_score_range'))" in source
     assert "sa.CheckConstraint('balance >= 0.00', name=op.f('ck_poser_vendor_balance_range'))" in source
+    # The rest of the checklist: the datasync capture and the searched field's index.
+    assert "create_search_index('poser_vendor', 'code')" in source
+    assert "op.create_datasync_capture(" in source and "'poser_vendor'" in source
     run(alembic(["check"]), checkout, url)  # models and database agree
 
 
@@ -210,6 +213,9 @@ def test_the_generated_tests_pass(migrated_copy, db_kind):
         assert f"def {test}(" in tests
     assert '("score", "11")' in tests and '("balance", "-0.01")' in tests
     assert '"tier": "silver"' in tests and 'UNIQUE = ("code",)' in tests
+    for test in ("test_download_for_import_then_an_import_batch",
+                 "test_bulk_delete_of_ticked_rows", "test_the_api_and_datasync_see_a_save"):
+        assert f"def {test}(" in tests  # the checklist's other items, run above
 
 
 @pytest.mark.parametrize("spec, expected", [
@@ -293,6 +299,10 @@ LONG = "x" * 250
     ([LONG, "name:str(10)"], "is 250 characters; use at most 40"),
     (["gizmo", "name:str(10)", "--plural", LONG], "is 250 characters"),
     (["very_long_table_name_for_things", "a_rather_long_field_name_too:str(10)"],
+     # the searched field's search index (its FTS triggers on SQLite) is the longest name
+     "poser_very_long_table_name_for_things_a_rather_long_field_name_too_fts_insert would be "
+     "77 characters long; PostgreSQL keeps 63"),
+    (["very_long_table_name_for_things", "count:int", "a_rather_long_field_name_too:int"],
      "ix_poser_very_long_table_name_for_things_a_rather_long_field_name_too would be 69 "
      "characters long; PostgreSQL keeps 63"),
     (["supplier_agreement", "counterparty_reference:fk(widget)"],
