@@ -49,8 +49,10 @@ def main_pages(page, widget_uuid, specimen_uuid):
         "/", "/widgets", f"/widgets/{widget_uuid}", "/widgets/new", f"/widgets/{widget_uuid}/edit",
         f"/widgets/{widget_uuid}/delete", f"/widgets/{widget_uuid}/history", "/widgets/changes",
         "/components", "/specimens", "/specimens/new", f"/specimens/{specimen_uuid}/edit",
-        "/users", "/users/new", "/roles", "/batches", "/datasync", "/password",
+        "/users", "/users/new", "/roles", "/batches", "/datasync", "/password", "/api",
     ]
+    page.goto("/users")  # a user's page: roles, API tokens, history
+    paths.append(page.locator("#grid tbody a").first.get_attribute("href"))
     page.goto(f"/widgets/{widget_uuid}/history")
     change = page.locator("main a[href*='/history/']").first
     paths.append(change.get_attribute("href"))
