@@ -79,3 +79,19 @@ def delete_widget(http_, uuid):
 def uuid_from_location(headers):
     match = UUID_RE.search(urllib.parse.urlsplit(headers.get("location", "")).path + "/")
     return match.group(1) if match else None
+
+
+def save_cycle(http_, page, values, submit):
+    """A browser's save: GET the edit page, POST its form back with `values` changed and every
+    other field (inline rows included) as shown. Works for any server's HTML form (poser_web's
+    deform form, Django admin's change form). Returns (status, seconds for GET + POST); the status reads
+    "303→/login" when the POST was sent to a login page instead of saving."""
+    import time
+
+    start = time.perf_counter()
+    form, post_path = load_form(http_, page)
+    status, headers, _ = http_.post(post_path, forms.fill(form, values, submit=submit))
+    seconds = time.perf_counter() - start
+    if status in (302, 303) and "/login" in headers.get("location", ""):
+        status = f"{status}→/login"
+    return status, seconds

@@ -26,10 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from bench.report import load_average  # noqa: E402
 from bench.scratch import REPO, Scratch, migrate  # noqa: E402
 from poser_web.auth.passwords import hash_password  # noqa: E402
-from poser_web.datasync.catchup import catch_up  # noqa: E402
-from poser_web.datasync.consumers.poser import PoserConsumer  # noqa: E402
 from poser_web.db.engine import get_engine
 from poser_web.models import Change, DatasyncChange, DatasyncCursor, User, new_uuid
 from poser_web.tables.widgets.models import Component, Widget
@@ -207,6 +206,50 @@ def lag_run(kind_source, kind_target, clients, seconds):
         source.drop(), target.drop()
 
 
+def write_burst(src, changes, per_transaction=10):
+    """`changes` saves, 10 a transaction: a quarter new widgets, the rest edits of 200 of them."""
+    keys, written = [], 0
+    with writer(src) as session:
+        while written < changes:
+            for _ in range(per_transaction):
+                if len(keys) < 200 or written % 4 == 0:
+                    widget = Widget(description=f"burst {written}")
+                    session.add(widget)
+                    session.flush()
+                    keys.append(widget.uuid)
+                else:
+                    session.get(Widget, keys[written % len(keys)]).description = f"burst {written}"
+                written += 1
+            session.commit()
+
+
+def drain_run(kind_source, kind_target, changes):
+    """The daemon's apply rate as an operator sees it: `changes` wait in the queue, then
+    `poser datasync` starts as a process; timed until the target's cursor reaches the last."""
+    source, target = databases(kind_source, kind_target, "drain")
+    src, dst = get_engine({"sqlalchemy.url": source.url}), get_engine({"sqlalchemy.url": target.url})
+    try:
+        write_burst(src, changes)
+        total = last(src)
+        process = daemon(config(source, target, batch_size=2000))
+        started = time.monotonic()
+        first = first_cursor = None   # the first batch applied: the process has started
+        while (now_at := cursor(dst)) < total:
+            if first is None and now_at:
+                first, first_cursor = time.monotonic(), now_at
+            time.sleep(0.02)
+        done = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+        equal = snapshot(dst) == snapshot(src)
+        after = (total - first_cursor) / (done - first) if first and done > first else None
+        return {"changes": total, "seconds": done - started, "startup_s": (first or done) - started,
+                "per_s": total / (done - started), "per_s_after_start": after, "equal": equal}
+    finally:
+        src.dispose(), dst.dispose()
+        source.drop(), target.drop()
+
+
 def catch_up_run(kind_source, kind_target, widgets):
     source, target = databases(kind_source, kind_target, "catchup")
     src = get_engine({"sqlalchemy.url": source.url})
@@ -219,16 +262,19 @@ def catch_up_run(kind_source, kind_target, widgets):
                 connection.execute(insert(Component.__table__), [
                     {"uuid": new_uuid(), "widget_uuid": r["uuid"], "item_code": f"{n}",
                      "description": "part", "active": True} for r in rows for n in range(3)])
-        consumer = PoserConsumer("node", {"type": "poser", "url": target.url, "runas": "sync"}, src)
+        # As an operator runs it: `poser datasync catch-up CONFIG node`, a process, timed whole.
+        poser = Path(sys.executable).with_name("poser")
         started = time.monotonic()
-        report = catch_up(consumer)
+        done = subprocess.run([str(poser), "datasync", "catch-up", config(source, target), "node"],
+                              cwd=REPO, capture_output=True, text=True)
         seconds = time.monotonic() - started
-        consumer.close()
+        if done.returncode:
+            raise RuntimeError(f"catch-up failed: {done.stderr[-2000:]}")
         dst = get_engine({"sqlalchemy.url": target.url})
         equal = snapshot(dst) == snapshot(src)
         dst.dispose()
         return {"widgets": widgets, "seconds": seconds, "per_s": widgets / seconds,
-                "equal": equal, "created": report.entities["widget"].created}
+                "changes_per_s": widgets * 4 / seconds, "equal": equal}
     finally:
         src.dispose()
         source.drop(), target.drop()
@@ -243,11 +289,13 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--widgets", type=int, default=100_000)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the script runs")
-    parser.add_argument("--only", choices=("crash", "lag", "catch-up"), help="one measurement")
+    parser.add_argument("--drain", type=int, default=50_000, help="changes queued before the daemon starts")
+    parser.add_argument("--only", choices=("crash", "lag", "drain", "catch-up"), help="one measurement")
     args = parser.parse_args()
     if args.smoke:
-        args.changes, args.clients, args.seconds, args.widgets = 300, 4, 2, 2_000
+        args.changes, args.clients, args.seconds, args.widgets, args.drain = 300, 4, 2, 2_000, 1_000
     print(f"### {args.source} → {args.target}\n", flush=True)
+    print(f"- load average (1/5/15 min) before: {load_average()}", flush=True)
     crash = catch = {"equal": True, "once": True}
     if args.only in (None, "crash"):
         crash = crash_run(args.source, args.target, args.changes)
@@ -255,10 +303,15 @@ def main():
     if args.only in (None, "lag"):
         lag = lag_run(args.source, args.target, args.clients, args.seconds)
         print_lag(args, lag)
+    drain = {"equal": True}
+    if args.only in (None, "drain"):
+        drain = drain_run(args.source, args.target, args.drain)
+        print_drain(drain)
     if args.only in (None, "catch-up"):
         catch = catch_up_run(args.source, args.target, args.widgets)
         print_catch(catch)
-    ok = crash["equal"] and crash["once"] and catch["equal"]
+    print(f"- load average (1/5/15 min) after: {load_average()}", flush=True)
+    ok = crash["equal"] and crash["once"] and catch["equal"] and drain["equal"]
     return 0 if ok else 1
 
 
@@ -276,10 +329,18 @@ def print_lag(args, lag):
           f"max {lag['max'] * 1000:.0f} ms", flush=True)
 
 
+def print_drain(drain):
+    print(f"- daemon drain: {drain['changes']:,} queued changes applied by `poser datasync` (a process) in "
+          f"{drain['seconds']:.1f} s = {drain['per_s']:,.0f} changes/s including start-up; "
+          + (f"{drain['per_s_after_start']:,.0f}/s after its first batch " if drain['per_s_after_start'] else "")
+          + f"(first batch applied {drain['startup_s']:.1f} s after start); target equals source: "
+          f"{drain['equal']}", flush=True)
+
+
 def print_catch(catch):
-    print(f"- catch-up into an empty node: {catch['widgets']:,} widgets (3 components each) in "
-          f"{catch['seconds']:.1f} s = {catch['per_s']:,.0f} widgets/s; equal: {catch['equal']}",
-          flush=True)
+    print(f"- `poser datasync catch-up` (a process) into an empty node: {catch['widgets']:,} widgets "
+          f"(3 components each) in {catch['seconds']:.1f} s = {catch['per_s']:,.0f} widgets/s "
+          f"({catch['changes_per_s']:,.0f} records/s); equal: {catch['equal']}", flush=True)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,11 @@ def machine(pg_version=None, peer=None):
     return "\n".join(lines)
 
 
+def load_average():
+    """'0.12 / 0.30 / 0.41': a figure taken on a loaded machine is not a figure."""
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def num(value, digits=1):
     if value is None:
         return "n/a"

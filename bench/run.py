@@ -24,11 +24,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "bench"
 
-from bench import actions, client, report, scratch, seed, servers, sqlcount  # noqa: E402
+from bench import actions, client, report, scratch, seed, servers, sqlcount, wrk  # noqa: E402
 
 PER_PAGE = 50
 LIST = f"/widgets?sort=description&dir=asc&per_page={PER_PAGE}"
-PEER_LIST = "/admin/peer_app/widget/"
+API_LIST = f"/api/widgets?sort=description&dir=asc&per_page={PER_PAGE}"
+PEER_LIST = "/admin/peer_app/widget/"  # 50 rows sorted by description, like LIST
 SAVE_COMPONENTS = 50
 CONNECTIONS = 4
 
@@ -62,12 +63,24 @@ def next_link(port, path, cookie):
     return f"{url.path}?{url.query}"
 
 
+def paired_pages(n):
+    """(key, label, poser path, peer path): measured on both servers, one after the other."""
+    return [
+        ("list", "list, 50 rows by description", LIST, PEER_LIST),
+        ("search", f"search q={seed.SEARCH_WORD}",
+         f"/widgets?q={seed.SEARCH_WORD}&sort=description&dir=asc&per_page={PER_PAGE}",
+         f"{PEER_LIST}?q={seed.SEARCH_WORD}"),
+        ("deep", f"deep page ({deep_page(n)}) by number", f"{LIST}&page={deep_page(n)}",
+         f"{PEER_LIST}?p={deep_page(n)}"),
+    ]
+
+
 def poser_pages(n, sample):
     """(key, label, path) of the poser-only GET measurements."""
     return [
-        ("deep", f"deep page ({deep_page(n)}) by number", f"{LIST}&page={deep_page(n)}"),
-        ("search", f"search q={seed.SEARCH_WORD}",
-         f"/widgets?q={seed.SEARCH_WORD}&sort=description&dir=asc&per_page={PER_PAGE}"),
+        ("api", "API list, 50 records by description", API_LIST),
+        ("apisearch", f"API search q={seed.SEARCH_WORD}",
+         f"/api/widgets?q={seed.SEARCH_WORD}&sort=description&dir=asc&per_page={PER_PAGE}"),
         ("filter", "filter active=no", f"/widgets?active=no&sort=description&dir=asc&per_page={PER_PAGE}"),
         ("sortc", "sort by components desc", f"/widgets?sort=components&dir=desc&per_page={PER_PAGE}"),
         ("view", "widget page", f"/widgets/{sample}"),
@@ -110,13 +123,35 @@ def check_save(port, uuid, cookie):
 def row(db, n, key, label, server, path, stats=None, sql=None, note="", log_path=None):
     codes = [c for c in (stats or {}).get("statuses", {}) if isinstance(c, int)]
     first = [c for c in (stats or {}).get("first", {}) if isinstance(c, int)]
-    if key != "save" and codes and all(300 <= code < 400 for code in codes):
+    if key not in ("save", "cycle") and codes and all(300 <= code < 400 for code in codes):
         note = (note + " " if note else "") + "redirected (to a login page? see --login)"
     if log_path and any(code >= 500 for code in codes + first):
         note = (note + " " if note else "") + f"5xx: see {Path(log_path).relative_to(scratch.REPO)}: " + \
             "; ".join(servers.log_errors(log_path, 2))
     return {"db": db, "n": n, "key": key, "label": label, "server": server, "path": path,
             "stats": stats, "sql": sql, "note": note}
+
+
+def cycle_work(uuids, edit_page, submit):
+    """Per-connection work: the save cycle (GET the edit page, POST it back with a new
+    description and its components as shown), timed whole. Each connection edits its own
+    widget, so saves never contend for one row."""
+    assigned, connection_numbers, revisions = list(uuids), itertools.count(), itertools.count(1)
+
+    def work(http_):
+        if not hasattr(http_, "bench_uuid"):
+            http_.bench_uuid = assigned[next(connection_numbers) % len(assigned)]
+        return actions.save_cycle(http_, edit_page.format(uuid=http_.bench_uuid),
+                                  {"description": f"bench cycle {next(revisions)}"}, submit)
+
+    return work
+
+
+POSER_EDIT, PEER_EDIT = "/widgets/{uuid}/edit", "/admin/peer_app/widget/{uuid}/change/"
+
+
+def measure_get(port, path, cookie, measure):
+    return wrk.measure(port, path, cookie=cookie, **measure)
 
 
 def bench_one(db, n, args, peer_py):
@@ -133,14 +168,15 @@ def bench_one(db, n, args, peer_py):
         log(f"{db} {n:,}: seeded {counts['widgets']:,} widgets, {counts['components']:,} components "
             f"in {time.monotonic() - t:.0f}s")
         sample = counts["samples"][0]
-        pages = poser_pages(n, sample)
+        paired, pages = paired_pages(n), poser_pages(n, sample)
+        counted = [p for _, _, p, _ in paired] + [p for _, _, p in pages]
         ready = servers.spawn_poser(s.url, ini=args.ini)  # boots while the statements are counted
         try:
             cookie = None
             if args.login:
                 poser = ready()
                 cookie = client.login(poser.port, args.login)
-            sql = sqlcount.count_statements(s.url, [LIST] + [p for _, _, p in pages], args.login, ini=args.ini,
+            sql = sqlcount.count_statements(s.url, counted, args.login, ini=args.ini,
                                             show=show_sql if args.show_sql else None)
         finally:
             poser = poser or ready()
@@ -148,37 +184,43 @@ def bench_one(db, n, args, peer_py):
         # (a keyset cursor), not a jump by number (OFFSET).
         if deep_page(n) > 1:
             deep_next = next_link(poser.port, f"{LIST}&page={deep_page(n) - 1}", cookie)
-            pages.insert(1, ("deepnext", f"deep page ({deep_page(n)}) by Next link", deep_next))
+            pages.insert(0, ("deepnext", f"deep page ({deep_page(n)}) by Next link", deep_next))
             sql.update(sqlcount.count_statements(s.url, [deep_next], args.login, ini=args.ini,
                                                  show=show_sql if args.show_sql else None))
         measure = dict(duration=args.duration, connections=CONNECTIONS, warmup=args.warmup, timeout=args.timeout)
-
-        log(f"{db} {n:,}: poser list")
-        rows.append(row(db, n, "list", "list, 50 rows by description", "poser_web", LIST,
-                        client.measure(poser.port, LIST, cookie=cookie, **measure), sql.get(LIST),
-                        log_path=poser.log))
+        peer_missing = "skipped: --no-peer" if args.no_peer else "skipped: no Python with django"
         if peer_py:
             try:
                 peer = servers.start_peer(s.peer_url, peer_py)
-                log(f"{db} {n:,}: django list")
-                stats = client.measure(peer.port, PEER_LIST, cookie=peer.cookie, **measure)
-                rows.append(row(db, n, "list", "list, 50 rows by description", "django admin", PEER_LIST, stats,
-                                log_path=peer.log))
             except (RuntimeError, OSError) as error:
-                rows.append(row(db, n, "list", "list", "django admin", PEER_LIST, note=f"peer failed: {error}"))
-            finally:
-                if peer:
-                    peer.stop()
-                    peer = None
-        else:
-            why = "--no-peer" if args.no_peer else "no Python with django"
-            rows.append(row(db, n, "list", "list", "django admin", PEER_LIST, note=f"skipped: {why}"))
+                peer_missing = f"peer failed: {error}"
+
+        # Ratios come from one run alternating between the two servers, page by page.
+        samples = counts["samples"][:CONNECTIONS]
+        paired.append(("cycle", "save cycle: GET edit + POST back (~3 components)",
+                       cycle_work(samples, POSER_EDIT, "save"), cycle_work(samples, PEER_EDIT, "_save")))
+        for key, label, poser_work, peer_work in paired:
+            log(f"{db} {n:,}: poser {label}")
+            shown = POSER_EDIT if callable(poser_work) else poser_work
+            stats = (client.measure(poser.port, poser_work, cookie=cookie, **measure) if callable(poser_work)
+                     else measure_get(poser.port, poser_work, cookie, measure))
+            rows.append(row(db, n, key, label, "poser_web", shown, stats, sql.get(shown), log_path=poser.log))
+            shown = PEER_EDIT if callable(peer_work) else peer_work
+            if not peer:
+                rows.append(row(db, n, key, label, "django admin", shown, note=peer_missing))
+                continue
+            log(f"{db} {n:,}: django {label}")
+            stats = (client.measure(peer.port, peer_work, cookie=peer.cookie, **measure) if callable(peer_work)
+                     else measure_get(peer.port, peer_work, peer.cookie, measure))
+            rows.append(row(db, n, key, label, "django admin", shown, stats, log_path=peer.log))
+        if peer:
+            peer.stop()
+            peer = None
 
         for key, label, path in pages:
             log(f"{db} {n:,}: poser {label}")
-            rows.append(row(db, n, key, label, "poser_web", path,
-                            client.measure(poser.port, path, cookie=cookie, **measure), sql.get(path),
-                            log_path=poser.log))
+            rows.append(row(db, n, key, label, "poser_web", path, measure_get(poser.port, path, cookie, measure),
+                            sql.get(path), log_path=poser.log))
 
         label = f"save widget, {SAVE_COMPONENTS} components (POST)"
         path = "/widgets/{uuid}/edit"
@@ -187,7 +229,7 @@ def bench_one(db, n, args, peer_py):
             rows.append(row(db, n, "save", label, "poser_web", path, note=f"n/a: {reason}"))
         else:
             log(f"{db} {n:,}: poser save")
-            work = save_work(counts["samples"][:CONNECTIONS])
+            work = save_work(samples)
             rows.append(row(db, n, "save", label, "poser_web", path,
                             client.measure(poser.port, work, cookie=cookie, **measure), log_path=poser.log))
     finally:
@@ -226,7 +268,7 @@ def sql_text(sql):
 def render(rows, args, env):
     out = ["## Throughput and latency (`bench/run.py`)", "", env, "",
            f"- settings: {args.duration:g} s per measurement after {args.warmup:g} s warm-up, "
-           f"{CONNECTIONS} concurrent keep-alive connections (Python http.client client), waitress 4 threads, "
+           f"{CONNECTIONS} concurrent keep-alive connections, waitress 4 threads, "
            f"`{args.ini}`; widgets seeded with ~3 components each; PostgreSQL VACUUM ANALYZEd after seeding",
            "- `answered`: HTTP status of every measured request (a 3xx/4xx is reported, not followed); "
            "`SQL`: statements one request issues (in-process count; BEGIN/COMMIT not counted)", ""]
@@ -243,17 +285,21 @@ def render(rows, args, env):
                              "p95 ms", "SQL", "note"], body))
     combos = sorted({(r["db"], r["n"]) for r in rows if r["stats"]}, key=lambda c: (c[0], c[1]))
     out += ["", "### Ratios", "",
-            "poser/django: list throughput (req/s); the others: median latency of that page / the first list page.",
-            ""]
+            "poser/django: throughput (req/s) of the same page on both servers, measured one after the other; "
+            "API/HTML: the JSON list's throughput over the HTML list's; the others: median latency of that "
+            "page / the first list page.", ""]
     ratio_rows = []
     for db, n in combos:
         first = median(rows, db, n, "list")
-        versus_peer = report.ratio(rps(rows, db, n, "list", "poser_web"), rps(rows, db, n, "list", "django admin"))
-        ratio_rows.append([db, f"{n:,}", versus_peer,
+        versus_peer = [report.ratio(rps(rows, db, n, k, "poser_web"), rps(rows, db, n, k, "django admin"))
+                       for k in ("list", "search", "deep", "cycle")]
+        ratio_rows.append([db, f"{n:,}", *versus_peer,
+                           report.ratio(rps(rows, db, n, "api", "poser_web"), rps(rows, db, n, "list", "poser_web")),
                            *(report.ratio(median(rows, db, n, k), first)
                              for k in ("deepnext", "deep", "search", "filter", "sortc"))])
-    out.append(report.table(["database", "widgets", "list poser/django", "deep by Next/first",
-                             "deep by number/first", "search/first", "filter/first",
+    out.append(report.table(["database", "widgets", "list poser/django", "search poser/django",
+                             "deep page poser/django", "save cycle poser/django", "API list/HTML list",
+                             "deep by Next/first", "deep by number/first", "search/first", "filter/first",
                              "sort by components/first"], ratio_rows))
     sizes = sorted({n for _, n in combos})
     if len(sizes) > 1 and combos:
@@ -264,7 +310,7 @@ def render(rows, args, env):
             for key, label in (("list", "list"), ("deepnext", "deep page by Next"),
                                ("deep", "deep page by number"), ("search", "search"),
                                ("filter", "filter"), ("sortc", "sort by components"), ("view", "widget page"),
-                               ("save", "save 50 components")):
+                               ("api", "API list"), ("cycle", "save cycle"), ("save", "save 50 components")):
                 a, b = median(rows, db, small, key), median(rows, db, large, key)
                 if a is None and b is None:
                     continue
@@ -305,6 +351,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     started = time.monotonic()
+    load_before = report.load_average()
     peer_py = None if args.no_peer else servers.peer_python(create=not args.smoke)
     if not peer_py and not args.no_peer:
         log("no Python with django (set PEER_PY, or run without --smoke to create bench/out/peer-venv): "
@@ -327,7 +374,11 @@ def main(argv=None):
         peer = "Django " + subprocess.run([peer_py, "-c", "import django; print(django.__version__)"],
                                           capture_output=True, text=True).stdout.strip() + \
                " admin (../shared/peer), waitress 4 threads, component count column shown"
-    text = render(rows, args, report.machine(pg, peer))
+    env = report.machine(pg, peer) + (
+        f"\n- load average (1/5/15 min) before the run: {load_before}, after: {report.load_average()}"
+        f"\n- GET pages measured with {'wrk' if wrk.available() else 'the Python client'}; "
+        "saves with the Python client (a form is read and filled per request)")
+    text = render(rows, args, env)
     print(text)
     if args.out:
         report.write_section(args.out, "run", text)

@@ -98,6 +98,17 @@ def wait_http(port, path, timeout=60.0, cookie=None):
     raise RuntimeError(f"nothing answered on 127.0.0.1:{port}{path} within {timeout:.0f}s ({last})")
 
 
+def app_environment(url):
+    """The environment poser_web is served with: the scratch database, and what production.ini
+    requires of an operator (a secret, the site's address) when the caller's environment has none."""
+    import secrets
+
+    env = dict(os.environ, POSER_DATABASE_URL=url)
+    env.setdefault("POSER_SECRET", secrets.token_urlsafe(32))
+    env.setdefault("POSER_BASE_URL", "http://127.0.0.1")
+    return env
+
+
 def start_poser(url, ini="development.ini", threads=4, port=0, timeout=60.0):
     """Serve poser_web on `url` in a subprocess (pserve-equivalent); returns a Server."""
     return spawn_poser(url, ini, threads, port)(timeout)
@@ -106,7 +117,7 @@ def start_poser(url, ini="development.ini", threads=4, port=0, timeout=60.0):
 def spawn_poser(url, ini="development.ini", threads=4, port=0):
     """Start the poser_web subprocess; returns `ready(timeout) -> Server` (boots meanwhile)."""
     LOGS.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, POSER_DATABASE_URL=url)
+    env = app_environment(url)
     log = LOGS / f"poser-{os.getpid()}-{time.monotonic_ns()}.log"
     with open(log, "wb") as err:
         proc = subprocess.Popen(

@@ -50,13 +50,16 @@ def count_statements(url, paths, credentials=None, ini="development.ini", show=N
     import webtest
     from pyramid.paster import get_app
 
-    saved = os.environ.get("POSER_DATABASE_URL")
-    os.environ["POSER_DATABASE_URL"] = url
+    from .servers import app_environment
+
+    saved = dict(os.environ)
+    os.environ.update(app_environment(url))
     counter = StatementCounter()
     event.listen(Engine, "before_cursor_execute", counter)
     try:
         app = get_app(str(REPO / ini), "main")
-        testapp = webtest.TestApp(app, extra_environ={"HTTP_HOST": "127.0.0.1"})
+        # https, so production.ini's Secure session cookie is sent back as a browser would.
+        testapp = webtest.TestApp(app, extra_environ={"HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "https"})
         headers = {}
         if credentials:
             from .client import login_form
@@ -81,7 +84,5 @@ def count_statements(url, paths, credentials=None, ini="development.ini", show=N
         return results
     finally:
         event.remove(Engine, "before_cursor_execute", counter)
-        if saved is None:
-            os.environ.pop("POSER_DATABASE_URL", None)
-        else:
-            os.environ["POSER_DATABASE_URL"] = saved
+        os.environ.clear()
+        os.environ.update(saved)
