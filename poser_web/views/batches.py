@@ -150,6 +150,9 @@ class BatchView(MasterView):
             instance=batch, batch=batch, handler=handler, counts=counts, statuses=STATUSES,
             editable=batch.state in ("ready", "failed") and params.get("populated"),
             executable=batch.state == "ready" and not counts.get("error"),
+            # The link only where the download would be allowed (not a link that answers 403).
+            can_download=bool(batch.file_name)
+            and batch_access.download_denied(self.request, batch, handler) is None,
             params=params, **values)
 
     def back_to(self, batch, message=None):

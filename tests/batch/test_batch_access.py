@@ -45,6 +45,7 @@ def test_someone_else_s_batch_page_offers_no_actions_nor_the_file(anonymous_app,
     page = anonymous_app.get(f"/batches/{batch_of_ann.uuid}")
     buttons = {b.get_text(strip=True) for b in page.html.select("main button")}
     assert not buttons & {"Refresh", "Execute", "Delete"}
+    assert not page.html.find("a", string="Download file")  # no link that would answer 403
     refused = anonymous_app.get(f"/batches/{batch_of_ann.uuid}/file", status=403)
     assert "is ann's" in refused.text
 
@@ -62,6 +63,8 @@ def test_batches_manage_acts_on_anyone_s_batch(anonymous_app, dbsession, batch_o
 def test_the_owner_acts_on_their_own_batch(anonymous_app, dbsession, batch_of_ann):
     anonymous_app.reset()
     log_in(anonymous_app, "ann")
+    link = anonymous_app.get(f"/batches/{batch_of_ann.uuid}").html.find("a", string="Download file")
+    assert anonymous_app.get(link["href"]).body.startswith(b"type,")
     anonymous_app.post(f"/batches/{batch_of_ann.uuid}/refresh",
                        {"csrf_token": token_of(anonymous_app)}, status=303)
     anonymous_app.post(f"/batches/{batch_of_ann.uuid}/execute",
@@ -74,6 +77,7 @@ def test_downloading_the_file_needs_view_permission_on_its_table(anonymous_app, 
     log_in(anonymous_app, "carl")
     upload(anonymous_app, HEADER + "widget,,First,true,\n")
     batch = the_batch(dbsession)
+    assert not anonymous_app.get(f"/batches/{batch.uuid}").html.find("a", string="Download file")
     response = anonymous_app.get(f"/batches/{batch.uuid}/file", status=403)
     assert "holds records of a table you may not see (it needs widgets.view)" in response.text
     assert dbsession.get(Batch, batch.uuid) is not None
