@@ -102,6 +102,7 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(50), nullable=False, index=True,
                                           doc="Username that was tried.")
     address: Mapped[str] = mapped_column(String(64), nullable=False, index=True,
-                                         doc="Client address the attempt came from.")
+                                         doc="Who tried: `device:<id>` for a browser trusted for "
+                                             "the account, else the client address.")
     attempted_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow,
                                                    index=True, doc="When it happened (UTC).")
