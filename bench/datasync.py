@@ -98,6 +98,25 @@ def writer(engine):
     return Session(engine.execution_options(poser_write=True))
 
 
+def write_burst(src, changes, per_transaction=10):
+    """`changes` saves, 10 a transaction (a busy but plain writer): a quarter new widgets, the
+    rest edits of the first 200. Yields the count written after each commit."""
+    keys, written = [], 0
+    with writer(src) as session:
+        while written < changes:
+            for _ in range(per_transaction):
+                if len(keys) < 200 or written % 4 == 0:
+                    widget = Widget(description=f"burst {written}")
+                    session.add(widget)
+                    session.flush()
+                    keys.append(widget.uuid)
+                else:
+                    session.get(Widget, keys[written % len(keys)]).description = f"burst {written}"
+                written += 1
+            session.commit()
+            yield written
+
+
 def crash_run(kind_source, kind_target, changes):
     source, target = databases(kind_source, kind_target, "crash")
     src, dst = get_engine({"sqlalchemy.url": source.url}), get_engine({"sqlalchemy.url": target.url})
@@ -105,27 +124,16 @@ def crash_run(kind_source, kind_target, changes):
         path = config(source, target)
         process = daemon(path)
         started = time.monotonic()
-        keys, written, killed_at = [], 0, None
-        with writer(src) as session:
-            while written < changes:
-                for _ in range(10):           # 10 saves a transaction: a busy but plain writer
-                    if len(keys) < 200 or written % 4 == 0:
-                        widget = Widget(description=f"burst {written}")
-                        session.add(widget)
-                        session.flush()
-                        keys.append(widget.uuid)
-                    else:
-                        session.get(Widget, keys[written % len(keys)]).description = f"burst {written}"
-                    written += 1
-                session.commit()
-                if killed_at is None and written >= changes // 2:
-                    deadline = time.monotonic() + 30
-                    while not cursor(dst) and time.monotonic() < deadline:
-                        time.sleep(0.05)   # the daemon is still starting: kill it once it works
-                    process.send_signal(signal.SIGKILL)
-                    process.wait()
-                    killed_at = cursor(dst)
-                    process = daemon(path)
+        killed_at = None
+        for written in write_burst(src, changes):
+            if killed_at is None and written >= changes // 2:
+                deadline = time.monotonic() + 30
+                while not cursor(dst) and time.monotonic() < deadline:
+                    time.sleep(0.05)   # the daemon is still starting: kill it once it works
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                killed_at = cursor(dst)
+                process = daemon(path)
         write_seconds = time.monotonic() - started
         total = last(src)
         while cursor(dst) < total:
@@ -206,21 +214,6 @@ def lag_run(kind_source, kind_target, clients, seconds):
         source.drop(), target.drop()
 
 
-def write_burst(src, changes, per_transaction=10):
-    """`changes` saves, 10 a transaction: a quarter new widgets, the rest edits of 200 of them."""
-    keys, written = [], 0
-    with writer(src) as session:
-        while written < changes:
-            for _ in range(per_transaction):
-                if len(keys) < 200 or written % 4 == 0:
-                    widget = Widget(description=f"burst {written}")
-                    session.add(widget)
-                    session.flush()
-                    keys.append(widget.uuid)
-                else:
-                    session.get(Widget, keys[written % len(keys)]).description = f"burst {written}"
-                written += 1
-            session.commit()
 
 
 def drain_run(kind_source, kind_target, changes):
@@ -229,7 +222,8 @@ def drain_run(kind_source, kind_target, changes):
     source, target = databases(kind_source, kind_target, "drain")
     src, dst = get_engine({"sqlalchemy.url": source.url}), get_engine({"sqlalchemy.url": target.url})
     try:
-        write_burst(src, changes)
+        for _ in write_burst(src, changes):
+            pass
         total = last(src)
         process = daemon(config(source, target, batch_size=2000))
         started = time.monotonic()
