@@ -6,6 +6,7 @@ from urllib.parse import unquote
 
 import pytest
 import webtest
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from poser_web import configure
@@ -278,3 +279,17 @@ def test_retrying_a_huge_datasync_change_number_is_not_found(testapp, change):
     response = testapp.post(f"/datasync/reporting/{change}/retry",
                             {"csrf_token": csrf_token(testapp)}, status=404)
     assert "no such parked change" in response.text
+
+
+def test_nul_byte_in_an_uploads_text_field_is_refused(testapp, dbsession):
+    """Multipart bodies are checked like forms: PostgreSQL would refuse the NUL deep inside
+    the batch's INSERT (a 500); here it is a 400 and no batch."""
+    from poser_web.models import Batch
+
+    token = csrf_token(testapp, "/batches/new?type=widget_import")
+    response = testapp.post("/batches/new?type=widget_import",
+                            {"csrf_token": token, "description": "evil\x00batch"},
+                            upload_files=[("file", "w.csv", b"type,uuid,description,active,"
+                                           b"item_code\nwidget,,New,true,\n")], status=400)
+    assert "The field 'description' contains a NUL character." in response.text
+    assert dbsession.scalars(select(Batch)).all() == []

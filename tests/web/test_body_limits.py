@@ -60,3 +60,17 @@ def test_waitress_caps_bodies_just_above_the_app(ini):
     waitress_cap = int(parser["server:main"]["max_request_body_size"])
     app_cap = 200 * (1 << 20) + 64 * 1024
     assert app_cap < waitress_cap <= app_cap + (16 << 20)
+
+
+def test_a_request_over_the_upload_limit_is_refused_even_with_a_small_file(app, testapp,
+                                                                           monkeypatch):
+    """The limit is on the request (checked from Content-Length before the file is kept): a
+    small file beside a huge description makes no batch."""
+    monkeypatch.setitem(app.registry.settings, "poser.batch_max_upload_mb", "1")
+    token = csrf_token(testapp, "/batches/new?type=widget_import")
+    response = testapp.post("/batches/new?type=widget_import",
+                            {"csrf_token": token, "description": "x" * (1 << 20) + "x" * (65 << 10)},
+                            upload_files=[("file", "small.csv", b"type,uuid,description\n")],
+                            status=413)
+    assert "larger than the limit of 1 MB" in response.text
+    assert "/batches/" not in response.headers.get("Location", "")
