@@ -197,6 +197,24 @@ def test_a_record_with_a_bad_line_is_never_deleted_as_left_out(testapp, dbsessio
     assert dbsession.get(model, kept) is not None
 
 
+def test_a_batch_with_delete_missing_keeps_the_records_its_file_creates(testapp, dbsession,
+                                                                       spec):
+    """The batch path of `--delete-missing`: a row without a key is created, not deleted as
+    left out; only the record the file leaves out goes."""
+    kept, gone = with_parts(dbsession, name="Kept"), with_parts(dbsession, name="Gone")
+    table = without_record(rows(export_text(dbsession, spec)), gone.uuid)
+    new = [""] * len(table[0])
+    new[0], new[table[0].index("name")], new[table[0].index("active")] = "test_specimen", "New", "true"
+    upload(testapp, f"{spec.entity}_import", as_text(table + [new]), delete_missing="true")
+    batch = the_batch(dbsession)
+    assert sorted(status for status, _ in statuses(dbsession, batch)) == ["delete", "new",
+                                                                          "unchanged"]
+    post(testapp, batch, "execute")
+    dbsession.expire_all()
+    assert sorted(dbsession.scalars(select(Specimen.name))) == ["Kept", "New"]
+    assert dbsession.get(Specimen, kept.uuid) is not None
+
+
 def test_the_list_downloads_its_filtered_records_for_import(testapp, dbsession, spec):
     red = with_parts(dbsession, "R1", name="Red one", color="red")
     with_parts(dbsession, name="Blue one", color="blue")
