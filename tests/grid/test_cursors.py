@@ -64,8 +64,8 @@ def test_cursors_must_fit_the_sort_column_type(testapp, sort, value):
 # (sort, cursor value, a value sorting before it, one sorting after it): the cursor's
 # key is all zeros, so a row holding the cursor's own value comes after it too.
 ACCEPTED = [
-    ("weight", "1.500", Decimal("1"), Decimal("2")),
-    ("weight", None, Decimal("1"), None),  # NULL sorts last
+    ("weight", "1.500", Decimal(1), Decimal(2)),
+    ("weight", None, Decimal(1), None),  # NULL sorts last
     ("quantity", -4, -5, 0),
     ("received", "2026-01-31", date(2026, 1, 30), date(2026, 2, 1)),
     ("checked_at", "2026-01-01T10:00:00", datetime(2026, 1, 1, 9, 59), datetime(2026, 1, 1, 10, 1)),
