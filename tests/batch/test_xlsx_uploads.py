@@ -158,8 +158,10 @@ def test_checking_a_big_file_holds_no_lock_another_client_waits_for(live_app, mo
     kept = Path(live_app.registry.settings["poser.batch_dir"])
 
     def whole_upload_kept():  # then it is being checked
-        sizes = [p.stat().st_size for p in kept.glob("upload-*.tmp") if p.exists()]
-        return len(data) in sizes
+        try:
+            return len(data) in [p.stat().st_size for p in kept.glob("upload-*.tmp")]
+        except FileNotFoundError:  # deleted between the listing and the look
+            return False
 
     wait_until(whole_upload_kept, "the whole upload to be kept, and so being checked")
     took = serve_another_client(live_app, "during the check")
