@@ -1,24 +1,13 @@
 """Helpers shared by the page tests: seeding rows and posting deform forms."""
 import re
 
-from poser_web.auth.passwords import hash_password
-from poser_web.models import Role, RolePermission, User
-from poser_web.tables.widgets.models import Component, Widget
+from tests import factories
+from tests.factories import PASSWORD  # tests import it from here
 
-PASSWORD = "correct horse battery"
-
-
-def add_user(session, username, admin=False, permissions=(), password=PASSWORD):
-    """A user with the Administrator role, or a role of their own with `permissions`."""
-    user = User(username=username, password_hash=hash_password(password))
-    if admin:
-        user.roles.append(Role(name=f"admin-{username}", grants_all=True))
-    elif permissions:
-        user.roles.append(Role(name=f"role-{username}", permissions=[
-            RolePermission(permission=p) for p in permissions]))
-    session.add(user)
-    session.flush()
-    return user
+# The records themselves come from tests/factories.py (these names are kept for the many
+# tests that use them).
+add_user = factories.user
+add_widget = factories.widget
 
 
 def log_in(app, username, password=PASSWORD, came_from=None, status=303):
@@ -29,18 +18,6 @@ def log_in(app, username, password=PASSWORD, came_from=None, status=303):
     if came_from is not None:
         fields["came_from"] = came_from
     return app.post("/login", fields, status=status)
-
-
-def add_widget(session, description, active=True, components=()):
-    """A widget with components given as (item_code, description[, active])."""
-    widget = Widget(description=description, active=active)
-    widget.components = [
-        Component(item_code=c[0], description=c[1], active=c[2] if len(c) > 2 else True)
-        for c in components
-    ]
-    session.add(widget)
-    session.flush()
-    return widget
 
 
 def csrf_token(testapp, url="/widgets/new"):

@@ -2,17 +2,10 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from tests.sample.models import Size, Specimen, SpecimenPart
+from tests.factories import specimen as add_specimen  # the list tests import it here
+from tests.sample.models import Size
 
 COLORS = ("red", "green", "blue")
-
-
-def add_specimen(session, name, parts=(), **values):
-    specimen = Specimen(name=name, **values)
-    specimen.parts = [SpecimenPart(code=code) for code in parts]
-    session.add(specimen)
-    session.flush()
-    return specimen
 
 
 def fifty(session, widgets):

@@ -1,6 +1,9 @@
 """Permission matrix: each role × each page and method → the expected status."""
 import pytest
+from sqlalchemy import func, select
 
+from poser_web.models import Change
+from poser_web.tables.widgets.models import Component, Widget
 from tests.helpers import add_user, add_widget, csrf_token, log_in, widget_form
 
 VIEWER = ("widgets.list", "widgets.view", "components.list", "components.view")
@@ -34,6 +37,16 @@ def granted(role, permission):
     return permission is None or spec.get("admin") or permission in spec.get("permissions", ())
 
 
+def stored(dbsession):
+    """Every widget and component as stored, and how many history entries there are."""
+    dbsession.expire_all()
+    return (dbsession.execute(select(Widget.uuid, Widget.description, Widget.active,
+                                     Widget.version).order_by(Widget.uuid)).all(),
+            dbsession.execute(select(Component.uuid, Component.item_code, Component.widget_uuid)
+                              .order_by(Component.uuid)).all(),
+            dbsession.scalar(select(func.count()).select_from(Change)))
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("method, path, permission, allowed_status", PAGES,
                          ids=[f"{m} {p}" for m, p, _, _ in PAGES])
@@ -51,7 +64,10 @@ def test_matrix(anonymous_app, dbsession, role, method, path, permission, allowe
             fields = {"csrf_token": token, "version": str(widget.version)}
         else:
             fields = widget_form(token, "Changed", version=widget.version if "edit" in url else None)
+        before = stored(dbsession)
         response = anonymous_app.post(url, fields, status=expected)
+        # A refused POST changed nothing; an allowed one did (so the comparison can fail).
+        assert (stored(dbsession) == before) == (expected == 403)
     if expected == 403:
         assert "You do not have permission" in response.text
 

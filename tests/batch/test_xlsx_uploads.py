@@ -15,6 +15,7 @@ from poser_web.batch import files
 from poser_web.models import Batch, BatchRow, Role, User
 from tests.batch import xlsx_files as make
 from tests.batch.test_batches import rows_of, the_batch, token_of
+from tests.waiting import wait_until
 from tests.databases import migrate
 from tests.helpers import PASSWORD, csrf_token, log_in, widget_form
 
@@ -154,7 +155,15 @@ def test_checking_a_big_file_holds_no_lock_another_client_waits_for(live_app, mo
     data = make.widgets(120_000, FORMULA_ROW.format(n=120_002))
     times = []
     thread = uploading(live_app, data, 400, times)
-    time.sleep(0.3)  # the upload is being checked now
+    kept = Path(live_app.registry.settings["poser.batch_dir"])
+
+    def whole_upload_kept():  # then it is being checked
+        try:
+            return len(data) in [p.stat().st_size for p in kept.glob("upload-*.tmp")]
+        except FileNotFoundError:  # deleted between the listing and the look
+            return False
+
+    wait_until(whole_upload_kept, "the whole upload to be kept, and so being checked")
     took = serve_another_client(live_app, "during the check")
     served_at = time.monotonic()
     thread.join(60)

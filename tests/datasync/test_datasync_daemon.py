@@ -683,3 +683,27 @@ def test_a_config_including_a_missing_package_is_a_clear_error(source, tmp_path,
                                                              "no_such_package.views"))
     assert cli(["datasync", "status", config]) == 2
     assert "poser.includes names no_such_package.views" in capsys.readouterr().err
+
+
+def test_each_change_is_applied_once_and_the_cursor_moves_past_it(source):
+    """Stepped by hand, a bounded number of times: a worker that re-read the last applied
+    change would never be idle (`run(until_idle=True)` would spin for ever); here it fails."""
+    RecordingConsumer.received = []
+    add_widgets(source, 5, components=0)
+    with source.connect() as connection:
+        last = store.last_change_id(connection)
+    settings = settings_for(source.url.render_as_string(hide_password=False),
+                            {"custom": {"type": CUSTOM}}, batch_size=2)
+    daemon = Daemon(settings)
+    (worker,) = daemon.workers
+    steps = 0
+    while worker.step():
+        steps += 1
+        assert steps <= 3, "5 changes in batches of 2 take 3 steps; the worker keeps finding work"
+    ids = [change_id for change_id, _, _ in RecordingConsumer.received]
+    assert len(ids) == 5 and ids == sorted(set(ids))  # each change once, in order
+    assert worker.cursor == last
+    with source.connect() as connection:
+        assert connection.scalar(select(DatasyncConsumer.cursor).where(
+            DatasyncConsumer.name == "custom")) == last
+    daemon.source.dispose()

@@ -2,10 +2,16 @@
 (issue 11 §3), and fit the sort column's type on every list."""
 import base64
 import json
+from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.helpers import add_widget, grid_descriptions
+from tests.sample.models import Size
+from tests.specimens import add_specimen
 
 
 def cursor(raw):
@@ -55,15 +61,42 @@ def test_cursors_must_fit_the_sort_column_type(testapp, sort, value):
     assert "does not fit the list's sort" in response.text
 
 
-@pytest.mark.parametrize("sort, value", [
-    ("weight", "1.500"), ("weight", None), ("quantity", -4), ("received", "2026-01-31"),
-    ("checked_at", "2026-01-01T10:00:00"), ("checked_at", "2026-01-01T10:00:00.250000"),
-    ("size", "large"), ("color", None), ("widget", "Wa"), ("active", False),
-])
-def test_well_formed_cursors_of_each_type_are_accepted(testapp, sort, value):
+# (sort, cursor value, a value sorting before it, one sorting after it): the cursor's
+# key is all zeros, so a row holding the cursor's own value comes after it too.
+ACCEPTED = [
+    ("weight", "1.500", Decimal(1), Decimal(2)),
+    ("weight", None, Decimal(1), None),  # NULL sorts last
+    ("quantity", -4, -5, 0),
+    ("received", "2026-01-31", date(2026, 1, 30), date(2026, 2, 1)),
+    ("checked_at", "2026-01-01T10:00:00", datetime(2026, 1, 1, 9, 59), datetime(2026, 1, 1, 10, 1)),
+    ("checked_at", "2026-01-01T10:00:00.250000", datetime(2026, 1, 1, 10, 0, 0, 100000),
+     datetime(2026, 1, 1, 10, 0, 0, 500000)),
+    ("size", "medium", Size.large, Size.small),  # stored and ordered by name
+    ("color", None, "red", None),
+    ("widget", "Wa", "V", "Wb"),
+    ("active", True, False, True),
+]
+
+
+@pytest.mark.parametrize("sort, value, before, after", ACCEPTED)
+def test_well_formed_cursors_of_each_type_are_accepted(testapp, dbsession, sort, value, before,
+                                                       after):
+    """A cursor of each type pages on a table with rows: Next shows what sorts after it, and
+    Previous (going down) what sorts before it in that order."""
+    def row(name, field_value):
+        if sort == "widget":
+            field_value = add_widget(dbsession, field_value)
+        add_specimen(dbsession, name, **{sort: field_value})
+
+    row("After", after)
+    row("Before", before)
     raw = cursor(json.dumps([value, "0" * 32]))
-    testapp.get("/specimens", {"sort": sort, "after": raw}, status=200)
-    testapp.get("/specimens", {"sort": sort, "dir": "desc", "before": raw}, status=200)
+    page = testapp.get("/specimens", {"sort": sort, "after": raw}, status=200)
+    assert grid_descriptions(page) == ["After"]
+    page = testapp.get("/specimens", {"sort": sort, "dir": "desc", "before": raw}, status=200)
+    assert grid_descriptions(page) == ["After"]
+    page = testapp.get("/specimens", {"sort": sort, "dir": "desc", "after": raw}, status=200)
+    assert grid_descriptions(page) == ["Before"]
 
 
 @pytest.mark.parametrize("url", ["/widgets", "/components", "/specimens", "/widgets/export.csv"])

@@ -79,6 +79,14 @@ def test_csv_neutralizes_formula_like_text(testapp, dbsession):
     assert rows[1][1:3] == ["'@SUM", "'-2+3"]
 
 
+# OWASP's list: a spreadsheet runs a cell starting with any of these as a formula.
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_quotes_text_starting_with_each_formula_character(testapp, dbsession, start):
+    add_widget(dbsession, start + "cmd|' /C calc'!A0")
+    rows = csv_rows(testapp.get("/widgets/export.csv"))
+    assert rows[1][1] == "'" + start + "cmd|' /C calc'!A0"
+
+
 def test_components_export(testapp, dbsession):
     add_widget(dbsession, "Parent", components=[("B", "bolt"), ("A", "axle", False)])
     rows = csv_rows(testapp.get("/components/export.csv"))

@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from poser_web.models import Batch, BatchRow, Change, catalog
 from poser_web.tables.widgets.models import Widget
 from poser_web.transfer import LayoutError, export_file, import_file
-from tests.helpers import add_user, add_widget, create_record, log_in
-from tests.sample.models import Specimen, SpecimenPart
+from tests.factories import latest_batch as the_batch
+from tests.factories import specimen
+from tests.helpers import add_user, add_widget, log_in
+from tests.sample.models import Specimen
 
 
 @pytest.fixture
@@ -42,13 +44,6 @@ def import_text(dbsession, spec, text, **options):
     return report
 
 
-def with_parts(dbsession, *codes, **values):
-    specimen = create_record(dbsession, Specimen, **values)
-    specimen.parts = [SpecimenPart(code=code, count=n) for n, code in enumerate(codes, 1)]
-    dbsession.flush()
-    return specimen
-
-
 def test_the_layout_comes_from_the_declaration(dbsession, spec):
     header = rows(export_text(dbsession, spec))[0]
     own = [f.name for f in spec.fields]
@@ -60,8 +55,8 @@ def test_the_layout_comes_from_the_declaration(dbsession, spec):
 
 def test_export_edit_import_round_trip(dbsession, spec):
     widget = add_widget(dbsession, "Holder")
-    first = with_parts(dbsession, "P1", "P2", name="First", widget=widget)
-    with_parts(dbsession, name="Second")
+    first = specimen(dbsession, parts=("P1", "P2"), name="First", widget=widget)
+    specimen(dbsession, name="Second")
     text = export_text(dbsession, spec)
     table = rows(text)
     header = table[0]
@@ -103,7 +98,7 @@ def test_export_edit_import_round_trip(dbsession, spec):
     ("code", "x", "a test_specimen row has no code (leave it empty)"),
 ])
 def test_a_bad_value_names_its_line_and_nothing_is_written(dbsession, spec, column, text, reason):
-    with_parts(dbsession, name="Kept")
+    specimen(dbsession, name="Kept")
     table = rows(export_text(dbsession, spec))
     before = export_text(dbsession, spec)
     table.append(list(table[1]))
@@ -116,7 +111,7 @@ def test_a_bad_value_names_its_line_and_nothing_is_written(dbsession, spec, colu
 
 
 def test_delete_missing_keeps_records_the_file_creates(dbsession, spec):
-    with_parts(dbsession, name="Left out")
+    specimen(dbsession, name="Left out")
     table = rows(export_text(dbsession, spec))[:1]
     new = [""] * len(table[0])
     new[0], new[table[0].index("name")], new[table[0].index("active")] = "test_specimen", "New", "true"
@@ -132,11 +127,6 @@ def upload(testapp, kind, text, status=303, **fields):
     token = page.html.find("input", attrs={"name": "csrf_token"})["value"]
     return testapp.post(f"/batches/new?type={kind}", {"csrf_token": token, **fields},
                         upload_files=[("file", "file.csv", text.encode())], status=status)
-
-
-def the_batch(dbsession):
-    dbsession.expire_all()
-    return dbsession.scalars(select(Batch).order_by(Batch.number.desc())).first()
 
 
 def statuses(dbsession, batch):
@@ -177,7 +167,8 @@ def test_a_record_with_a_bad_line_is_never_deleted_as_left_out(testapp, dbsessio
         kept, spoilt, gone = (add_widget(dbsession, n, components=[("A1", "Part")])
                               for n in ("Kept", "Spoilt", "Gone"))
     else:
-        kept, spoilt, gone = (with_parts(dbsession, "A1", name=n) for n in ("Kept", "Spoilt", "Gone"))
+        kept, spoilt, gone = (specimen(dbsession, parts=("A1",), name=n)
+                              for n in ("Kept", "Spoilt", "Gone"))
     table = without_record(rows(export_text(dbsession, spec)), gone.uuid)  # "Gone" is left out
     text = spoil_first_child_row(table, spoilt.uuid, child_column, "x" * 300)  # Spoilt is bad
     upload(testapp, f"{spec.entity}_import", text, delete_missing="true")
@@ -197,9 +188,27 @@ def test_a_record_with_a_bad_line_is_never_deleted_as_left_out(testapp, dbsessio
     assert dbsession.get(model, kept) is not None
 
 
+def test_a_batch_with_delete_missing_keeps_the_records_its_file_creates(testapp, dbsession,
+                                                                       spec):
+    """The batch path of `--delete-missing`: a row without a key is created, not deleted as
+    left out; only the record the file leaves out goes."""
+    kept, gone = specimen(dbsession, name="Kept"), specimen(dbsession, name="Gone")
+    table = without_record(rows(export_text(dbsession, spec)), gone.uuid)
+    new = [""] * len(table[0])
+    new[0], new[table[0].index("name")], new[table[0].index("active")] = "test_specimen", "New", "true"
+    upload(testapp, f"{spec.entity}_import", as_text(table + [new]), delete_missing="true")
+    batch = the_batch(dbsession)
+    assert sorted(status for status, _ in statuses(dbsession, batch)) == ["delete", "new",
+                                                                          "unchanged"]
+    post(testapp, batch, "execute")
+    dbsession.expire_all()
+    assert sorted(dbsession.scalars(select(Specimen.name))) == ["Kept", "New"]
+    assert dbsession.get(Specimen, kept.uuid) is not None
+
+
 def test_the_list_downloads_its_filtered_records_for_import(testapp, dbsession, spec):
-    red = with_parts(dbsession, "R1", name="Red one", color="red")
-    with_parts(dbsession, name="Blue one", color="blue")
+    red = specimen(dbsession, parts=("R1",), name="Red one", color="red")
+    specimen(dbsession, name="Blue one", color="blue")
     page = testapp.get("/specimens", {"color": "red"})
     link = page.html.find("a", string="Download for import")
     assert link is not None
@@ -214,8 +223,8 @@ def test_the_list_downloads_its_filtered_records_for_import(testapp, dbsession, 
 
 
 def test_import_and_bulk_change_of_a_declared_table(testapp, dbsession, spec):
-    first, second = with_parts(dbsession, name="One"), with_parts(dbsession, name="Two")
-    other = with_parts(dbsession, name="Other")
+    first, second = specimen(dbsession, name="One"), specimen(dbsession, name="Two")
+    other = specimen(dbsession, name="Other")
     page = testapp.get("/specimens")
     assert page.html.find("a", string="Import file")["href"].endswith(
         "/batches/new?type=test_specimen_import")
@@ -278,7 +287,7 @@ def new_row(table, **values):
 
 
 def test_a_unique_key_taken_by_a_record_or_an_earlier_line_is_refused(dbsession, spec):
-    holder = with_parts(dbsession, name="Holder", reference="R-1")
+    holder = specimen(dbsession, name="Holder", reference="R-1")
     table = rows(export_text(dbsession, spec))[:1]
     taken = table + [new_row(table, name="Copy", active="true", reference="R-1")]
     with pytest.raises(LayoutError) as refused:
@@ -311,7 +320,7 @@ def test_a_range_and_a_hand_written_check_are_refused_with_a_reason(dbsession, s
 
 
 def test_a_batch_row_with_a_taken_key_is_an_error_row(testapp, dbsession, spec):
-    holder = with_parts(dbsession, name="Holder", reference="R-9")
+    holder = specimen(dbsession, name="Holder", reference="R-9")
     table = rows(export_text(dbsession, spec))[:1]
     upload(testapp, "test_specimen_import",
            as_text(table + [new_row(table, name="Copy", active="true", reference="R-9")]))

@@ -141,3 +141,25 @@ def test_command_line_exports_show_under_recent_changes(testapp, dbsession):
     assert "exporter" in row.get_text()
     detail = testapp.get(row.a["href"])
     assert "Exported to /tmp/widgets.csv" in " ".join(detail.text.split())
+
+
+def test_a_component_deleted_in_code_is_recorded_as_removed_once(dbsession):
+    """Code that drops a component from its widget and deletes it (both, as careful code does)
+    gets one "removed" entry on the widget's history, and so one in the summary."""
+    widget = add_widget(dbsession, "Parent", components=[("K", "keep"), ("D", "drop")])
+    drop = widget.components[1]
+    widget.components.remove(drop)
+    dbsession.delete(drop)
+    dbsession.flush()
+    change = changes(dbsession, widget.uuid)[-1]
+    assert [r["uuid"] for r in json.loads(change.diff)["components"]["removed"]] == [drop.uuid]
+    assert change.summary == "1 component removed"
+
+
+def test_a_component_deleted_on_its_own_is_recorded_on_its_widget(dbsession):
+    widget = add_widget(dbsession, "Parent", components=[("K", "keep"), ("D", "drop")])
+    drop = widget.components[1]
+    dbsession.delete(drop)
+    dbsession.flush()
+    change = changes(dbsession, widget.uuid)[-1]
+    assert [r["uuid"] for r in json.loads(change.diff)["components"]["removed"]] == [drop.uuid]

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from poser_web.tables.widgets.models import Widget
+from tests import factories
 from tests.helpers import add_user, add_widget, csrf_token, log_in
 from tests.sample.models import Size, Specimen, SpecimenPart
 
@@ -170,13 +171,8 @@ def test_small_related_table_is_a_select(testapp, dbsession):
     assert [o.get_text(strip=True) for o in select_.find_all("option")] == ["—", "Only one"]
 
 
-def add_many_widgets(dbsession, how_many):
-    dbsession.add_all([Widget(description=f"Widget {n:03}") for n in range(how_many)])
-    dbsession.flush()
-
-
 def test_large_related_table_is_a_picker_backed_by_a_lookup(testapp, dbsession):
-    add_many_widgets(dbsession, 101)
+    factories.widgets(dbsession, 101)
     page = testapp.get("/specimens/new")
     assert page.html.find("select", attrs={"name": "widget"}) is None
     picker = page.html.select_one(".poser-picker")

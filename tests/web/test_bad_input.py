@@ -6,10 +6,12 @@ from urllib.parse import unquote
 
 import pytest
 import webtest
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from poser_web import configure
 from poser_web.auth import sessions
+from tests import factories
 from tests.helpers import add_user, add_widget, csrf_token, log_in
 
 
@@ -241,10 +243,9 @@ def test_malformed_multipart_bodies_are_refused(testapp, body):
 @pytest.fixture
 def batch(testapp, dbsession):
     """A ready widget import batch of one row, uploaded as 中文.csv."""
-    from tests.batch.test_batches import HEADER, the_batch, upload
+    from tests.batch.test_batches import HEADER
 
-    upload(testapp, HEADER + "widget,,A,true,\n", name="中文.csv")
-    return the_batch(dbsession)
+    return factories.batch(testapp, dbsession, HEADER + "widget,,A,true,\n", name="中文.csv")
 
 
 @pytest.mark.parametrize("path", ["rows?page=9223372036854775808", "rows?page=99999999999999999999",
@@ -278,3 +279,17 @@ def test_retrying_a_huge_datasync_change_number_is_not_found(testapp, change):
     response = testapp.post(f"/datasync/reporting/{change}/retry",
                             {"csrf_token": csrf_token(testapp)}, status=404)
     assert "no such parked change" in response.text
+
+
+def test_nul_byte_in_an_uploads_text_field_is_refused(testapp, dbsession):
+    """Multipart bodies are checked like forms: PostgreSQL would refuse the NUL deep inside
+    the batch's INSERT (a 500); here it is a 400 and no batch."""
+    from poser_web.models import Batch
+
+    token = csrf_token(testapp, "/batches/new?type=widget_import")
+    content = b"type,uuid,description,active,item_code\nwidget,,New,true,\n"
+    response = testapp.post("/batches/new?type=widget_import",
+                            {"csrf_token": token, "description": "evil\x00batch"},
+                            upload_files=[("file", "w.csv", content)], status=400)
+    assert "The field 'description' contains a NUL character." in response.text
+    assert dbsession.scalars(select(Batch)).all() == []

@@ -1,5 +1,7 @@
 """The documented models and upstream's usage snippet."""
-from sqlalchemy import func, inspect, select
+import pytest
+from sqlalchemy import func, insert, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from poser_web.pshell import model_namespace
 
@@ -60,6 +62,14 @@ def test_components_are_ordered_by_item_code(dbsession):
 def test_foreign_key_is_named_and_enforced(dbsession):
     fks = inspect(dbsession.connection()).get_foreign_keys("poser_component")
     assert [fk["name"] for fk in fks] == ["poser_component_fk_widget"]
+    # Enforced by the database itself (SQLite only with PRAGMA foreign_keys=ON): a component
+    # naming no widget is refused, written past the ORM.
+    savepoint = dbsession.begin_nested()
+    with pytest.raises(IntegrityError):
+        dbsession.execute(insert(model.Component).values(
+            uuid="f" * 32, widget_uuid="0" * 32, item_code="X", description="orphan"))
+    savepoint.rollback()
+    assert count(dbsession, model.Component) == 0
 
 
 def test_columns_are_documented():
