@@ -36,6 +36,7 @@ from ..transfer.reading import writer
 from ..web.navigation import add_menu_entry
 from . import checks
 from .history import HistoryPages
+from .list_rows import rows_html
 from .master_forms import FormPages
 
 UUID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
@@ -389,12 +390,11 @@ class MasterView(FormPages, HistoryPages):
         grid, state = self.grid_and_state()
         page = grid.page(self.db, state)
         actions = self.available_actions()
+        selection = self.selection_target()
+        body = rows_html(self.table_rows(grid, page), selection, "edit" in actions, "delete" in actions)
         return self.page_context(grid=grid, state=state, page=page, page_sizes=PAGE_SIZES,
-                                 list_url=self.list_url, actions=actions,
-                                 table_rows=self.table_rows(grid, page),
-                                 filter_panel=self.filter_panel(grid, state),
-                                 selection=self.selection_target(),
-                                 can_edit="edit" in actions, can_delete="delete" in actions)
+                                 list_url=self.list_url, actions=actions, table_body=body,
+                                 filter_panel=self.filter_panel(grid, state), selection=selection)
 
     def filter_panel(self, grid, state):
         """What the list page's filter form shows: per filter, its operators, the
@@ -435,12 +435,8 @@ class MasterView(FormPages, HistoryPages):
         return formats
 
     def table_rows(self, grid, page):
-        """The page's rows as the template shows them: text, link, alignment and
-        tooltip per cell.
-
-        Prepared here so the template only prints (rendering is most of a list
-        request's cost).
-        """
+        """The page's rows as the list shows them: text, link, alignment and tooltip per
+        cell (list_rows.py makes them HTML)."""
         formats = self.cell_formats(grid)
         aligns = ["text-end" if column.numeric else "" for column in grid.columns]
         rows = []
