@@ -208,7 +208,8 @@ class MasterView(FormPages, HistoryPages):
         return label_of(instance)
 
     def get_query(self):
-        """The select() the list page starts from."""
+        """The select() the list page starts from: made once per class (see make_grid), so
+        it may not depend on the request."""
         return select(self.model)
 
     @classmethod
@@ -224,11 +225,19 @@ class MasterView(FormPages, HistoryPages):
         return cache[zone]
 
     def make_grid(self):
-        key = inspect(self.model).primary_key[0]
-        columns, search, filters = self.declared_grid(display_timezone(self.request))
-        return Grid(self.get_query(), key, columns, search=search,
-                    filters=filters, default_sort=self.default_sort,
-                    default_direction=self.default_direction, count_limit=self.count_limit)
+        """The list's Grid, made once per class and time zone: it keeps the statements it
+        built (Grid.statement), so each list is built once, not per request."""
+        zone = display_timezone(self.request)
+        columns, search, filters = self.declared_grid(zone)
+        cache = type(self).__dict__["_declared_grid"]  # cleared with the declaration's
+        key = ("grid", zone, self.default_sort, self.default_direction, self.count_limit)
+        grid = cache.get(key)
+        if grid is None:
+            grid = cache[key] = Grid(
+                self.get_query(), inspect(self.model).primary_key[0], columns, search=search,
+                filters=filters, default_sort=self.default_sort,
+                default_direction=self.default_direction, count_limit=self.count_limit)
+        return grid
 
     def view_fields(self, instance):
         """(label, text, url or None) for the view page, each value formatted by its type."""
