@@ -5,9 +5,12 @@ the request. Here each value is escaped once (html.escape; a value with __html__
 already) and each row is one f-string; list.pt inserts the result as it is. The markup
 is the template's: the same cells, links, tooltips and labelled row checkboxes.
 """
+import re
 from html import escape as _escape
 
 from markupsafe import Markup
+
+_SPECIAL = re.compile("[&<>\"']")
 
 
 def escape(value):
@@ -17,7 +20,8 @@ def escape(value):
         return ""
     if hasattr(value, "__html__"):
         return value.__html__()
-    return _escape(str(value))
+    text = str(value)
+    return _escape(text) if _SPECIAL.search(text) else text  # most texts have nothing to escape
 
 
 def _cell(text, url, align, tooltip):
