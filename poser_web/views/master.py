@@ -10,6 +10,7 @@ import io
 import re
 from contextlib import contextmanager
 
+from pyramid.encode import urlencode
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
@@ -316,7 +317,14 @@ class MasterView(FormPages, HistoryPages):
         parts = {"uuid": instance.uuid} if instance is not None else {}
         if format is not None:
             parts["format"] = format
-        return self.request.route_url(name, _query=query, **parts)
+        if parts:
+            return self.request.route_url(name, _query=query, **parts)
+        # A list page links to its own route a dozen times (sort, pages, forms): generated once,
+        # the query added as Pyramid's route_url adds it.
+        bases = self.__dict__.setdefault("_route_bases", {})
+        if name not in bases:
+            bases[name] = self.request.route_url(name)
+        return bases[name] + ("?" + urlencode(query, doseq=True) if query else "")
 
     def page_context(self, **values):
         values.setdefault("master", self)
