@@ -5,23 +5,9 @@ the request. Here each value is escaped once (html.escape; a value with __html__
 already) and each row is one f-string; list.pt inserts the result as it is. The markup
 is the template's: the same cells, links, tooltips and labelled row checkboxes.
 """
-import re
-from html import escape as _escape
-
 from markupsafe import Markup
 
-_SPECIAL = re.compile("[&<>\"']")
-
-
-def escape(value):
-    """`value` as HTML text: None is nothing, markup (__html__) stays, the rest is escaped
-    (html.escape: no Markup object made per value, as markupsafe.escape does)."""
-    if value is None:
-        return ""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    text = str(value)
-    return _escape(text) if _SPECIAL.search(text) else text  # most texts have nothing to escape
+from ..web.html import escape
 
 
 def _cell(text, url, align, tooltip):
