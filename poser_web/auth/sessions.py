@@ -26,10 +26,11 @@ import logging
 import re
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from pyramid.interfaces import ISession
 from pyramid.tweens import EXCVIEW
-from sqlalchemy import delete, event, func, insert, inspect, or_, select, update
+from sqlalchemy import bindparam, delete, event, func, insert, inspect, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from zope.interface import implementer
@@ -83,6 +84,23 @@ def _valid(table, now, config):
             table.c.created_at > now - config.max_age)
 
 
+@cache
+def _load_statement():
+    """The session row with its user and their permissions, for every request: built once,
+    so SQLAlchemy neither rebuilds it nor recomputes its cache key (bound: id, seen_after,
+    created_after; see _valid)."""
+    table = ServerSession.__table__
+    return (select(table.c.id, table.c.data, table.c.user_uuid, table.c.created_at,
+                   table.c.last_seen_at, User.username, User.active, Role.grants_all,
+                   RolePermission.permission)
+            .outerjoin(User, User.uuid == table.c.user_uuid)
+            .outerjoin(user_roles, user_roles.c.user_uuid == User.uuid)
+            .outerjoin(Role, Role.uuid == user_roles.c.role_uuid)
+            .outerjoin(RolePermission, RolePermission.role_uuid == Role.uuid)
+            .where(table.c.id == bindparam("id"), table.c.last_seen_at > bindparam("seen_after"),
+                   table.c.created_at > bindparam("created_after")))
+
+
 @implementer(ISession)
 class ServerSideSession(dict):
     """Pyramid's ISession over one poser_session row (read when the request first needs it)."""
@@ -108,18 +126,10 @@ class ServerSideSession(dict):
         token = self.request.cookies.get(COOKIE_NAME, "")
         if not TOKEN_PATTERN.match(token):
             return
-        table = ServerSession.__table__
         now = utcnow()
-        rows = self.request.dbsession.execute(
-            select(table.c.id, table.c.data, table.c.user_uuid, table.c.created_at,
-                   table.c.last_seen_at, User.username, User.active, Role.grants_all,
-                   RolePermission.permission)
-            .outerjoin(User, User.uuid == table.c.user_uuid)
-            .outerjoin(user_roles, user_roles.c.user_uuid == User.uuid)
-            .outerjoin(Role, Role.uuid == user_roles.c.role_uuid)
-            .outerjoin(RolePermission, RolePermission.role_uuid == Role.uuid)
-            .where(table.c.id == token_id(token, self.config.key), *_valid(table, now, self.config))
-        ).all()
+        rows = self.request.dbsession.execute(_load_statement(), {
+            "id": token_id(token, self.config.key), "seen_after": now - self.config.idle_timeout,
+            "created_after": now - self.config.max_age}).all()
         if not rows:
             return  # unknown, ended or expired: a new session starts
         first = rows[0]

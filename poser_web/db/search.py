@@ -155,6 +155,12 @@ def _lower(value):
 NOTES = {}
 
 
+def noted_common(column, text):
+    """Whether contains(column, text) would now take the common phrase's way (a statement
+    built for one way is not reused for the other: grid/core.py keeps statements)."""
+    return _is_common(_fts_name(getattr(column, "expression", column)), _phrase(text))
+
+
 def _is_common(fts, phrase):
     """Whether `phrase` was seen common in `fts` lately (unknown: no)."""
     note = NOTES.get((fts, phrase))

@@ -8,6 +8,7 @@ from pyramid.csrf import get_csrf_token
 
 from ..display.values import display_timezone
 from ..models.mixins import Versioned
+from . import inline_table
 from .rules import declared_rules
 
 # Our deform templates first (no inline scripts, tabular inline rows), then deform's own.
@@ -101,6 +102,13 @@ class InlineTableWidget(deform.widget.SequenceWidget):
     template = "sequence_table"
     item_template = "sequence_table_row"
     category = "structural"  # the table carries its own heading, not a <label>
+
+    def serialize(self, field, cstruct, **kw):
+        # Written in Python when it can be (inline_table.py): the templates per row were most
+        # of an edit page's cost.
+        if inline_table.renders(field, kw):
+            return inline_table.render(self, field, cstruct)
+        return super().serialize(field, cstruct, **kw)
 
     def deserialize(self, field, pstruct):
         if pstruct is colander.null:

@@ -15,7 +15,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from ..db.estimate import rounded, row_estimate
-from ..db.search import contains
+from ..db.search import contains, noted_common
 from ..display.values import kind_of
 from .cursors import SORT_LABEL, decode_cursor, encode_cursor, safe_text
 from .filters import BooleanFilter, GridError, YesNoFilter  # noqa: F401 (re-exported)
@@ -29,6 +29,8 @@ DEFAULT_PAGE_SIZE = 50
 DEFAULT_COUNT_LIMIT = 1_000
 # Beyond any real table's last page; keeps OFFSET within what databases accept.
 MAX_PAGE = 1_000_000
+# Statements kept per grid, by the state they answer (see Grid.statement).
+STATEMENT_CACHE_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ class Contains:
     def clause(self, text):
         return contains(self.column, text)
 
+    def noted(self, text):
+        """What the clause depends on beyond `text` (see Grid.statement)."""
+        return noted_common(self.column, text)
+
 
 class KeyInSelect(ColumnElement):
     """`key IN (SELECT ...)`, written `key = ANY(ARRAY(SELECT ...))` on PostgreSQL.
@@ -127,6 +133,9 @@ class RelatedContains:
 
     relationship: Any
     column: Any
+
+    def noted(self, text):
+        return None  # scan=False: always the index
 
     def clause(self, text):
         local, remote = self.relationship.property.local_remote_pairs[0]
@@ -216,6 +225,7 @@ class Grid:
         self.default_sort = default_sort or next(c.key for c in self.columns if c.sort is not None)
         self.default_direction = default_direction
         self.count_limit = count_limit
+        self._statements = {}
 
     @property
     def sortable(self):
@@ -352,6 +362,26 @@ class Grid:
         return (self.with_values(self.query).add_columns(sort.label(SORT_LABEL))
                 .where(self.key.in_(keys.scalar_subquery())).order_by(*self.order(state)))
 
+    def statement(self, kind, state, build, *args):
+        """`build(state, *args)`, kept by (kind, state, args): a grid lives as long as its view
+        class, and the same lists are asked for over and over (the first page above all).
+        Building a select() and its SQLAlchemy cache key was a fifth of a list request; a
+        kept statement has both. A search's clause may also depend on what was noted of its
+        text (db/search.py): that is in the key. A search object without `noted` is never
+        kept. Cleared when full; the dict is safe for threads to share."""
+        noted = ()
+        if state.q and self.search:
+            if not all(hasattr(s, "noted") for s in self.search):
+                return build(state, *args)
+            noted = tuple(s.noted(state.q) for s in self.search)
+        key = (kind, repr(state), args, noted)
+        found = self._statements.get(key)
+        if found is None:
+            if len(self._statements) >= STATEMENT_CACHE_SIZE:
+                self._statements.clear()
+            found = self._statements[key] = build(state, *args)
+        return found
+
     def count(self, session, state, limit=None):
         """(total, exact): exact up to `limit` (default count_limit), capped above it."""
         return self._count(session, state, limit)[:2]
@@ -360,28 +390,33 @@ class Grid:
         """(total, exact, estimate): the estimate (estimate.py) of an unfiltered list
         above the limit, read in the same statement as the count."""
         limit = limit or self.count_limit
-        capped = self.filtered(state).with_only_columns(self.key).limit(limit + 1)
-        query = select(func.count()).select_from(capped.subquery())
-        whole_table = (not state.q and self.query.whereclause is None
-                       and not any(v not in ("", None) for v in state.filters.values()))
-        if whole_table:
-            query = query.add_columns(row_estimate(self.key.table))
+        query = self.statement("count", state, self.count_query, limit)
         total, *estimate = session.execute(query).one()
         if total > limit:
             estimate = estimate[0] if estimate and (estimate[0] or 0) > limit else None
             return limit, False, estimate
         return total, True, None
 
+    def count_query(self, state, limit):
+        """SELECT count(*) of up to limit + 1 matching rows; of a whole table, with its estimate."""
+        capped = self.filtered(state).with_only_columns(self.key).limit(limit + 1)
+        query = select(func.count()).select_from(capped.subquery())
+        whole_table = (not state.q and self.query.whereclause is None
+                       and not any(v not in ("", None) for v in state.filters.values()))
+        if whole_table:
+            query = query.add_columns(row_estimate(self.key.table))
+        return query
+
     def page(self, session, state):
         """The page the state asks for, in two statements: the count, then the rows."""
         total, exact, estimate = self._count(session, state)
         pages = max(1, ceil(total / state.per_page))
         page = min(state.page, pages) if exact else state.page
-        result = session.execute(self.page_query(state, page)).unique().all()
+        result = session.execute(self.statement("page", state, self.page_query, page)).unique().all()
         if not result and (state.after or state.before):
             # The rows around the cursor were deleted meanwhile: fall back to the number.
             state = state.with_changes(after=None, before=None)
-            result = session.execute(self.page_query(state, page)).unique().all()
+            result = session.execute(self.statement("page", state, self.page_query, page)).unique().all()
         rows = [self.cells(row) for row in result]
         cursors = {}
         if result:

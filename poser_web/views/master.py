@@ -10,6 +10,7 @@ import io
 import re
 from contextlib import contextmanager
 
+from pyramid.encode import urlencode
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
@@ -36,6 +37,7 @@ from ..transfer.reading import writer
 from ..web.navigation import add_menu_entry
 from . import checks
 from .history import HistoryPages
+from .list_rows import rows_html
 from .master_forms import FormPages
 
 UUID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
@@ -207,7 +209,8 @@ class MasterView(FormPages, HistoryPages):
         return label_of(instance)
 
     def get_query(self):
-        """The select() the list page starts from."""
+        """The select() the list page starts from: made once per class (see make_grid), so
+        it may not depend on the request."""
         return select(self.model)
 
     @classmethod
@@ -223,11 +226,19 @@ class MasterView(FormPages, HistoryPages):
         return cache[zone]
 
     def make_grid(self):
-        key = inspect(self.model).primary_key[0]
-        columns, search, filters = self.declared_grid(display_timezone(self.request))
-        return Grid(self.get_query(), key, columns, search=search,
-                    filters=filters, default_sort=self.default_sort,
-                    default_direction=self.default_direction, count_limit=self.count_limit)
+        """The list's Grid, made once per class and time zone: it keeps the statements it
+        built (Grid.statement), so each list is built once, not per request."""
+        zone = display_timezone(self.request)
+        columns, search, filters = self.declared_grid(zone)
+        cache = type(self).__dict__["_declared_grid"]  # cleared with the declaration's
+        key = ("grid", zone, self.default_sort, self.default_direction, self.count_limit)
+        grid = cache.get(key)
+        if grid is None:
+            grid = cache[key] = Grid(
+                self.get_query(), inspect(self.model).primary_key[0], columns, search=search,
+                filters=filters, default_sort=self.default_sort,
+                default_direction=self.default_direction, count_limit=self.count_limit)
+        return grid
 
     def view_fields(self, instance):
         """(label, text, url or None) for the view page, each value formatted by its type."""
@@ -306,7 +317,14 @@ class MasterView(FormPages, HistoryPages):
         parts = {"uuid": instance.uuid} if instance is not None else {}
         if format is not None:
             parts["format"] = format
-        return self.request.route_url(name, _query=query, **parts)
+        if parts:
+            return self.request.route_url(name, _query=query, **parts)
+        # A list page links to its own route a dozen times (sort, pages, forms): generated once,
+        # the query added as Pyramid's route_url adds it.
+        bases = self.__dict__.setdefault("_route_bases", {})
+        if name not in bases:
+            bases[name] = self.request.route_url(name)
+        return bases[name] + ("?" + urlencode(query, doseq=True) if query else "")
 
     def page_context(self, **values):
         values.setdefault("master", self)
@@ -389,12 +407,11 @@ class MasterView(FormPages, HistoryPages):
         grid, state = self.grid_and_state()
         page = grid.page(self.db, state)
         actions = self.available_actions()
+        selection = self.selection_target()
+        body = rows_html(self.table_rows(grid, page), selection, "edit" in actions, "delete" in actions)
         return self.page_context(grid=grid, state=state, page=page, page_sizes=PAGE_SIZES,
-                                 list_url=self.list_url, actions=actions,
-                                 table_rows=self.table_rows(grid, page),
-                                 filter_panel=self.filter_panel(grid, state),
-                                 selection=self.selection_target(),
-                                 can_edit="edit" in actions, can_delete="delete" in actions)
+                                 list_url=self.list_url, actions=actions, table_body=body,
+                                 filter_panel=self.filter_panel(grid, state), selection=selection)
 
     def filter_panel(self, grid, state):
         """What the list page's filter form shows: per filter, its operators, the
@@ -435,12 +452,8 @@ class MasterView(FormPages, HistoryPages):
         return formats
 
     def table_rows(self, grid, page):
-        """The page's rows as the template shows them: text, link, alignment and
-        tooltip per cell.
-
-        Prepared here so the template only prints (rendering is most of a list
-        request's cost).
-        """
+        """The page's rows as the list shows them: text, link, alignment and tooltip per
+        cell (list_rows.py makes them HTML)."""
         formats = self.cell_formats(grid)
         aligns = ["text-end" if column.numeric else "" for column in grid.columns]
         rows = []
