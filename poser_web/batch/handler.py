@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..models import Batch, BatchRow, utcnow
 from ..models.violations import write_refused
-from ..transfer.writer import bulk_insert, bulk_update, deferred_search_index
+from ..transfer.writer import bulk_insert, bulk_update, bulk_writes
 from . import workers
 
 B, R = Batch.__table__, BatchRow.__table__
@@ -340,8 +340,8 @@ class BatchHandler:
             done = 0
             if progress is not None:
                 progress(done, total)
-            # SQLite: a batch that writes much of a table rebuilds its search index once.
-            with deferred_search_index(connection):
+            # SQLite: a batch that writes much of a table rebuilds its search index once, ...
+            with bulk_writes(connection):
                 for chunk in self.rows(connection, batch_uuid, statuses=self.executable):
                     self.execute_rows(connection, batch, chunk, username, source, when)
                     done += len(chunk)
