@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/batch_speed.py                       # 25,000 widgets x 3 components
     .venv/bin/python bench/batch_speed.py --widgets 100000 --databases sqlite
+    .venv/bin/python bench/batch_speed.py --rows 4000000 --databases sqlite --new-only  # 1M widgets
 
 For each database, on scratch databases migrated with `alembic upgrade heads`, each step in a
 child process of its own (so its peak RSS is its own):
@@ -10,10 +11,10 @@ child process of its own (so its peak RSS is its own):
 2. populate a batch from the same file into another empty database (every row new);
 3. execute that batch (creates everything, history included);
 4. populate a second batch from the file changed (every widget and a component per widget);
-5. execute it.
+5. execute it (`--new-only` leaves out 4 and 5).
 
-Prints rows/s (file rows: widgets + components) and peak RSS per step. Goals: >= 20,000 rows/s
-and RSS < 250 MB.
+Prints rows/s (file rows: widgets + components) and peak RSS per step. Goals: >= 30,000 rows/s
+and RSS < 250 MB at 1,000,000 widgets.
 """
 import argparse
 import json
@@ -82,7 +83,7 @@ def run_step(**options):
     return json.loads(output.strip().splitlines()[-1])
 
 
-def bench(kind, make_url, drop, files, store, rows):
+def bench(kind, make_url, drop, files, store, rows, new_only=False):
     from tests.databases import migrate
 
     results = []
@@ -92,7 +93,7 @@ def bench(kind, make_url, drop, files, store, rows):
             migrate(url)
         result = run_step(step="import", url=urls[0], file=files[0], store=store)
         results.append(("poser import into an empty database", result))
-        for label, path in (("new", files[0]), ("changed", files[1])):
+        for label, path in (("new", files[0]), ("changed", files[1]))[:1 if new_only else 2]:
             populated = run_step(step="populate", url=urls[1], file=path, store=store)
             results.append((f"populate batch ({label} rows)", populated))
             executed = run_step(step="execute", url=urls[1], file=path, store=store,
@@ -116,14 +117,20 @@ def main(argv=None):
     parser.add_argument("--widgets", type=int, default=25_000)
     parser.add_argument("--components", type=int, default=3)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--new-only", action="store_true",
+                        help="import, populate and execute the new rows only (no changed file)")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     for hidden in ("url", "file", "store", "batch"):
         parser.add_argument(f"--{hidden}", help=argparse.SUPPRESS)
-    parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=int,
+                        help="file rows instead of --widgets (4000000: 1M widgets)")
     args = parser.parse_args(argv)
     if args.step:
         step(args)
         return 0
+    from bench.memory import widgets_for
+
+    args.widgets = widgets_for(args)
 
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
@@ -133,14 +140,15 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="bench_batch_") as tmp:
         files = [os.path.join(tmp, "widgets.csv"), os.path.join(tmp, "widgets-v2.csv")]
         rows = write_file(files[0], args.widgets, args.components)
-        write_file(files[1], args.widgets, args.components, changed=True)
+        if not args.new_only:
+            write_file(files[1], args.widgets, args.components, changed=True)
         store = os.path.join(tmp, "store")
         print(f"# Batch speed: {rows:,} rows ({args.widgets:,} widgets x {args.components} "
               f"components), {os.path.getsize(files[0]) / 1e6:.1f} MB; {os.cpu_count()} CPUs, "
               f"load average {os.getloadavg()[0]:.1f} at the start")
         if "sqlite" in args.databases:
             bench("SQLite", lambda label: f"sqlite:///{os.path.join(tmp, label + '.sqlite')}",
-                  lambda url: None, files, store, rows)
+                  lambda url: None, files, store, rows, args.new_only)
         if "postgresql" in args.databases:
             if not pg_reachable():
                 print(f"\nPostgreSQL not reachable at {PG_SERVER_URL}: skipped")
@@ -161,7 +169,7 @@ def main(argv=None):
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
             try:
-                bench("PostgreSQL", make, drop, files, store, rows)
+                bench("PostgreSQL", make, drop, files, store, rows, args.new_only)
             finally:
                 server.dispose()
     return 0

@@ -1,6 +1,11 @@
 """Making a batch from a file and populating it: inline (small files, the command line) or in
 a background thread of the web process (big files), committing a chunk at a time so the
-progress shows and other requests keep being answered."""
+progress shows and other requests keep being answered.
+
+Executing a claimed batch in a background thread: one transaction (all or nothing: a
+batch is never half applied, also when the process dies), its progress kept in this
+process's memory (`workers`) because the data's transaction cannot commit any before the
+end."""
 import logging
 import os
 import threading
@@ -8,7 +13,8 @@ import threading
 from ..db.engine import WRITE_OPTION
 from ..transfer.layout import LayoutError
 from . import files
-from .handler import load
+from . import workers
+from .handler import BatchError, Superseded, load
 
 log = logging.getLogger(__name__)
 
@@ -86,5 +92,48 @@ def populate_committing(engine, handler, batch_uuid, store, progress=None):
 def populate_in_background(engine, handler, batch_uuid, store):
     thread = threading.Thread(target=populate_committing, args=(engine, handler, batch_uuid, store),
                               name=f"batch-populate-{batch_uuid[:8]}", daemon=True)
+    thread.start()
+    return thread
+
+
+def execute_committing(engine, handler, batch_uuid, username, worker):
+    """Apply a batch claimed by `worker` (registered with `workers`) on a connection of its
+    own, in one transaction; the outcome is in the batch (executed, or ready/failed with the
+    reason)."""
+    try:
+        with engine.connect() as connection:
+            connection = connection.execution_options(**{WRITE_OPTION: True})
+            try:
+                with connection.begin():
+                    try:
+                        handler.apply(connection, batch_uuid, username, worker=worker,
+                                      progress=lambda done, total: workers.report(
+                                          worker, done, total))
+                    except Superseded:
+                        raise
+                    except BatchError:  # the batch says why (committed with it)
+                        pass
+            except Superseded:
+                log.warning("batch %s was taken over from worker %s", batch_uuid, worker)
+            except Exception as error:
+                log.exception("executing batch %s failed", batch_uuid)
+                from sqlalchemy import update
+
+                from .handler import B
+                with connection.begin():  # the data was rolled back: say so, still ours only
+                    connection.execute(update(B).where(
+                        B.c.uuid == batch_uuid, B.c.state == "executing",
+                        B.c.worker == worker).values(
+                        state="failed", worker=None,
+                        message=f"Execution failed and nothing was changed: "
+                                f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"))
+    finally:
+        workers.unregister(worker)
+
+
+def execute_in_background(engine, handler, batch_uuid, username, worker):
+    thread = threading.Thread(target=execute_committing,
+                              args=(engine, handler, batch_uuid, username, worker),
+                              name=f"batch-execute-{batch_uuid[:8]}", daemon=True)
     thread.start()
     return thread

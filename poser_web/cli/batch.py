@@ -5,12 +5,13 @@ import sys
 
 from sqlalchemy import select
 
-from ..batch import get_handler, import_type, runner
+from ..batch import get_handler, import_type, runner, workers
 from ..batch.files import FileRefused
 from ..batch.handler import B, BatchError, by_number, purge
 from ..batch.store import FileStore
 from ..db.engine import WRITE_OPTION, get_engine
 from ..transfer.importer import UnknownUser, check_runas
+from ..transfer.progress import Progress
 from .common import CommandError, add_config_argument, app_registry, app_settings
 
 
@@ -88,12 +89,27 @@ def cmd_execute(args):
                     handler = get_handler(registry, batch.batch_type)
                 except LookupError as error:
                     raise CommandError(str(error)) from None
+                # A batch a stopped web worker left executing is taken over.
+                stopped = batch.worker if batch.state == "executing" and workers.stopped(
+                    connection, batch.worker, batch.number) else None
+                phase = None
+
+                def progress(done, total):
+                    nonlocal phase
+                    if phase is None:
+                        phase = Progress(prefix="poser batch execute: ").phase("executed", total)
+                    phase.update_to(done)
+
                 try:
-                    handler.execute(connection, batch.uuid, args.runas)
+                    handler.execute(connection, batch.uuid, args.runas, progress=progress,
+                                    stopped=stopped)
                 except BatchError as error:
                     failure = str(error)
                 else:
                     failure = None
+                finally:
+                    if phase is not None:
+                        phase.close()
     except UnknownUser as error:
         raise CommandError(str(error)) from None
     finally:

@@ -33,8 +33,13 @@ def actor(session):
     return session.info.get("runas"), session.info.get("source", "shell")
 
 
+_PLAIN = frozenset((str, bool, int, type(None)))  # kept as they are (most values: first)
+
+
 def plain(value):
     """A value as JSON keeps it: numbers and dates as text, enums by their value."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Null):  # null(): NULL written over a column's default
         return None
     if isinstance(value, enum.Enum):

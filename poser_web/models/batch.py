@@ -38,6 +38,9 @@ class Batch(Base):
                                        default="populating",
                                        doc="populating, ready, executing, executed or failed.")
     message: Mapped[str | None] = mapped_column(Text, doc="Why it failed or waits (for people).")
+    worker: Mapped[str | None] = mapped_column(
+        String(200), doc="While executing: the process running it (host, pid, start), so a "
+                         "stopped one can be told from a slow one.")
     progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
                                           doc="Rows read so far while populating.")
     progress_total: Mapped[int] = mapped_column(Integer, nullable=False, default=0,

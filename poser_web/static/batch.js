@@ -1,4 +1,4 @@
-// A batch being populated: poll its progress and reload the page when it is done.
+// A batch being populated or executed: poll its progress and reload the page when it is done.
 (function () {
   "use strict";
   var box = document.getElementById("batch-progress");
@@ -9,7 +9,9 @@
     fetch(box.dataset.url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
       .then(function (response) { return response.json(); })
       .then(function (data) {
-        if (data.state !== "populating") { window.location.reload(); return; }
+        if ((data.state !== "populating" && data.state !== "executing") || data.stopped) {
+          window.location.reload(); return;
+        }
         if (data.total) { bar.max = data.total; }
         bar.value = data.progress;
         text.textContent = data.progress.toLocaleString() + " of " +

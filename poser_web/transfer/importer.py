@@ -8,7 +8,6 @@ Change rows (`make_change`, the web form's diff shape) and raises versions itsel
 anywhere rolls everything back: nothing is written.
 """
 import time
-from contextlib import contextmanager
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +19,7 @@ from . import engine
 from .engine import Counts, Plan, Tally, Who  # noqa: F401
 from .layout import FileLayout, LayoutError
 from .reading import count_lines
-from .writer import deferred_search_index, write_plan
+from .writer import bulk_writes, write_plan
 
 SOURCE = "import"
 # SQLite's page cache for the import's connection (KiB; its default is 2 MiB): with every
@@ -87,7 +86,7 @@ def import_file(connection, spec, binary_stream, runas=None, delete_missing=Fals
     ledger = engine.Ledger(connection)
     records = layout.records(binary_stream, read.update_to if read is not None else None,
                              reader=reader)
-    with deferred_search_index(connection):  # SQLite: a big import rebuilds the index once
+    with bulk_writes(connection):  # SQLite: a big import rebuilds the index once, ...
         _write_chunks(connection, spec, ledger, records, report, who, delete_missing, written,
                       total_rows)
     ledger.drop()
@@ -153,24 +152,6 @@ def _write(connection, spec, plan, chunk):
     savepoint.commit()
 
 
-@contextmanager
-def _sqlite_cache(connection):
-    """SQLite: a bigger page cache for this connection while the import runs."""
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    cursor = connection.connection.driver_connection.cursor()  # outside any transaction
-    try:
-        previous = cursor.execute("PRAGMA cache_size").fetchone()[0]
-        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-        try:
-            yield
-        finally:
-            cursor.execute(f"PRAGMA cache_size={int(previous)}")
-    finally:
-        cursor.close()
-
-
 def lock_tables(connection, spec):
     """PostgreSQL: nobody else writes the table or its child rows until we commit (readers may).
     SQLite's writers already queue behind our BEGIN IMMEDIATE."""
@@ -187,7 +168,7 @@ def run_import(db_engine, spec, path, runas=None, delete_missing=False, dry_run=
     with open(path, "rb") as stream:
         total = max(count_lines(stream) - 1, 0) if progress is not None else 0
         options = {WRITE_OPTION: True}  # SQLite: BEGIN IMMEDIATE, writers queue behind us
-        with db_engine.connect() as connection, _sqlite_cache(connection):
+        with db_engine.connect() as connection:
             connection = connection.execution_options(**options)
             transaction = connection.begin()
             try:

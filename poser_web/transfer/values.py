@@ -50,6 +50,8 @@ def format_value(spec, value):
 def parser(spec):
     """A function (text) -> stored value for field `spec`, raising Invalid."""
     read = _READERS[spec.kind]
+    if read is _read:  # chosen once, not per value
+        read = _key if spec.target is not None else _choice if spec.choices else _string
     name, nullable = spec.name, spec.nullable
 
     def parse(text):

@@ -2,13 +2,16 @@
 parents inserted first; COPY on PostgreSQL (psycopg 3), executemany in batches elsewhere.
 
 A bulk writer (`poser import`, a batch's execution) wraps its writes in
-`deferred_search_index(connection)`: on SQLite a write that is big next to a table drops the
-table's FTS triggers and rebuilds its search index once at the end (search_index.py).
+`bulk_writes(connection)`. On SQLite: a bigger page cache while it writes; a write that is big
+next to a table drops the table's FTS triggers and rebuilds its search index once at the end
+(search_index.py); a write of many rows of a captured table logs its datasync changes a
+statement at a time instead of a row at a time (datasync/bulk_capture.py).
 """
 from contextlib import contextmanager
 
 from sqlalchemy import bindparam, delete, literal_column, update
 
+from ..datasync.bulk_capture import DeferredCapture
 from ..db.search_index import DeferredSearchIndex
 from ..models import Change, one_change_per_record
 
@@ -107,23 +110,48 @@ def bulk_update(connection, table, rows, keys, advance=None):
     Bulk(connection, statement).run(rows, advance)
 
 
-SEARCH_INDEX = "poser_deferred_search_index"
+BULK = "poser_bulk_writes"
+# SQLite's page cache while a bulk writer writes (KiB; its default is 2 MiB): with every index
+# of the tables in memory, random-key inserts do not thrash. Restored afterwards.
+SQLITE_CACHE_KIB = 65536
+
+
+class Deferred:
+    """What the `write_plan`s of one `bulk_writes` block share."""
+
+    def __init__(self, connection):
+        self.search = DeferredSearchIndex(connection)
+        self.capture = DeferredCapture(connection)
+
+    def wrote(self, table, rows):
+        self.search.wrote(table, rows)
+        self.capture.wrote(table, rows)
+
+    def finish(self):
+        self.search.finish()
+        self.capture.finish()
 
 
 @contextmanager
-def deferred_search_index(connection):
-    """The `write_plan`s inside share one `DeferredSearchIndex`: dropped FTS triggers come
-    back, with their indexes rebuilt, when the block ends without an error (before the caller
-    commits). On an error the caller must roll back (the triggers come back with it)."""
-    if SEARCH_INDEX in connection.info:  # nested: the outer block finishes
-        yield connection.info[SEARCH_INDEX]
+def bulk_writes(connection):
+    """The `write_plan`s inside share one `Deferred`: dropped triggers come back (FTS indexes
+    rebuilt) when the block ends without an error (before the caller commits). On an error
+    the caller must roll back (the triggers come back with it)."""
+    if BULK in connection.info:  # nested: the outer block finishes
+        yield connection.info[BULK]
         return
-    search = connection.info[SEARCH_INDEX] = DeferredSearchIndex(connection)
+    deferred = connection.info[BULK] = Deferred(connection)
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     try:
-        yield search
-        search.finish()
+        yield deferred
+        deferred.finish()
     finally:
-        connection.info.pop(SEARCH_INDEX, None)
+        connection.info.pop(BULK, None)
+        if sqlite:
+            connection.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")
 
 
 def write_plan(connection, spec, plan, phase=None):
@@ -131,11 +159,12 @@ def write_plan(connection, spec, plan, phase=None):
     a versioned record's version raised with each update, then the history."""
     one_change_per_record(connection)  # datasync: each record written is one change
     parents, children = [spec.table], [child.table for child in spec.children]
-    search = connection.info.get(SEARCH_INDEX)
-    if search is not None:
+    deferred = connection.info.get(BULK)
+    capture = deferred.capture if deferred is not None else None
+    if deferred is not None:
         for table in parents + children:
-            search.wrote(table, sum(len(part.get(table, ())) for part in
-                                    (plan.inserts, plan.updates, plan.deletes)))
+            deferred.wrote(table, sum(len(part.get(table, ())) for part in
+                                      (plan.inserts, plan.updates, plan.deletes)))
     done = 0
 
     def advance(count):
@@ -146,12 +175,23 @@ def write_plan(connection, spec, plan, phase=None):
 
     copying = connection.dialect.driver == "psycopg"  # PostgreSQL's COPY, through psycopg 3
     for table in children + parents:
-        _delete(connection, table, plan.deletes.get(table, ()), advance)
+        keys = plan.deletes.get(table, ())
+        if capture is not None:
+            capture.log(table, keys, deleting=True)
+        _delete(connection, table, keys, advance)
     for table in parents + children:
-        _insert(connection, table, plan.inserts.get(table, ()), copying, advance)
+        rows = plan.inserts.get(table, ())
+        _insert(connection, table, rows, copying, advance)
+        if capture is not None and rows:
+            [key] = table.primary_key.columns
+            capture.log(table, [row[key.key] for row in rows])
     for table in parents + children:
         bump = spec.versioned and table is spec.table
-        _update(connection, table, plan.updates.get(table, ()), bump, copying, advance)
+        rows = plan.updates.get(table, ())
+        _update(connection, table, rows, bump, copying, advance)
+        if capture is not None and rows:
+            [key] = table.primary_key.columns
+            capture.log(table, [row[f"key_{key.key}"] for row in rows])
     if plan.changes:
         _insert(connection, Change.__table__, plan.changes, copying, None)
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from zope.sqlalchemy import mark_changed
 
 from ..auth.permissions import register as register_permission
-from ..batch import batch_types, files, get_handler, runner
+from ..batch import batch_types, files, get_handler, runner, workers
 from ..batch.files import FileRefused
 from ..batch.handler import BatchError, R, delete_batch, load
 from ..batch.store import FileStore, TooLarge, max_upload_bytes
@@ -144,6 +144,9 @@ class BatchView(MasterView):
         counts = json.loads(batch.status_counts or "{}")
         values.setdefault("error", None)
         params = json.loads(batch.params or "{}")
+        stopped = self.stopped(batch)
+        if batch.state == "executing":
+            values["executed_rows"] = self.execute_progress(batch)
         values.setdefault("actions", batch_access.allowed_actions(
             self.request, batch, self.available_actions()))
         return self.page_context(
@@ -153,7 +156,7 @@ class BatchView(MasterView):
             # The link only where the download would be allowed (not a link that answers 403).
             can_download=bool(batch.file_name)
             and batch_access.download_denied(self.request, batch, handler) is None,
-            params=params, **values)
+            stopped=stopped, counted=_counted(counts), params=params, **values)
 
     def back_to(self, batch, message=None):
         if message:
@@ -316,8 +319,22 @@ class BatchView(MasterView):
 
     def progress(self):
         batch = self.get_batch()
-        return {"state": batch.state, "progress": batch.progress, "total": batch.progress_total,
-                "rows": batch.row_count, "message": batch.message}
+        done, total = self.execute_progress(batch) if batch.state == "executing" else (
+            batch.progress, batch.progress_total)
+        answer = {"state": batch.state, "progress": done, "total": total,
+                  "rows": batch.row_count, "message": batch.message}
+        if batch.state == "executing":
+            answer["stopped"] = self.stopped(batch)
+        return answer
+
+    def execute_progress(self, batch):
+        """(done, total) rows of an execution: counted by this process's worker, else 0 of
+        the rows it applies."""
+        counted = workers.progress(batch.worker) if batch.worker else None
+        if counted is not None and counted[1]:
+            return counted
+        counts = json.loads(batch.status_counts or "{}")
+        return 0, sum(counts.get(s, 0) for s in self.handler_for(batch).executable)
 
     def download(self):
         batch = self.get_batch()
@@ -394,6 +411,9 @@ class BatchView(MasterView):
                                    f" from batch {batch.number}.")
 
     def execute(self):
+        """Claim the batch and apply it in a background thread (one transaction), then the
+        batch page shows the progress and the outcome. With a test's own session (which no
+        other connection sees) it is applied inline."""
         batch = self.get_batch()
         handler = self.handler_for(batch)
         needed = sorted(p for p in handler.execute_permissions(self.db.connection(),
@@ -406,13 +426,36 @@ class BatchView(MasterView):
         denied = batch_access.denied(self.request, batch, "execute")
         if denied:
             return self.refused(batch, denied, 403)
+        connection = self.connection
+        stopped = batch.worker if self.stopped(batch) else None
+        if "app.dbsession" in self.request.environ:
+            try:
+                handler.execute(connection, batch.uuid, self.username(), stopped=stopped)
+            except BatchError as error:
+                return self.refused(batch, str(error))
+            self.db.expire_all()
+            return self.back_to(batch)
+        worker = workers.new_name()
         try:
-            handler.execute(self.connection, batch.uuid, self.username())
+            handler.claim(connection, batch.uuid, worker=worker, stopped=stopped)
         except BatchError as error:
             return self.refused(batch, str(error))
-        self.db.expire_all()
-        return self.back_to(batch, f"Executed batch {batch.number}: "
-                                   f"{_counted(json.loads(batch.status_counts or '{}'))}.")
+        workers.register(worker)
+        engine, username, uuid = self.request.registry["db_engine"], self.username(), batch.uuid
+
+        def start(committed):
+            if committed:
+                runner.execute_in_background(engine, handler, uuid, username, worker)
+            else:
+                workers.unregister(worker)
+
+        self.request.tm.get().addAfterCommitHook(start)
+        return self.back_to(batch)
+
+    def stopped(self, batch):
+        """The batch is executing, but its worker process has stopped (nothing was applied)."""
+        return batch.state == "executing" and workers.stopped(self.db.connection(),
+                                                              batch.worker, batch.number)
 
     def delete(self):
         batch = self.get_batch()
