@@ -10,7 +10,7 @@ LEDGER_TABLE = Table(LEDGER, MetaData(), Column("uuid", String(32)), Column("lin
                      Column("kind", String(1)), Column("parent", String(32)))
 # SQLite: the temporary database's page cache while a ledger exists (KiB; its default is 2 MiB
 # and `writer.bulk_writes` raises only the main database's to 64 MiB). The cache grows only as
-# used; 32 MiB keeps a 1M-widget import under 250 MB RSS (4M keys: 186 MB written, 1 GB before).
+# used; 32 MiB leaves headroom under 250 MB RSS (4M keys: 186 MB written, 1 GB at 2 MiB).
 SQLITE_TEMP_CACHE_KIB = 32768
 
 
