@@ -3,7 +3,8 @@
 Every table the app serves (models/catalog.py) gets two batch types, made from its TableSpec:
 an import from a file in its layout (`<entity>_import`, table_import.py) and a bulk change of
 the records a list search picks (`<entity>_bulk`, table_bulk.py). A type is a `BatchHandler`
-(handler.py); its rows live in the one generic row table (models/batch.py), values as JSON.
+(handler.py; a table's types share table_handler.py); its rows live in the one generic row
+table (models/batch.py), values as JSON.
 """
 from ..models import catalog
 from .actions import named_actions

@@ -1,5 +1,6 @@
 """BatchHandler: what every batch type shares — numbers, states, rows in bulk, counts, refresh,
-execute once, remove rows, delete and purge — and the hooks a type fills in.
+remove rows — and the hooks a type fills in; executing once is execution.py (a mixin), the
+header and rows as Core records.py, deleting and purging removal.py (named here too).
 
 Everything works on a SQLAlchemy Connection (Core statements, bulk writes), so the same code
 runs inside a web request (the request's connection), a background thread and the command
@@ -7,81 +8,22 @@ line. `execute` uses a SAVEPOINT: a refused or failed execution changes nothing 
 while the batch keeps the reason.
 """
 import json
-from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..models import Batch, BatchRow, utcnow
+from ..models import utcnow
 from ..models.violations import write_refused
-from ..transfer.writer import bulk_insert, bulk_update, bulk_writes
-from . import workers
+from ..transfer.writer import bulk_update
+from .execution import Execution
+from .records import (B, R, ROW_CHUNK, BatchError, BatchInfo, ExecutionFailed,  # noqa: F401
+                      NotEditable, RowWriter, StaleRows, Superseded, by_number, load, row_values)
+from .removal import delete_batch, purge  # noqa: F401
 
-B, R = Batch.__table__, BatchRow.__table__
-ROW_CHUNK = 1000
 EDITABLE = ("ready", "failed")  # states whose rows may be refreshed or removed
 
 
-class BatchError(Exception):
-    """Something people can act on (shown as the page's message; 409 on the web)."""
-
-
-class NotEditable(BatchError):
-    pass
-
-
-class StaleRows(BatchError):
-    pass
-
-
-class ExecutionFailed(BatchError):
-    pass
-
-
-class Superseded(BatchError):
-    """The worker's claim was taken over (it was thought stopped): it must not write."""
-
-
-@dataclass
-class BatchInfo:
-    """The header's columns as a plain object (read with Core)."""
-    uuid: str
-    number: int
-    batch_type: str
-    state: str
-    params: dict
-    row_count: int
-    source: str | None
-    file_name: str | None
-    executed_at: object = None
-    worker: str | None = None
-
-
-def load(connection, uuid, lock=False):
-    query = select(B.c.uuid, B.c.number, B.c.batch_type, B.c.state, B.c.params, B.c.row_count,
-                   B.c.source, B.c.file_name, B.c.executed_at, B.c.worker).where(B.c.uuid == uuid)
-    if lock:
-        query = query.with_for_update()
-    row = connection.execute(query).first()
-    if row is None:
-        raise LookupError(f"no batch {uuid}")
-    values = row._asdict()
-    values["params"] = json.loads(values["params"] or "{}")
-    return BatchInfo(**values)
-
-
-def by_number(connection, number):
-    uuid = connection.scalar(select(B.c.uuid).where(B.c.number == number))
-    if uuid is None:
-        raise LookupError(f"no batch number {number}")
-    return load(connection, uuid)
-
-
-def row_values(row):
-    return json.loads(row.values) if row.values else {}
-
-
-class BatchHandler:
+class BatchHandler(Execution):
     """One batch type. Subclasses set `key`, `title` and fill in the hooks."""
 
     key = None  # "widget_import": stored on the batch, names the type
@@ -266,170 +208,3 @@ class BatchHandler:
             connection.execute(R.delete().where(R.c.batch_uuid == batch_uuid,
                                                 R.c.sequence.in_(sequences[start:start + 900])))
         return self.recount(connection, batch_uuid)
-
-    def execute(self, connection, batch_uuid, username, when=None, progress=None,
-                stopped=None):
-        """Claim and apply the batch in the caller's transaction (the command line, a test's
-        session): see `claim` and `apply`."""
-        self.claim(connection, batch_uuid, stopped=stopped)
-        self.apply(connection, batch_uuid, username, when=when, progress=progress)
-
-    def claim(self, connection, batch_uuid, worker=None, stopped=None):
-        """Move the batch from ready to executing, named `worker` (or take over the batch of
-        the worker named `stopped`, known to have stopped: `workers.stopped`).
-
-        A conditional UPDATE, so of two executions at once the second waits for the first,
-        finds the batch executing or executed and is refused. Refused too while rows have
-        errors. Nothing is changed when refused.
-        """
-        batch = load(connection, batch_uuid)
-        claimable = B.c.state == "ready"
-        if stopped:
-            claimable = or_(claimable, and_(B.c.state == "executing", B.c.worker == stopped))
-        savepoint = connection.begin_nested()
-        try:
-            moved = connection.execute(update(B).where(B.c.uuid == batch_uuid, claimable).values(
-                state="executing", worker=worker, message=None)).rowcount
-            if moved != 1:
-                state = connection.scalar(select(B.c.state).where(B.c.uuid == batch_uuid))
-                raise NotEditable(f"Batch {batch.number} is {state}, not ready: nothing was "
-                                  "executed." + (" It was executed once already."
-                                                 if state == "executed" else ""))
-            self._refuse_errors(connection, batch)
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
-        return batch
-
-    def _refuse_errors(self, connection, batch):
-        errors = connection.scalar(select(func.count()).where(
-            R.c.batch_uuid == batch.uuid, R.c.status == "error"))
-        if errors:
-            raise BatchError(f"Batch {batch.number} has {errors:,} row"
-                             f"{'s' if errors != 1 else ''} with errors: remove or fix them "
-                             "first. Nothing was executed.")
-
-    def apply(self, connection, batch_uuid, username, when=None, worker=None, progress=None):
-        """Apply a claimed batch once, all or nothing (a SAVEPOINT of the caller's
-        transaction, which the caller commits), calling `progress(done, total)` per chunk.
-
-        Refused while records changed since the last refresh (those rows get a message) and
-        when the batch is no longer claimed by `worker` (taken over: `Superseded`). Refused or
-        failed, the data is untouched and the batch is ready (refused) or failed, with the
-        reason as its message.
-        """
-        when = when or utcnow()
-        batch = load(connection, batch_uuid)
-        workers.hold(connection, batch.number)  # PostgreSQL: we are its live worker
-        claimed = connection.execute(select(B.c.state, B.c.worker).where(
-            B.c.uuid == batch_uuid).with_for_update()).first()
-        if claimed is None or claimed.state != "executing" or \
-                (worker is not None and claimed.worker != worker):
-            raise Superseded(f"Batch {batch.number} is no longer executed by this worker.")
-        savepoint = connection.begin_nested()
-        try:
-            self._refuse_errors(connection, batch)
-            self.lock(connection)
-            stale = self.stale_rows(connection, batch)
-            if stale:
-                raise StaleRows(stale)
-            source = f"batch {batch.number}"
-            total = connection.scalar(select(func.count()).where(
-                R.c.batch_uuid == batch_uuid, R.c.status.in_(self.executable)))
-            done = 0
-            if progress is not None:
-                progress(done, total)
-            # SQLite: a batch that writes much of a table rebuilds its search index once, ...
-            with bulk_writes(connection):
-                for chunk in self.rows(connection, batch_uuid, statuses=self.executable):
-                    self.execute_rows(connection, batch, chunk, username, source, when)
-                    done += len(chunk)
-                    if progress is not None:
-                        progress(done, total)
-            connection.execute(update(B).where(B.c.uuid == batch_uuid).values(
-                state="executed", executed_by=username, executed_at=when, message=None,
-                worker=None))
-        except StaleRows as error:
-            savepoint.rollback()
-            stale = error.args[0]
-            bulk_update(connection, R, [
-                {"key_batch_uuid": batch_uuid, "key_sequence": sequence, "message": message}
-                for sequence, message in stale], ("batch_uuid", "sequence"))
-            message = (f"{len(stale):,} row{'s' if len(stale) != 1 else ''} changed since the "
-                       "batch was refreshed: nothing was executed. Refresh the batch, review, "
-                       "then execute.")
-            self._release(connection, batch_uuid, "ready", message)
-            raise StaleRows(message) from None
-        except BatchError as error:
-            savepoint.rollback()
-            self._release(connection, batch_uuid, "ready", str(error))
-            raise
-        except Exception as error:
-            savepoint.rollback()
-            message = ("Execution failed and nothing was changed: "
-                       + self.failure_reason(connection, batch_uuid, error))
-            self._release(connection, batch_uuid, "failed", message)
-            raise ExecutionFailed(message) from error
-        savepoint.commit()
-
-    def _release(self, connection, batch_uuid, state, message):
-        connection.execute(update(B).where(B.c.uuid == batch_uuid).values(
-            state=state, message=message, worker=None))
-
-
-class RowWriter:
-    """Rows added to a batch in bulk, `ROW_CHUNK` at a time."""
-
-    def __init__(self, connection, batch_uuid, sequence=0):
-        self.connection, self.batch_uuid, self.sequence = connection, batch_uuid, sequence
-        self.pending = []
-
-    def add(self, status, label="", message=None, line=None, entity_uuid=None,
-            entity_version=None, values=None, diff=None):
-        self.sequence += 1
-        self.pending.append({
-            "batch_uuid": self.batch_uuid, "sequence": self.sequence, "status": status,
-            "message": message, "line": line, "entity_uuid": entity_uuid,
-            "entity_version": entity_version, "label": (label or "")[:255],
-            "values": json.dumps(values, sort_keys=True) if values is not None else None,
-            "diff": json.dumps(diff, sort_keys=True) if diff is not None else None})
-        if len(self.pending) >= ROW_CHUNK:
-            self.flush()
-
-    def flush(self):
-        bulk_insert(self.connection, R, self.pending)
-        self.pending = []
-
-
-def delete_batch(connection, batch_uuid, store):
-    """Remove a batch, its rows and its kept file. An executed batch is history: only `purge`
-    removes it."""
-    batch = load(connection, batch_uuid, lock=True)
-    if batch.state in ("executing", "executed"):
-        raise NotEditable(f"Batch {batch.number} is {batch.state}: it is kept as a record "
-                          "(`poser batch purge` removes old executed batches).")
-    _remove(connection, batch, store)
-    return batch
-
-
-def _remove(connection, batch, store):
-    connection.execute(R.delete().where(R.c.batch_uuid == batch.uuid))
-    connection.execute(B.delete().where(B.c.uuid == batch.uuid))
-    store.delete(batch.file_name)
-
-
-def purge(connection, store, days, now=None):
-    """Remove executed batches executed more than `days` days ago, with their rows and files.
-    Returns their numbers."""
-    from datetime import timedelta
-
-    cutoff = (now or utcnow()) - timedelta(days=days)
-    uuids = connection.scalars(select(B.c.uuid).where(
-        B.c.state == "executed", B.c.executed_at < cutoff).order_by(B.c.number)).all()
-    numbers = []
-    for uuid in uuids:
-        batch = load(connection, uuid)
-        _remove(connection, batch, store)
-        numbers.append(batch.number)
-    return numbers

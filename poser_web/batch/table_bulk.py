@@ -8,19 +8,16 @@ from ..transfer.importer import lock_tables
 from ..transfer.writer import write_plan
 from .actions import Delete
 from .describe import describe_row
-from .handler import BatchHandler, RowWriter
+from .handler import RowWriter
+from .table_handler import TableHandler
 from .table_import import ACTION_OF
 
 
-class TableBulkHandler(BatchHandler):
+class TableBulkHandler(TableHandler):
+    kind, noun = "bulk", "bulk change"
+
     def __init__(self, spec):
-        self.spec = spec
-        self.key = f"{spec.entity}_bulk"
-        self.title = f"{spec.title} bulk change"
-        self.entity = spec.entity
-        self.table = spec.table
-        self.versioned = spec.versioned
-        self.list_page = spec.name
+        super().__init__(spec)
         self.actions = {action.key: action for action in spec.bulk_actions}
 
     def permission_for(self, action_key):

@@ -15,7 +15,8 @@ from ..transfer.values import format_value
 from ..transfer.writer import write_plan
 from . import files
 from .describe import describe_row
-from .handler import BatchHandler, RowWriter
+from .handler import RowWriter
+from .table_handler import TableHandler
 
 STATUS_OF = {"create": "new", "update": "update", None: "unchanged", "delete": "delete"}
 ACTION_OF = {"new": "create", "update": "update", "delete": "delete"}
@@ -32,17 +33,12 @@ def record_values(spec, record):
                          for child in spec.children}}
 
 
-class TableImportHandler(BatchHandler):
+class TableImportHandler(TableHandler):
+    kind, noun = "import", "import"
     from_file = True
 
     def __init__(self, spec):
-        self.spec = spec
-        self.key = f"{spec.entity}_import"
-        self.title = f"{spec.title} import"
-        self.entity = spec.entity
-        self.table = spec.table
-        self.versioned = spec.versioned
-        self.list_page = spec.name
+        super().__init__(spec)
         self.layout = FileLayout(spec)
         self._kinds = {spec.entity: self.layout.record}
         self._child_kinds = {child.name: self.layout.kinds[child.row_type]

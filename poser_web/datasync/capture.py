@@ -37,7 +37,7 @@ CHANNEL = "poser_datasync"
 # pg_advisory_xact_lock key held by every transaction that writes a captured table.
 ADVISORY_LOCK_KEY = 7_305_113_270_013
 # Goes up when the triggers' SQL changes: captures made by an older one compare different.
-MECHANISM = 2
+MECHANISM = 3
 # PostgreSQL: the first change id the current transaction may write (transaction-local).
 SINCE_SETTING = "poser.datasync_since"
 SIGNATURE = re.compile(r"poser_datasync_signature (\{[^}]*\})")
@@ -104,7 +104,8 @@ def _sqlite_statements(c):
 # -- PostgreSQL: statement triggers with transition tables ---------------------------------
 
 LOCK_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION poser_datasync_lock() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION poser_datasync_lock() RETURNS trigger LANGUAGE plpgsql
+SET enable_seqscan = off AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock({ADVISORY_LOCK_KEY});
     -- Under the lock every committed change has a smaller id than any this transaction
@@ -119,22 +120,35 @@ END $$"""
 
 
 def _record(c, changed_rows):
-    """One statement: a change for each (key, action) of `changed_rows` that has none yet in
-    this transaction, and the last word (upsert or delete) on those that have one."""
+    """Two statements: the last word (upsert or delete) on the keys of `changed_rows` that
+    already have a change in this transaction, then a change for each key that has none.
+
+    Each key is looked up on its own (a LATERAL subquery with LIMIT: never flattened into a
+    join), so the index condition is all three columns of (entity, entity_key, id), and the
+    functions run with enable_seqscan off, so a plan cached while the table was empty (or
+    analyzed empty) cannot be a scan of the table either: whatever the statistics, a
+    statement costs one index probe per key. The set-wise join and NOT EXISTS this replaces
+    got a plan, cached with no statistics (autovacuum off, a fresh database), that read every
+    change of the entity since the transaction began, for every statement: quadratic. The
+    relabel loop's body runs only for a key whose action flips (deleted after an insert).
+    """
+    changed = f"""SELECT DISTINCT ON (key) key, action FROM ({changed_rows}) AS rows
+            WHERE key IS NOT NULL ORDER BY key, action DESC"""   # upsert beats delete
+    prior = f"""LATERAL (
+                SELECT c.id, c.action FROM poser_datasync_change AS c
+                WHERE c.entity = '{c.entity}' AND c.entity_key = changed.key AND c.id >= since
+                LIMIT 1) AS prior"""
     return f"""
-        WITH changed AS (
-            SELECT DISTINCT ON (key) key, action FROM ({changed_rows}) AS rows
-            WHERE key IS NOT NULL ORDER BY key, action DESC   -- upsert beats delete
-        ), relabelled AS (
-            UPDATE poser_datasync_change AS c SET action = changed.action FROM changed
-            WHERE c.entity = '{c.entity}' AND c.entity_key = changed.key AND c.id >= since
-              AND c.action <> changed.action
-        )
+        FOR prior_id, new_action IN
+            SELECT prior.id, changed.action FROM ({changed}) AS changed
+            JOIN {prior} ON prior.action <> changed.action
+        LOOP
+            UPDATE poser_datasync_change SET action = new_action WHERE id = prior_id;
+        END LOOP;
         INSERT INTO poser_datasync_change (entity, entity_key, action, changed_at)
-        SELECT '{c.entity}', changed.key, changed.action, stamp FROM changed
-        WHERE since IS NULL OR NOT EXISTS (
-            SELECT 1 FROM poser_datasync_change AS c
-            WHERE c.entity = '{c.entity}' AND c.entity_key = changed.key AND c.id >= since);"""
+        SELECT '{c.entity}', changed.key, changed.action, stamp FROM ({changed}) AS changed
+        LEFT JOIN {prior} ON true
+        WHERE prior.id IS NULL;"""
 
 
 def _postgresql_statements(c):
@@ -152,11 +166,14 @@ def _postgresql_statements(c):
             FROM old_rows o LEFT JOIN new_rows n ON n.{c.pk} = o.{c.pk}
             WHERE n.{c.pk} IS NULL OR n.{c.key} IS DISTINCT FROM o.{c.key}"""
     body = f"""
-CREATE OR REPLACE FUNCTION {function_name(c)}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION {function_name(c)}() RETURNS trigger LANGUAGE plpgsql
+SET enable_seqscan = off AS $$
 -- poser_datasync_signature {c.signature()}
 DECLARE
     stamp timestamp := clock_timestamp() AT TIME ZONE 'UTC';
     since bigint := nullif(current_setting('{SINCE_SETTING}', true), '')::bigint;
+    prior_id bigint;
+    new_action text;
 BEGIN
     IF TG_OP = 'INSERT' THEN {_record(c, inserted)}
     ELSIF TG_OP = 'DELETE' THEN {_record(c, deleted)}
