@@ -38,12 +38,26 @@ def test_each_further_failure_doubles_the_wait_from_30_seconds(anonymous_app, db
     add_user(dbsession, "ann", admin=True)
     fail(anonymous_app, times=FREE_FAILURES)
     for wait in (30, 60, 120):
+        response = log_in(anonymous_app, "ann", password="guess", status=429)
+        assert response.headers["Retry-After"] == str(wait)
         clock.move(seconds=wait - 1)
         response = log_in(anonymous_app, "ann", password="guess", status=429)
-        # 1 s is left: announced as 2 (never less than what is left)
-        assert int(response.headers["Retry-After"]) == 2
+        assert response.headers["Retry-After"] == "1"  # 1 s is left: announced as 1
         clock.move(seconds=1)
         fail(anonymous_app)  # allowed again, and failed once more
+
+
+def test_a_part_second_left_is_announced_as_the_next_whole_second(anonymous_app, dbsession,
+                                                                   clock):
+    """Retry-After is whole seconds: what is left, rounded up (never less, never a second more)."""
+    add_user(dbsession, "ann", admin=True)
+    fail(anonymous_app, times=FREE_FAILURES)
+    clock.move(seconds=28.25)   # 1.75 s left of the first 30 s wait
+    response = log_in(anonymous_app, "ann", password="guess", status=429)
+    assert response.headers["Retry-After"] == "2"
+    clock.move(seconds=1.5)     # 0.25 s left
+    response = log_in(anonymous_app, "ann", password="guess", status=429)
+    assert response.headers["Retry-After"] == "1"
 
 
 def test_failures_count_for_15_minutes(anonymous_app, dbsession, clock):
