@@ -22,7 +22,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / ".venv-mutation" / "bin"
-PYTEST = f"{sys.executable} -m pytest --db sqlite -x -q -p no:cacheprovider"
+# -x: the first failure kills the mutant; no cache, no random order, no plugin not needed.
+PYTEST = (f"{sys.executable} -m pytest --db sqlite -x -q -p no:cacheprovider -p no:randomly "
+          "-p no:hypothesispytest -p no:warnings")
 
 # name: (module, the tests that cover it)
 MODULES = {
@@ -41,7 +43,7 @@ MODULES = {
 
 def config(module, tests, path):
     operators = (REPO / "mutation" / "operators.toml").read_text()
-    path.write_text(f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = 300.0\n'
+    path.write_text(f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = 120.0\n'
                     f'excluded-modules = []\ntest-command = "{PYTEST} {tests}"\n'
                     f'[cosmic-ray.distributor]\nname = "local"\n{operators}')
 
@@ -66,7 +68,12 @@ def main():
     for name in filter(None, files):
         (tree / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, tree / name)
-    env = dict(os.environ, PYTHONPATH=str(tree))
+    # The tests copy one database migrated here, before any mutant, instead of migrating
+    # again for each mutant (tests/databases.py: most of a short run's set-up).
+    template = scratch / "template.sqlite"
+    env = dict(os.environ, PYTHONPATH=str(tree), POSER_TEST_SQLITE_TEMPLATE=str(template))
+    subprocess.run([sys.executable, "-c", "import sys; from tests.databases import build_template; "
+                    "build_template(sys.argv[1])", template], cwd=tree, env=env, check=True)
     sessions = args.keep or scratch
     sessions.mkdir(parents=True, exist_ok=True)
     for name in args.names:
