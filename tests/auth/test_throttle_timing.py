@@ -107,3 +107,23 @@ def test_long_usernames_and_addresses_are_throttled_too(anonymous_app, dbsession
     name = "x" * 60
     fail(client, name, times=FREE_FAILURES)
     log_in(client, name, password="guess", status=429)
+
+
+def test_a_success_forgives_the_longest_name_from_a_long_address(anonymous_app, dbsession):
+    """Forgiving looks the failures up cut as they were stored (50 and 64 characters)."""
+    name = "x" * 50   # the longest a username can be
+    add_user(dbsession, name, admin=True)
+    client = from_address(anonymous_app, "2001:db8:" + "a" * 70)
+    fail(client, name, times=FREE_FAILURES - 1)
+    log_in(client, name, status=303)
+    client.reset()    # a browser without the device cookie: counted by its address again
+    fail(client, name, times=FREE_FAILURES)   # forgiven: five more are free
+    log_in(client, name, password="guess", status=429)
+
+
+@pytest.mark.only_db("postgresql")
+def test_any_client_can_take_its_lock_on_postgresql(anonymous_app, dbsession):
+    """The advisory lock's key fits PostgreSQL's bigint whatever the client: a wrong key (9
+    bytes, or 8 unsigned) fails about every other address with a 500."""
+    for n in range(24):
+        fail(from_address(anonymous_app, f"198.51.100.{n}"), "nobody")
