@@ -81,6 +81,9 @@ def main():
         toml, session = scratch / f"{name}.toml", sessions / f"{name}.sqlite"
         session.unlink(missing_ok=True)
         config(module, tests, toml)
+        # The tests must pass unmutated, else every mutant would count as killed.
+        subprocess.run(f"{PYTEST} {tests}".split(), cwd=tree, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
         for step in (["cosmic-ray", "init", toml, session],
                      ["cr-filter-operators", session, toml],
                      ["cosmic-ray", "exec", toml, session]):
