@@ -31,11 +31,14 @@ MODULES = {
     "throttle": ("poser_web/auth/throttle.py",
                  "tests/auth/test_login_throttle.py tests/auth/test_throttle_timing.py"),
     "input_guard": ("poser_web/web/input_guard.py",
-                    "tests/web/test_bad_input.py tests/web/test_body_limits.py"),
+                    "tests/web/test_input_guard_messages.py tests/web/test_bad_input.py "
+                    "tests/web/test_body_limits.py"),
     "versioning": ("poser_web/models/versioning.py",
-                   "tests/views/test_conflicts.py tests/views/test_specimen_history.py"),
+                   "tests/models/test_version_bumps.py tests/views/test_conflicts.py "
+                   "tests/views/test_specimen_history.py"),
     "batch_store": ("poser_web/batch/store.py",
-                    "tests/batch/test_batches.py tests/web/test_body_limits.py"),
+                    "tests/batch/test_batch_store.py tests/batch/test_batches.py "
+                    "tests/web/test_body_limits.py"),
     "security": ("poser_web/auth/security.py",
                  "tests/auth/test_auth.py tests/web/test_hardening.py tests/web/test_hosts.py"),
 }
