@@ -40,7 +40,8 @@ MODULES = {
                     "tests/batch/test_batch_store.py tests/batch/test_batches.py "
                     "tests/web/test_body_limits.py"),
     "security": ("poser_web/auth/security.py",
-                 "tests/auth/test_auth.py tests/web/test_hardening.py tests/web/test_hosts.py"),
+                 "tests/auth/test_security_policy.py tests/auth/test_auth.py "
+                 "tests/web/test_hardening.py tests/web/test_hosts.py"),
 }
 
 
