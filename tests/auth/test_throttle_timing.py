@@ -127,3 +127,25 @@ def test_any_client_can_take_its_lock_on_postgresql(anonymous_app, dbsession):
     bytes, or 8 unsigned) fails about every other address with a 500."""
     for n in range(24):
         fail(from_address(anonymous_app, f"198.51.100.{n}"), "nobody")
+
+
+def test_a_failure_exactly_an_hour_old_is_kept_until_older(anonymous_app, dbsession, clock):
+    add_user(dbsession, "ann", admin=True)
+    fail(anonymous_app, "ann")
+    clock.move(hours=1)   # "older than an hour" is dropped: exactly an hour is not older
+    fail(anonymous_app, "ann")
+    dbsession.expire_all()
+    ages = sorted(clock.now - at for at in dbsession.scalars(select(LoginFailure.attempted_at)))
+    assert ages == [timedelta(0), timedelta(hours=1)]
+
+
+def test_any_caller_gets_names_cut_as_stored(dbsession):
+    """The throttle cuts names to the column's 50 characters itself (the API's token endpoint
+    calls it too, not only the login form, which cuts them already)."""
+    name, client = "y" * 60, "192.0.2.99"
+    for _ in range(FREE_FAILURES):
+        throttle.record_failure(dbsession, name, client)
+    dbsession.flush()
+    assert throttle.locked_for(dbsession, name, client) > 0
+    throttle.clear_failures(dbsession, name, client)
+    assert throttle.locked_for(dbsession, name, client) == 0

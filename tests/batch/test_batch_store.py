@@ -50,3 +50,16 @@ def test_files_are_copied_in_and_kept_apart_from_the_directory_above(tmp_path):
     store.delete("first.csv")
     store.delete("first.csv")   # already gone: nothing to do
     assert sorted(p.name for p in store.directory.iterdir()) == ["second.csv"]
+
+
+def test_an_upload_is_copied_a_megabyte_at_a_time_at_most(tmp_path):
+    """A 200 MB upload never sits in memory whole: it is read in pieces of 1 MB at most."""
+    asked = []
+
+    class Upload(io.BytesIO):
+        def read(self, size=-1):
+            asked.append(size)
+            return super().read(size)
+
+    assert FileStore(tmp_path).save(Upload(b"x" * (3 * MB + 5)), "big.csv") == 3 * MB + 5
+    assert asked and all(0 < size <= MB for size in asked), asked
