@@ -44,8 +44,9 @@ run: migrate
 	@echo "Serving http://127.0.0.1:6543/ (restarts when the code changes; Ctrl-C stops)"
 	@bash scripts/serve $(VENV)/bin/pserve --reload development.ini
 
-# The whole suite, once on SQLite and once on PostgreSQL.
+# The tests' lint (ruff.toml), then the whole suite, once on SQLite and once on PostgreSQL.
 test: install-test
+	$(VENV)/bin/ruff check tests/
 	$(VENV)/bin/pytest --db sqlite --durations=15
 	$(VENV)/bin/pytest --db postgresql --durations=15
 

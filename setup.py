@@ -40,6 +40,10 @@ extras = {
         "hypothesis>=6.100",
         # Validates the API's OpenAPI 3.1 document against the specification's own schema.
         "openapi-spec-validator>=0.7",
+        # `make test` runs `ruff check tests/` first: a test that shadows a fixture or binds a
+        # loop variable late is a test that checks less than it says. Pinned: each release
+        # moves the default rules (ruff.toml).
+        "ruff==0.17.6",
     ],
     "dev": ["pyramid_debugtoolbar>=4.10"],
 }

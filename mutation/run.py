@@ -13,6 +13,7 @@ triple the run. Usage: python mutation/run.py [--keep DIR] [name ...]
 """
 import argparse
 import os
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -22,27 +23,41 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / ".venv-mutation" / "bin"
-PYTEST = f"{sys.executable} -m pytest --db sqlite -x -q -p no:cacheprovider"
+# -x: the first failure kills the mutant; no cache, no random order, no plugin not needed.
+PYTEST = (f"{sys.executable} -m pytest -x -q -p no:cacheprovider -p no:randomly "
+          "-p no:hypothesispytest -p no:warnings")
 
-# name: (module, the tests that cover it)
+# name: (module, the tests that cover it[, the databases they run on: SQLite alone if not said])
 MODULES = {
+    # PostgreSQL too: the login lock is an advisory lock there (a key that must fit a bigint).
     "throttle": ("poser_web/auth/throttle.py",
-                 "tests/auth/test_login_throttle.py tests/auth/test_throttle_timing.py"),
+                 "tests/auth/test_throttle_timing.py tests/auth/test_login_throttle.py",
+                 ("sqlite", "postgresql")),
     "input_guard": ("poser_web/web/input_guard.py",
-                    "tests/web/test_bad_input.py tests/web/test_body_limits.py"),
+                    ("tests/web/test_input_guard_messages.py tests/web/test_bad_input.py "
+                    "tests/web/test_body_limits.py")),
     "versioning": ("poser_web/models/versioning.py",
-                   "tests/views/test_conflicts.py tests/views/test_specimen_history.py"),
+                   ("tests/models/test_version_bumps.py tests/views/test_conflicts.py "
+                   "tests/views/test_specimen_history.py")),
     "batch_store": ("poser_web/batch/store.py",
-                    "tests/batch/test_batches.py tests/web/test_body_limits.py"),
+                    ("tests/batch/test_batch_store.py tests/batch/test_batches.py "
+                    "tests/web/test_body_limits.py")),
     "security": ("poser_web/auth/security.py",
-                 "tests/auth/test_auth.py tests/web/test_hardening.py tests/web/test_hosts.py"),
+                 ("tests/auth/test_security_policy.py tests/auth/test_auth.py "
+                 "tests/web/test_hardening.py tests/web/test_hosts.py")),
 }
 
 
-def config(module, tests, path):
+def test_command(tests, databases=("sqlite",)):
+    """One pytest run per database, the next only if the one before passed."""
+    runs = [f"{PYTEST} --db {db} {tests}" for db in databases]
+    return runs[0] if len(runs) == 1 else f"bash -c '{' && '.join(runs)}'"
+
+
+def config(module, command, path):
     operators = (REPO / "mutation" / "operators.toml").read_text()
-    path.write_text(f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = 300.0\n'
-                    f'excluded-modules = []\ntest-command = "{PYTEST} {tests}"\n'
+    path.write_text(f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = 120.0\n'
+                    f'excluded-modules = []\ntest-command = "{command}"\n'
                     f'[cosmic-ray.distributor]\nname = "local"\n{operators}')
 
 
@@ -66,14 +81,23 @@ def main():
     for name in filter(None, files):
         (tree / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, tree / name)
-    env = dict(os.environ, PYTHONPATH=str(tree))
+    # The tests copy one database migrated here, before any mutant, instead of migrating
+    # again for each mutant (tests/databases.py: most of a short run's set-up).
+    template = scratch / "template.sqlite"
+    env = dict(os.environ, PYTHONPATH=str(tree), POSER_TEST_SQLITE_TEMPLATE=str(template))
+    subprocess.run([sys.executable, "-c", ("import sys; from tests.databases import build_template; "
+                    "build_template(sys.argv[1])"), template], cwd=tree, env=env, check=True)
     sessions = args.keep or scratch
     sessions.mkdir(parents=True, exist_ok=True)
     for name in args.names:
-        module, tests = MODULES[name]
+        module, *tests = MODULES[name]
+        command = test_command(*tests)
         toml, session = scratch / f"{name}.toml", sessions / f"{name}.sqlite"
         session.unlink(missing_ok=True)
-        config(module, tests, toml)
+        config(module, command, toml)
+        # The tests must pass unmutated, else every mutant would count as killed.
+        subprocess.run(shlex.split(command), cwd=tree, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
         for step in (["cosmic-ray", "init", toml, session],
                      ["cr-filter-operators", session, toml],
                      ["cosmic-ray", "exec", toml, session]):

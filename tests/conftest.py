@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from poser_web import main
 from poser_web.datasync.migration import capture_declared
 from poser_web.db.engine import get_engine
-from tests.databases import ScratchDatabases, migrate
+from tests.databases import ScratchDatabases
 from tests.sample.models import SampleBase
 
 
@@ -76,10 +76,9 @@ def scratch_databases(db_kind, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def database_url(scratch_databases):
-    """The run's database, built once by `alembic upgrade heads` (never create_all)."""
-    url = scratch_databases.create()
-    migrate(url)
-    return url
+    """The run's database, built once by `alembic upgrade heads` (never create_all), or copied
+    from POSER_TEST_SQLITE_TEMPLATE (tests/databases.py) that mutation/run.py builds so."""
+    return scratch_databases.create_migrated()
 
 
 @pytest.fixture(scope="session")

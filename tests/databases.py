@@ -1,5 +1,6 @@
 """Scratch databases for tests: a temp SQLite file, or a new PostgreSQL database."""
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -28,6 +29,26 @@ def migrate(database_url, revision="heads"):
     command.upgrade(alembic_config(database_url), revision)
 
 
+# A migrated SQLite file to copy instead of migrating again (mutation/run.py builds it once
+# for hundreds of short runs of the same tests: migrating is most of a short run's set-up).
+TEMPLATE = os.environ.get("POSER_TEST_SQLITE_TEMPLATE")
+
+
+def build_template(path):
+    """Migrate a new SQLite file at `path`, with the test-only tables (tests/sample) and
+    their change capture, as the `engine` fixture would add them."""
+    from poser_web.datasync.migration import capture_declared
+    from tests.sample.models import SampleBase
+
+    url = f"sqlite:///{path}"
+    migrate(url)
+    engine = create_engine(url)
+    SampleBase.metadata.create_all(engine)
+    with engine.begin() as connection:
+        capture_declared(connection, SampleBase.metadata)
+    engine.dispose()
+
+
 class ScratchDatabases:
     """Creates databases of one kind and removes them all at the end."""
 
@@ -45,6 +66,15 @@ class ScratchDatabases:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
             url = make_url(PG_SERVER_URL).set(database=name).render_as_string(hide_password=False)
         self.created.append(name)
+        return url
+
+    def create_migrated(self):
+        """A new database at the migrations' heads: a copy of TEMPLATE when one is given."""
+        url = self.create()
+        if self.kind == "sqlite" and TEMPLATE:
+            shutil.copyfile(TEMPLATE, make_url(url).database)
+        else:
+            migrate(url)
         return url
 
     def drop_all(self):

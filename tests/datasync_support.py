@@ -4,6 +4,7 @@ import re
 import threading
 from collections import Counter
 from pathlib import Path
+from typing import ClassVar
 
 from sqlalchemy import delete, func, inspect, select, text
 from sqlalchemy.orm import Session
@@ -161,7 +162,7 @@ class RecordingConsumer(Consumer):
     """A custom consumer (tests.datasync_support:RecordingConsumer): keeps what it is given;
     fails every change of a widget whose description starts with FAIL."""
     kind = "recording"
-    received = []
+    received: ClassVar[list] = []
 
     def apply(self, changes, cursor):
         for change in changes:

@@ -149,7 +149,7 @@ def _field_text(value, element):
         from sqlalchemy import inspect as sa_inspect
 
         return str(sa_inspect(value).identity[0])
-    if isinstance(value, enum.Enum) or isinstance(value, bool):
+    if isinstance(value, (enum.Enum, bool)):
         options = [o.get("value", o.get_text()) for o in element.find_all("option")]
         wanted = ((value.name, str(value.value)) if isinstance(value, enum.Enum)
                   else ("true", "True", "1", "yes") if value else ("false", "False", "0", "no"))
@@ -172,7 +172,7 @@ def _split_for_mapping(value, inner_names):
     if value is None:
         return {name: None for name in inner_names}
     if isinstance(value, str):  # typed into the first input, e.g. a malformed date
-        return {sorted(inner_names)[0]: value}
+        return {min(inner_names): value}
     if isinstance(value, dt.datetime) and "time" in inner_names:
         return {"date": value.date().isoformat(), "time": value.strftime("%H:%M:%S")}
     if isinstance(value, dt.date) and "date" in inner_names:

@@ -12,7 +12,7 @@ def fifty(session, widgets):
     """50 specimens; about half of each nullable column NULL, with many ties."""
     specimens = []
     for i in range(50):
-        def maybe(j, value):
+        def maybe(j, value, i=i):
             return None if (i // (j % 3 + 1) + j) % 2 == 0 else value
         specimens.append(add_specimen(
             session, f"S{i:02d}",

@@ -20,6 +20,7 @@ holds the database's write lock already), so parallel guesses cannot overrun the
 The client is kept in LoginFailure.address.
 """
 import hashlib
+import math
 from datetime import timedelta
 
 from sqlalchemy import delete, select, text
@@ -66,7 +67,8 @@ def locked_for(session, username, client):
     by_address = sorted(r.attempted_at for r in rows)
     if not is_device(client) and len(by_address) >= MAX_FAILURES_PER_ADDRESS:
         waits.append(by_address[-MAX_FAILURES_PER_ADDRESS] + WINDOW - now)
-    return max((int(w.total_seconds()) + 1 for w in waits if w.total_seconds() > 0), default=0)
+    # Whole seconds, rounded up: never announce less than what is left, nor a second more.
+    return max((math.ceil(w.total_seconds()) for w in waits if w.total_seconds() > 0), default=0)
 
 
 def record_failure(session, username, client):

@@ -32,4 +32,4 @@ def bump_versions(session, flush_context, instances):
             changed.update(_parents(session, obj))
     for record in changed:
         if record not in session.new and record not in session.deleted:
-            record.version = (record.version or 1) + 1
+            record.version += 1  # NOT NULL, 1 from the insert on: never None to default

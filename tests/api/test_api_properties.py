@@ -4,9 +4,9 @@ import json
 from urllib.parse import quote, urlencode
 
 import webtest
-from sqlalchemy import delete
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete
 
 from poser_web.models import LoginFailure
 from tests.api.test_tokens import make_token

@@ -49,7 +49,7 @@ def test_set_inactive_for_all_matching_then_execute(testapp, dbsession):
     rows = dbsession.scalars(select(BatchRow).where(BatchRow.batch_uuid == batch.uuid)).all()
     assert sorted((r.label, r.status) for r in rows) == [("Alpha one", "update"),
                                                          ("Alpha two", "unchanged")]
-    assert json.loads([r for r in rows if r.status == "update"][0].diff) == {
+    assert json.loads(next(r for r in rows if r.status == "update").diff) == {
         "fields": {"active": [True, False]}}
     testapp.post(f"/batches/{batch.uuid}/execute",
                  {"csrf_token": token_of(testapp, f"/batches/{batch.uuid}")}, status=303)

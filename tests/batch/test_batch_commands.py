@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from poser_web.batch import runner
-from poser_web.batch.table_import import TableImportHandler
 from poser_web.batch.handler import B, NotEditable, by_number
 from poser_web.batch.store import FileStore
+from poser_web.batch.table_import import TableImportHandler
 from poser_web.cli import main
 from poser_web.db.engine import WRITE_OPTION, get_engine
 from poser_web.models import Batch, BatchRow, Change, User, utcnow
@@ -124,7 +124,7 @@ def test_two_executions_at_once_apply_the_batch_once(real_db, tmp_path):
     for thread in threads:
         thread.join(60)
     assert outcomes.count("executed") == 1 and len(outcomes) == 2
-    assert "executed once already" in [o for o in outcomes if o != "executed"][0]
+    assert "executed once already" in next(o for o in outcomes if o != "executed")
     assert scalar(real_db, select(func.count()).select_from(Widget)) == 2
     assert scalar(real_db, select(func.count()).select_from(Change)) == 2
     assert scalar(real_db, select(B.c.state)) == "executed"

@@ -51,7 +51,7 @@ def existing(dbsession):
 
 
 def file_of(alpha, beta, extra=""):
-    first, second = sorted(alpha.components, key=lambda c: c.item_code)
+    first, _second = sorted(alpha.components, key=lambda c: c.item_code)
     [only] = beta.components
     return HEADER + (
         f"widget,{alpha.uuid},Alpha renamed,true,\n"          # update: field + components
@@ -64,7 +64,7 @@ def file_of(alpha, beta, extra=""):
 
 
 def test_each_status_with_its_exact_difference(testapp, dbsession, existing):
-    alpha, beta, gamma = existing
+    alpha, beta, _gamma = existing
     response = upload(testapp, file_of(alpha, beta) + "widget,,Broken,maybe,\n",
                       delete_missing="true")
     batch = the_batch(dbsession)
@@ -77,7 +77,7 @@ def test_each_status_with_its_exact_difference(testapp, dbsession, existing):
     assert json.loads(batch.status_counts) == {"update": 1, "unchanged": 1, "new": 1,
                                                "error": 1, "delete": 1}
     diff = json.loads(rows[0].diff)
-    second = [c for c in alpha.components if c.item_code == "A2"][0]
+    second = next(c for c in alpha.components if c.item_code == "A2")
     assert diff["fields"] == {"description": ["Alpha", "Alpha renamed"]}
     assert diff["components"]["changed"][0]["fields"] == {"active": [True, False]}
     assert [c["item_code"] for c in diff["components"]["added"]] == ["A3"]
@@ -102,10 +102,10 @@ def test_each_status_with_its_exact_difference(testapp, dbsession, existing):
 
 
 def test_remove_rows_then_execute_records_history_once(testapp, dbsession, existing):
-    alpha, beta, gamma = existing
+    alpha, beta, _gamma = existing
     upload(testapp, file_of(alpha, beta, "widget,,Broken,maybe,\n"))
     batch = the_batch(dbsession)
-    error_row = [r for r in rows_of(dbsession, batch) if r.status == "error"][0]
+    error_row = next(r for r in rows_of(dbsession, batch) if r.status == "error")
     post(testapp, batch, "rows/remove", row=str(error_row.sequence))
     assert "error" not in json.loads(the_batch(dbsession).status_counts)
     response = post(testapp, batch, "execute")
@@ -133,7 +133,7 @@ def test_remove_rows_then_execute_records_history_once(testapp, dbsession, exist
 
 def test_refresh_after_a_concurrent_edit_and_stale_rows_refuse_execute(testapp, dbsession,
                                                                        existing):
-    alpha, beta, gamma = existing
+    alpha, beta, _gamma = existing
     upload(testapp, file_of(alpha, beta))
     batch = the_batch(dbsession)
     # Someone edits Beta (the unchanged row) after the batch was made.
@@ -144,10 +144,10 @@ def test_refresh_after_a_concurrent_edit_and_stale_rows_refuse_execute(testapp, 
     dbsession.expire_all()
     assert dbsession.get(Widget, beta.uuid).description == "Beta edited meanwhile"
     assert dbsession.get(Widget, alpha.uuid).description == "Alpha"  # nothing executed
-    stale = [r for r in rows_of(dbsession, batch) if r.entity_uuid == beta.uuid][0]
+    stale = next(r for r in rows_of(dbsession, batch) if r.entity_uuid == beta.uuid)
     assert "Changed by someone else" in stale.message
     post(testapp, batch, "refresh")
-    stale = [r for r in rows_of(dbsession, the_batch(dbsession)) if r.entity_uuid == beta.uuid][0]
+    stale = next(r for r in rows_of(dbsession, the_batch(dbsession)) if r.entity_uuid == beta.uuid)
     assert stale.status == "update" and stale.message is None
     assert json.loads(stale.diff)["fields"] == {
         "description": ["Beta edited meanwhile", "Beta"]}

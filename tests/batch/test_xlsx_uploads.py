@@ -1,5 +1,6 @@
 """XLSX bombs on the upload page: refused within seconds with the reason, nothing kept, and
 the server answers others meanwhile — the check holds no database lock (issue 19, item 1)."""
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -15,9 +16,9 @@ from poser_web.batch import files
 from poser_web.models import Batch, BatchRow, Role, User
 from tests.batch import xlsx_files as make
 from tests.batch.test_batches import rows_of, the_batch, token_of
-from tests.waiting import wait_until
 from tests.databases import migrate
 from tests.helpers import PASSWORD, csrf_token, log_in, widget_form
+from tests.waiting import wait_until
 
 DIMENSION = '<dimension ref="A1:XFD1048576"/>'
 # Each made when a test needs it: (the file's bytes, what the refusal says).
@@ -39,30 +40,49 @@ BOMBS = {
 FORMULA_ROW = '<row r="{n}"><c r="A{n}"><f>1+1</f><v>2</v></c></row>'
 
 
+# A bomb's few KB unzip to 40 MB or more: the reader stops long before (its documented limits).
+READ_AT_MOST = 1 << 20
+
+
+@pytest.fixture
+def unzipped(monkeypatch):
+    """The unzipped bytes each reading of an XLSX had read when it was closed: the work done,
+    which a machine's speed does not change."""
+    from poser_web.batch.xlsx import archive
+
+    read = []
+    close = archive.Workbook.close
+
+    def counted(self):
+        read.append(self.bytes_read)
+        close(self)
+
+    monkeypatch.setattr(archive.Workbook, "close", counted)
+    return read
+
+
 def upload(client, data, status, name="bomb.xlsx"):
     return client.post("/batches/new?type=widget_import", {"csrf_token": token_of(client)},
                        upload_files=[("file", name, data)], status=status)
 
 
 @pytest.mark.parametrize("case", sorted(BOMBS))
-def test_a_bomb_is_refused_at_once_with_the_reason(testapp, dbsession, app, case):
+def test_a_bomb_is_refused_at_once_with_the_reason(testapp, dbsession, app, case, unzipped):
     make_file, message = BOMBS[case]
     data = make_file()
-    started = time.monotonic()
     response = upload(testapp, data, 400)
-    assert time.monotonic() - started < 5
+    assert max(unzipped, default=0) < READ_AT_MOST  # stopped early (a zip of 10,001 files: at opening)
     assert message in response.html.find(id="upload-error").get_text()
     assert dbsession.scalars(select(Batch)).first() is None
     assert not list(Path(app.registry.settings["poser.batch_dir"]).glob("upload-*"))  # not kept
 
 
 def test_a_claimed_dimension_makes_a_batch_of_what_the_file_holds(testapp, dbsession):
+    """The claimed million rows cost nothing (tests/batch/test_xlsx_reader.py: memory)."""
     data = make.workbook(make.sheet(
         make.header_row() + make.row(2, ("widget", "", "Only one", "true")) + '<row r="1048576"/>',
         before=DIMENSION))
-    started = time.monotonic()
     upload(testapp, data, 303)
-    assert time.monotonic() - started < 5
     [row] = rows_of(dbsession, the_batch(dbsession))
     assert row.status == "new" and row.label == "Only one"
 
@@ -104,7 +124,7 @@ def client(app, username):
 
 
 def uploading(app, data, status, times):
-    """Upload `data` in a thread of its own; `times` gets (started, answered)."""
+    """Upload `data` in a thread of its own; `times` gets (started, answered, the page)."""
     uploader = client(app, "uploader")
     token = token_of(uploader)
 
@@ -120,32 +140,24 @@ def uploading(app, data, status, times):
 
 
 def serve_another_client(app, number):
-    """Log in, save a widget, read the list: the seconds each took."""
+    """Log in, save a widget, read the list (each fails the test if it is refused)."""
     other = webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
-    took = []
-    for step in ("login", "save", "list"):
-        started = time.monotonic()
-        if step == "login":
-            log_in(other, "other")
-        elif step == "save":
-            other.post("/widgets/new", widget_form(csrf_token(other), f"Meanwhile {number}"),
-                       status=303)
-        else:
-            other.get("/widgets", status=200)
-        took.append(time.monotonic() - started)
-    return took
+    log_in(other, "other")
+    other.post("/widgets/new", widget_form(csrf_token(other), f"Meanwhile {number}"), status=303)
+    assert f"Meanwhile {number}" in other.get("/widgets", status=200).text
 
 
-def test_bombs_answer_within_seconds_while_another_client_is_served(live_app):
+def test_bombs_are_refused_after_little_reading_while_another_client_is_served(live_app,
+                                                                               unzipped):
     times = []
     for case in sorted(BOMBS):
+        unzipped.clear()
         thread = uploading(live_app, BOMBS[case][0](), 400, times)
-        took = serve_another_client(live_app, case)
+        serve_another_client(live_app, case)
         thread.join(30)
         assert not thread.is_alive(), f"{case}: the upload is still being read"
-        started, answered, text = times[-1]
-        assert answered - started < 5 and BOMBS[case][1] in text, case
-        assert max(took) < 5, (case, took)
+        assert BOMBS[case][1] in times[-1][2], case
+        assert max(unzipped, default=0) < READ_AT_MOST, (case, unzipped)
 
 
 def test_checking_a_big_file_holds_no_lock_another_client_waits_for(live_app, monkeypatch):
@@ -164,13 +176,13 @@ def test_checking_a_big_file_holds_no_lock_another_client_waits_for(live_app, mo
             return False
 
     wait_until(whole_upload_kept, "the whole upload to be kept, and so being checked")
-    took = serve_another_client(live_app, "during the check")
+    serve_another_client(live_app, "during the check")
     served_at = time.monotonic()
     thread.join(60)
     assert not thread.is_alive()
-    started, answered, text = times[0]
+    _started, answered, text = times[0]
     assert "line 120002: cell A120002 holds a formula" in text
-    assert served_at < answered, (took, answered - started)
+    assert served_at < answered  # the other client was done first: it did not wait
     with Session(live_app.registry["db_engine"]) as db:
         assert db.scalars(select(Batch)).first() is None
         assert db.scalars(select(BatchRow)).first() is None
@@ -194,7 +206,7 @@ def test_a_big_body_is_parsed_holding_no_write_lock(live_app, monkeypatch):
                 probe.execute("BEGIN IMMEDIATE")
                 probe.execute("ROLLBACK")
                 locked.append(False)
-            except Exception:
+            except sqlite3.OperationalError:  # database is locked
                 locked.append(True)
         finally:
             probe.close()

@@ -14,10 +14,10 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make `tests` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
-from poser_web.db.engine import get_engine  # noqa: E402
-from tests.browser.support import (  # noqa: E402
+from poser_web.db.engine import get_engine
+from tests.browser.support import (
     ChromiumMissing,
     LiveServer,
     add_admin,
@@ -25,7 +25,7 @@ from tests.browser.support import (  # noqa: E402
     log_in,
     seed_widgets,
 )
-from tests.databases import REPO, migrate  # noqa: E402
+from tests.databases import REPO, migrate
 
 OUT = REPO / "docs" / "screenshots"
 USERNAME, PASSWORD = "admin", "screenshots-" + secrets.token_hex(8)

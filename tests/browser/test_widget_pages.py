@@ -1,7 +1,6 @@
 """The widget pages in headless Chromium, used as a back-office user would."""
 import re
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session

@@ -7,8 +7,7 @@ from sqlalchemy import text
 from poser_web.datasync import bulk_capture
 from poser_web.datasync.capture import installed_captures
 from poser_web.transfer import run_import
-from tests.datasync.test_datasync_capture import (  # noqa: F401
-    WIDGETS, own, own_database, since, start_of)
+from tests.datasync.test_datasync_capture import WIDGETS, since, start_of
 
 HEADER = ["type", "uuid", "description", "active", "item_code"]
 
@@ -41,7 +40,6 @@ def test_a_big_import_and_a_big_delete_are_one_change_per_widget(own, tmp_path):
     run_import(own, WIDGETS, str(path), delete_missing=True)
     assert sorted(since(own, start)) == sorted(
         [("widget", keys[0], "upsert")] + [("widget", key, "delete") for key in keys[1:]])
-    with own.connect() as connection:  # the triggers capture the next raw write again
-        with connection.begin():
-            connection.execute(text("UPDATE poser_widget SET description = 'Raw'"))
+    with own.connect() as connection, connection.begin():  # the triggers capture raw writes again
+        connection.execute(text("UPDATE poser_widget SET description = 'Raw'"))
     assert since(own, start_of(own) - 1) == [("widget", keys[0], "upsert")]

@@ -23,6 +23,7 @@ from tests.datasync_support import (
     writer,
 )
 from tests.sample.models import Specimen, SpecimenPart
+from tests.waiting import wait_until
 
 URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
@@ -136,10 +137,12 @@ def test_a_broker_restart_mid_stream_loses_nothing(source, names):
     try:
         add_widgets(source, 5, prefix="before")
         assert wait_for(lambda: cursor() == last_change(source))
+        failed_before = daemon.workers[0].failures
         rabbitmqctl("stop_app")
         try:
             add_widgets(source, 5, prefix="while down")
-            time.sleep(1)
+            wait_until(lambda: daemon.workers[0].failures > failed_before,
+                       "the daemon to fail to publish to the stopped broker", seconds=60)
             assert cursor() < last_change(source)    # nothing confirmed, nothing passed
         finally:
             rabbitmqctl("start_app")

@@ -3,7 +3,6 @@ triggers, whoever writes (web form, ORM, importer's bulk statements, raw SQL), i
 transaction — and one saved record is one change, however many child rows it wrote."""
 import re
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from tests.datasync_support import add_widgets, fresh, reset, writer
 from tests.helpers import add_user, add_widget, csrf_token, log_in, widget_form
 from tests.sample.models import Specimen, SpecimenPart
 from tests.views.test_specimen_forms import specimen_form
+from tests.waiting import blocked_in, wait_until
 
 WIDGETS = WidgetView.describe()
 DATASYNC = Path(__file__).resolve().parents[2] / "poser_web" / "datasync"
@@ -122,7 +122,7 @@ def test_a_model_anywhere_declares_itself_and_nothing_else_does():
 
 def test_the_datasync_code_names_no_table_of_its_own():
     named = {str(path.relative_to(DATASYNC)): re.findall(r"widget|component|item_code",
-                                                           path.read_text(), re.I)
+                                                           path.read_text(), re.IGNORECASE)
              for path in DATASYNC.rglob("*.py")}
     assert {path: names for path, names in named.items() if names} == {}
 
@@ -320,7 +320,9 @@ def test_two_writers_each_change_captured_once_in_commit_order(own):
 
     thread = threading.Thread(target=fast_writer)
     thread.start()
-    time.sleep(0.5)
+    # Blocked in the driver on the first writer's lock, not done.
+    wait_until(lambda: blocked_in(thread, "do_execute", "do_execute_no_params") or done.is_set(),
+               "the second writer to reach the lock")
     assert not done.is_set()  # the second writer waits for the first to commit
     slow.commit()
     slow.close()

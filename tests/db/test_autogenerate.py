@@ -30,9 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from poser_web.db.search_migrations import existing
 from poser_web.models import Base
 from poser_web.models.meta import NAMING_CONVENTION, uuid_column
-from poser_web.db.search_migrations import existing
 from tests.databases import REPO, ScratchDatabases, alembic_config, migrate
 
 

@@ -26,7 +26,7 @@ from tests.helpers import add_widget
 
 INDEXED = (("poser_widget", "description"), ("poser_component", "item_code"),
            ("poser_component", "description"))
-WORDS = "sprocket gear flange bolt washer spring lever Écrou größe".split()
+WORDS = ["sprocket", "gear", "flange", "bolt", "washer", "spring", "lever", "Écrou", "größe"]
 TERMS = ("sprocket", "GEAR", "écr", "GRÖSSE", "ear fl", "part 1", "ic0001", "-02", "zzz")
 
 WIDGETS = WidgetView.describe()

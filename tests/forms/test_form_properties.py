@@ -174,10 +174,10 @@ def test_values_breaking_declared_rules_are_refused_never_a_500(app, testapp, db
     """For every table whose model declares rules: values around each range's ends, values
     another record holds in a unique field, blanks and any text. Each is saved obeying the
     rules, or refused with a 400 and nothing saved."""
-    from sqlalchemy import func, inspect
+    from sqlalchemy import inspect
 
-    from poser_web.models.rules import check_values, unique_keys
-    from tests.helpers import create_record, form_fields, sample_value
+    from poser_web.models.rules import unique_keys
+    from tests.helpers import create_record, sample_value
 
     masters = masters_with_rules(app)
     assert "specimens" in [m.route_prefix for m in masters]
@@ -191,28 +191,38 @@ def test_values_breaking_declared_rules_are_refused_never_a_500(app, testapp, db
         ruled = ruled_fields(master, existing)
         required = required_values(master, ruled)
         form_page = testapp.get(f"{master.url_prefix}/new")
+        saving_never_breaks_the_rules(testapp, dbsession, model, form_page, required, ruled)
 
-        @SETTINGS
-        @given(typed=st.fixed_dictionaries(ruled))
-        def check(typed):
-            savepoint = dbsession.begin_nested()
-            try:
-                before = dbsession.scalar(select(func.count()).select_from(model))
-                action, fields = form_fields(form_page, {**required, **typed})
-                response = testapp.post(action, fields, expect_errors=True)
-                assert response.status_int < 500, (typed, response.text[-1500:])
-                dbsession.expire_all()
-                after = dbsession.scalar(select(func.count()).select_from(model))
-                if response.status_int == 303:
-                    saved = dbsession.get(model, response.location.rsplit("/", 1)[1])
-                    values = {c.key: getattr(saved, c.key) for c in inspect(model).column_attrs}
-                    assert check_values(model, values) == {}, values
-                    assert after == before + 1
-                else:
-                    assert response.status_int == 400, response.status
-                    assert "The form was not saved." in response.text
-                    assert after == before  # nothing half-saved
-            finally:
-                savepoint.rollback()
 
-        check()
+def saving_never_breaks_the_rules(testapp, dbsession, model, form_page, required, ruled):
+    """Typed values on the new-record form of `model`: saved and within its rules (303), or
+    refused whole with the form's message (400) — never a 500, never half saved."""
+    from sqlalchemy import func, inspect
+
+    from poser_web.models.rules import check_values
+    from tests.helpers import form_fields
+
+    @SETTINGS
+    @given(typed=st.fixed_dictionaries(ruled))
+    def check(typed):
+        savepoint = dbsession.begin_nested()
+        try:
+            before = dbsession.scalar(select(func.count()).select_from(model))
+            action, fields = form_fields(form_page, {**required, **typed})
+            response = testapp.post(action, fields, expect_errors=True)
+            assert response.status_int < 500, (typed, response.text[-1500:])
+            dbsession.expire_all()
+            after = dbsession.scalar(select(func.count()).select_from(model))
+            if response.status_int == 303:
+                saved = dbsession.get(model, response.location.rsplit("/", 1)[1])
+                values = {c.key: getattr(saved, c.key) for c in inspect(model).column_attrs}
+                assert check_values(model, values) == {}, values
+                assert after == before + 1
+            else:
+                assert response.status_int == 400, response.status
+                assert "The form was not saved." in response.text
+                assert after == before  # nothing half-saved
+        finally:
+            savepoint.rollback()
+
+    check()

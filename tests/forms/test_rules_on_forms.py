@@ -1,6 +1,6 @@
 """Declared rules on any form of a model, derived or hand-built, and defaults of every type
 preselected on a create form (forms/rules.py, forms/derive.py)."""
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import colander
@@ -18,7 +18,7 @@ from tests.sample.models import Specimen
 
 @pytest.fixture
 def request_(dbsession):
-    config = testing.setUp(settings={})
+    testing.setUp(settings={})
     request = testing.DummyRequest()
     request.dbsession = dbsession
     yield request
@@ -117,7 +117,7 @@ def test_defaults_of_every_type_are_preselected_on_a_create_form(request_):
     assert (shown["count"], shown["amount"]) == ("7", "1.50")
     assert (shown["words"], shown["text"]) == ("hello there", "A longer text")
     assert (shown["day"], shown["fixed_day"]) == (date.today().isoformat(), "2026-03-04")
-    assert shown["moment"].startswith(datetime.utcnow().strftime("%Y-%m-%dT"))
+    assert shown["moment"].startswith(datetime.now(UTC).strftime("%Y-%m-%dT"))
     assert shown["plain"] == ""
 
 

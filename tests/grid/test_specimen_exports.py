@@ -38,7 +38,7 @@ def test_csv_is_plain_text_by_type(testapp, two):
 
 
 def test_xlsx_cells_are_typed(testapp, two):
-    full, empty = two
+    _full, _empty = two
     response = testapp.get("/specimens/export.xlsx", {"sort": "weight"})
     sheet = load_workbook(io.BytesIO(response.body)).active
     rows = [[cell for cell in row] for row in sheet.iter_rows(min_row=1)]
@@ -72,5 +72,5 @@ def test_numbers_are_never_taken_for_formulas_and_keep_their_scale(testapp, dbse
     weights = [row[HEADER.index("Weight")] for row in sheet.iter_rows(min_row=2)]
     assert [c.value for c in weights] == [-1, 100.5]
     assert [c.number_format for c in weights] == ["0.000", "0.000"]
-    quantity = list(sheet.iter_rows(min_row=2))[0][HEADER.index("Quantity")]
+    quantity = next(iter(sheet.iter_rows(min_row=2)))[HEADER.index("Quantity")]
     assert (quantity.value, quantity.number_format) == (-7, "0")

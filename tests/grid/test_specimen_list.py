@@ -136,7 +136,7 @@ SORTS = ["name", "notes", "quantity", "weight", "active", "received", "checked_a
 def test_sort_both_ways_and_walk_past_nulls(testapp, many, sort, direction):
     params = {"sort": sort, "dir": direction, "per_page": 20}
     by_number = [names(testapp.get("/specimens", dict(params, page=n))) for n in (1, 2, 3)]
-    shown = sum(by_number, [])
+    shown = [row for page in by_number for row in page]
     assert len(shown) == len(set(shown)) == 50
     assert [sort_value(many[n], sort) for n in shown] == expected(many.values(), sort, direction)
 

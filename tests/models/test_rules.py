@@ -5,8 +5,20 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, Numeric, String, event, func, \
-    insert, text, true
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    event,
+    func,
+    insert,
+    text,
+    true,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -63,7 +75,7 @@ def test_many_rows_in_chunks(dbsession):
 
 
 def test_values_are_checked_against_declared_ranges():
-    assert check_values(Specimen, {"rating": 6, "price": Decimal("0"), "quantity": -9}) == {
+    assert check_values(Specimen, {"rating": 6, "price": Decimal(0), "quantity": -9}) == {
         "rating": "Out of range: enter a number from 1 to 5."}
     assert check_values(Specimen, {"rating": None, "price": None}) == {}
 

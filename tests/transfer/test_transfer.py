@@ -322,7 +322,7 @@ def test_the_diff_is_the_one_the_web_form_records(cli_db, tmp_path):
     with Session(cli_db) as session:  # the same edit through the ORM (as the web form saves)
         session.info["source"] = "shell"
         widget = session.get(Widget, W3)
-        first, second = widget.components  # loaded first: no autoflush in between
+        _first, second = widget.components  # loaded first: no autoflush in between
         widget.description = "Alpha renamed"
         second.item_code, second.active = "B2-new", True
         widget.components.append(Component(item_code="N1", description="Brand new", active=True))

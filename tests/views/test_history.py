@@ -136,7 +136,7 @@ def test_command_line_exports_show_under_recent_changes(testapp, dbsession):
                                        "exporter", "export", entity="widget-export")))
     dbsession.flush()
     recent = testapp.get("/widgets/changes")
-    row = [tr for tr in recent.html.select("#history tbody tr") if "Exported" in tr.get_text()][0]
+    row = next(tr for tr in recent.html.select("#history tbody tr") if "Exported" in tr.get_text())
     assert "Exported 2 widgets and 5 components" in row.get_text()
     assert "exporter" in row.get_text()
     detail = testapp.get(row.a["href"])

@@ -35,7 +35,7 @@ def test_create_and_edit_are_recorded_with_parts(testapp, dbsession):
                               "active": [None, True], "widget_uuid": [None, widget.uuid]}
     assert [(r["code"], r["count"]) for r in diff["parts"]["added"]] == [("A", 1), ("B", None)]
 
-    a, b = reload(dbsession, uuid).parts
+    a, _b = reload(dbsession, uuid).parts
     testapp.post(f"/specimens/{uuid}/edit", specimen_form(
         token, version=1, name="Tracked", weight="2.75", received="2026-03-04", parts=[
             {"uuid": a.uuid, "code": "A", "count": "5"}, {"code": "C"}]), status=303)

@@ -218,6 +218,6 @@ def test_rules_are_read_from_the_declaration():
     column = Specimen.__table__.c.rating
     assert [rules.check_value(column, v) for v in (1, 5, None)] == [None, None, None]
     assert rules.check_value(column, 6) == "Out of range: enter a number from 1 to 5."
-    assert rules.check_values(Specimen, {"rating": 0, "price": Decimal("-1"), "name": "x"}) == {
+    assert rules.check_values(Specimen, {"rating": 0, "price": Decimal(-1), "name": "x"}) == {
         "rating": "Out of range: enter a number from 1 to 5.",
         "price": "Out of range: enter a number at least 0."}

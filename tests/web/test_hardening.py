@@ -7,6 +7,7 @@ from sqlalchemy.exc import OperationalError
 from poser_web import configure
 from poser_web.auth.security import ConfigurationError, check_secret
 from tests.databases import REPO
+from tests.waiting import blocked_in, wait_until
 
 PATHS = ["/widgets", "/login", "/static/poser.js", "/widgets/" + "0" * 32, "/widgets?page=abc"]
 
@@ -124,7 +125,9 @@ def test_concurrent_writers_wait_instead_of_failing(engine):
             first.execute(update(Widget).where(Widget.uuid == "c" * 32).values(description="first"))
             thread = threading.Thread(target=second_writer)
             thread.start()
-            time.sleep(0.5)
+            # Blocked in the driver (SQLite's busy wait, PostgreSQL's row lock), not finished.
+            wait_until(lambda: blocked_in(thread, "do_execute", "do_execute_no_params")
+                       or "second" in finished, "the second writer to reach the lock")
             assert "second" not in finished  # still waiting for the first writer
             first_committed = time.monotonic()
         thread.join(timeout=20)

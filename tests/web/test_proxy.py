@@ -39,7 +39,7 @@ def server_section():
 
 def nginx_example():
     text = (REPO / "docs" / "production.md").read_text()
-    return re.search(r"```nginx\n(.*?)```", text, re.S).group(1)
+    return re.search(r"```nginx\n(.*?)```", text, re.DOTALL).group(1)
 
 
 def test_the_docs_proxy_example_agrees_with_production_ini():

@@ -1,9 +1,9 @@
 """Template compilation is serialized on Pythons whose AST parser races (CPython gh-106905)."""
 import sys
 import threading
-import time
 
 from poser_web.web import templating
+from tests.waiting import blocked_in, wait_until
 
 
 def test_a_compile_waits_for_the_one_in_progress(tmp_path):
@@ -16,11 +16,10 @@ def test_a_compile_waits_for_the_one_in_progress(tmp_path):
     thread = threading.Thread(target=lambda: done.append(PageTemplateFile(str(path))()))
     with templating._compile_lock:  # another thread is compiling
         thread.start()
-        time.sleep(0.3)
-        waited = not done
+        if sys.version_info < (3, 12):
+            wait_until(lambda: blocked_in(thread, "_cook") or done, "the compile to reach the lock")
+            assert not done, "the compile did not wait for the lock"
+        else:  # the parser is thread-safe there: nothing to serialize
+            wait_until(lambda: done, "the compile, which takes no lock")
     thread.join(timeout=10)
     assert done and "<p>2</p>" in done[0]
-    if sys.version_info < (3, 12):
-        assert waited, "the compile did not wait for the lock"
-    else:
-        assert not waited  # the parser is thread-safe there: nothing to serialize
