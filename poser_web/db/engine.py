@@ -3,6 +3,7 @@ import zope.sqlalchemy
 from sqlalchemy import engine_from_config, event
 from sqlalchemy.orm import sessionmaker
 
+from . import sqlite_writers
 from .search import prepare_sqlite as prepare_sqlite_search
 
 # How long a SQLite writer waits for another to finish before failing.
@@ -32,7 +33,8 @@ def _prepare_sqlite(engine):
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         # A writing request takes the write lock up front, so two writers queue
-        # (busy_timeout) instead of deadlocking when both try to upgrade.
+        # instead of deadlocking when both try to upgrade (in this process on
+        # sqlite_writers' lock, then on busy_timeout for other processes).
         if connection.get_execution_options().get(WRITE_OPTION):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
@@ -42,6 +44,8 @@ def _prepare_sqlite(engine):
 def get_engine(settings, prefix="sqlalchemy."):
     engine = engine_from_config(settings, prefix)
     if engine.dialect.name == "sqlite":
+        # First: its "begin" listener takes the lock before _prepare_sqlite's BEGIN IMMEDIATE.
+        sqlite_writers.install(engine, WRITE_OPTION, SQLITE_BUSY_TIMEOUT_MS / 1000)
         _prepare_sqlite(engine)
         prepare_sqlite_search(engine)
     return engine
