@@ -14,6 +14,7 @@ from ..db.estimate import row_estimate
 from .columns import Column, Contains, RelatedContains, dotted_value  # noqa: F401 (re-exported)
 from .cursors import SORT_LABEL, decode_cursor, encode_cursor, safe_text
 from .filters import GridError, YesNoFilter  # noqa: F401 (re-exported)
+from .plain import plain_columns, plain_record
 from .state import (  # noqa: F401 (PAGE_SIZES re-exported)
     DEFAULT_PAGE_SIZE,
     MAX_PAGE,
@@ -58,6 +59,7 @@ class Grid:
         self.default_direction = default_direction
         self.count_limit = count_limit
         self._statements = {}
+        self.plain = plain_columns(self.query, self.key, self.columns)  # None: entities
 
     @property
     def sortable(self):
@@ -150,9 +152,13 @@ class Grid:
             query = query.options(*self.eager)
         return query.add_columns(*computed)
 
-    def cells(self, result_row):
-        """(instance, [cell value per column]) from a row of a with_values() query."""
-        instance, selected = result_row[0], result_row._mapping
+    def cells(self, result_row, plain=False):
+        """(instance, [cell value per column]) from a row of a with_values() query (`plain`:
+        of plain columns, the instance a plain record)."""
+        selected = result_row._mapping
+        if plain:
+            return plain_record(result_row), [selected[c.key] for c in self.columns]
+        instance = result_row[0]
         return instance, [selected[c.key] if c.value is not None else dotted_value(instance, c.key)
                           for c in self.columns]
 
@@ -173,7 +179,7 @@ class Grid:
         position, cursor = tuple_(sort, self.key), tuple_(value, key)
         return position < cursor if down else or_(position > cursor, sort.is_(None))
 
-    def page_query(self, state, page):
+    def page_query(self, state, page, plain=False):
         """The rows of one page, as a "deferred join": the page's keys are found
         first (an index-only walk), then only those rows are read, with their
         computed values and sort value (for the next page's cursor).
@@ -191,7 +197,9 @@ class Grid:
             keys = (self.filtered(state).where(self.onwards(state, backwards))
                     .order_by(*self.order(state, reverse=backwards)))
         keys = keys.with_only_columns(self.key).limit(state.per_page)
-        return (self.with_values(self.query).add_columns(sort.label(SORT_LABEL))
+        rows = (self.query.with_only_columns(*self.plain, maintain_column_froms=True) if plain
+                else self.query)
+        return (self.with_values(rows).add_columns(sort.label(SORT_LABEL))
                 .where(self.key.in_(keys.scalar_subquery())).order_by(*self.order(state)))
 
     def statement(self, kind, state, build, *args):
@@ -239,24 +247,33 @@ class Grid:
             query = query.add_columns(row_estimate(self.key.table))
         return query
 
-    def page(self, session, state):
-        """The page the state asks for, in two statements: the count, then the rows."""
+    def page(self, session, state, plain=False):
+        """The page the state asks for, in two statements: the count, then the rows. `plain`:
+        rows as plain records where the columns allow it (plain.py), for pages that only
+        show them."""
+        plain = plain and self.plain is not None
         total, exact, estimate = self._count(session, state)
         pages = max(1, ceil(total / state.per_page))
         page = min(state.page, pages) if exact else state.page
-        result = session.execute(self.statement("page", state, self.page_query, page)).unique().all()
+        result = self._rows(session, state, page, plain)
         if not result and (state.after or state.before):
             # The rows around the cursor were deleted meanwhile: fall back to the number.
             state = state.with_changes(after=None, before=None)
-            result = session.execute(self.statement("page", state, self.page_query, page)).unique().all()
-        rows = [self.cells(row) for row in result]
+            result = self._rows(session, state, page, plain)
+        rows = [self.cells(row, plain) for row in result]
         cursors = {}
         if result:
             column = self.sortable[state.sort]
-            cursors = {"prev_cursor": encode_cursor(result[0], column, self.key),
-                       "next_cursor": encode_cursor(result[-1], column, self.key)}
+            cursors = {"prev_cursor": encode_cursor(result[0], column, self.key, plain),
+                       "next_cursor": encode_cursor(result[-1], column, self.key, plain)}
         return GridPage(rows=rows, total=total, total_is_exact=exact, page=page,
                         per_page=state.per_page, estimate=estimate, **cursors)
+
+    def _rows(self, session, state, page, plain):
+        statement = self.statement("plain" if plain else "page", state, self.page_query, page, plain)
+        if plain:
+            return session.connection().execute(statement).all()
+        return session.execute(statement).unique().all()
 
 
 def _descending(state, reverse=False):

@@ -55,7 +55,7 @@ class ListPages:
 
     def list_page(self):
         grid, state = self.grid_and_state()
-        page = grid.page(self.db, state)
+        page = grid.page(self.db, state, plain=True)  # the page shows columns, not records
         actions = self.available_actions()
         selection = self.selection_target()
         body = rows_html(self.table_rows(grid, page), selection, "edit" in actions, "delete" in actions)
