@@ -11,16 +11,10 @@ from sqlalchemy import event, text
 
 from poser_web.db.engine import WRITE_OPTION, get_engine
 
-pytestmark = pytest.mark.usefixtures("sqlite_only")
+pytestmark = pytest.mark.only_db("sqlite")
 
 THREADS = 6
 ROUNDS = 15
-
-
-@pytest.fixture
-def sqlite_only(request):
-    if request.config.getoption("--db") != "sqlite":
-        pytest.skip("SQLite's write lock")
 
 
 @pytest.fixture
