@@ -9,7 +9,8 @@ writer wakes the moment the previous one ends and then finds SQLite's lock free.
 processes (the datasync daemon, the CLI) still meet SQLite's own busy handler as before.
 
 Which transactions take it:
-- those begun as writers (`BEGIN IMMEDIATE`, see engine.py): before the BEGIN;
+- those begun as writers (`BEGIN IMMEDIATE`, see engine.py): before the BEGIN, refused with
+  SQLite's own "database is locked" after as long as SQLite's busy_timeout;
 - a reader that turns writer (a GET saving its session): before its first INSERT, UPDATE or
   DELETE, waiting at most `LATE_WRITER_WAIT_S`, then going on without it (SQLite's busy
   handler decides, as before).
@@ -17,9 +18,11 @@ Which transactions take it:
 Released after the COMMIT or ROLLBACK has run (the engine's commit/rollback events run it
 themselves, then let go), or when the connection goes back to the pool whatever happened.
 """
+import sqlite3
 import threading
 
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 # A lock per database file, shared by every engine of the process on that file.
 _LOCKS = {}
@@ -35,6 +38,7 @@ class WriterLock:
     def __init__(self):
         self.lock = threading.Lock()
         self.owner = None  # the pool's connection record holding the lock
+        self.wait_s = None  # how long a writer waits (install sets it: SQLite's busy_timeout)
 
     def take(self, record, timeout):
         """Take the lock for `record`; False when it waited `timeout` s in vain."""
@@ -62,12 +66,16 @@ def install(engine, write_option, wait_s):
     if not path or path == ":memory:" or path.startswith("file:"):
         return None  # a private database per connection: nobody to queue behind
     writers = lock_for(path)
+    writers.wait_s = wait_s
 
     @event.listens_for(engine, "begin")  # installed before engine.py's BEGIN IMMEDIATE
     def take_before_begin(connection):
         if connection.get_execution_options().get(write_option):
-            # Past the wait, BEGIN IMMEDIATE meets SQLite's busy handler and its timeout.
-            writers.take(connection.connection._connection_record, wait_s)
+            # Refused as SQLite refuses a writer after busy_timeout (the 503 page), rather
+            # than trying SQLite and waiting as long again: the holder has its write lock.
+            if not writers.take(connection.connection._connection_record, writers.wait_s):
+                raise OperationalError("BEGIN IMMEDIATE", None,
+                                       sqlite3.OperationalError("database is locked"))
 
     @event.listens_for(engine, "before_cursor_execute")
     def take_before_first_write(connection, cursor, statement, parameters, context, many):

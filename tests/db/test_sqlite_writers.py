@@ -9,6 +9,9 @@ import threading
 import pytest
 from sqlalchemy import event, text
 
+from sqlalchemy.exc import OperationalError
+
+from poser_web.db import sqlite_writers
 from poser_web.db.engine import WRITE_OPTION, get_engine
 
 pytestmark = pytest.mark.only_db("sqlite")
@@ -146,3 +149,31 @@ def _write_once(writer):
     with writer.begin() as connection:
         connection.execute(text("UPDATE counter SET n = 8"))
     return True
+
+
+def test_a_writer_waiting_too_long_is_refused_as_sqlite_refuses_it(engine, monkeypatch):
+    """Past the wait, 'database is locked' (the 503 page), not a second wait in SQLite; once the
+    holder commits, the next writer gets in."""
+    monkeypatch.setattr(sqlite_writers.lock_for(engine.url.database), "wait_s", 0.05)
+    writer = engine.execution_options(**{WRITE_OPTION: True})
+    holding, release = threading.Event(), threading.Event()
+
+    def holder(_):
+        with writer.begin() as connection:
+            connection.execute(text("UPDATE counter SET n = 1"))
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder, args=(0,))
+    thread.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(OperationalError, match="database is locked"):
+            with writer.begin() as connection:
+                connection.execute(text("UPDATE counter SET n = 2"))
+    finally:
+        release.set()
+        thread.join(10)
+    assert _write_once(writer)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT n FROM counter")).scalar() == 8
