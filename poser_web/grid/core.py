@@ -14,7 +14,7 @@ from ..db.estimate import row_estimate
 from .columns import Column, Contains, RelatedContains, dotted_value  # noqa: F401 (re-exported)
 from .cursors import SORT_LABEL, decode_cursor, encode_cursor, safe_text
 from .filters import GridError, YesNoFilter  # noqa: F401 (re-exported)
-from .plain import plain_columns, plain_record
+from .plain import needs_copy, plain_columns, plain_record
 from .state import (  # noqa: F401 (PAGE_SIZES re-exported)
     DEFAULT_PAGE_SIZE,
     MAX_PAGE,
@@ -60,6 +60,7 @@ class Grid:
         self.count_limit = count_limit
         self._statements = {}
         self.plain = plain_columns(self.query, self.key, self.columns)  # None: entities
+        self.plain_copy = self.plain is not None and needs_copy(self.columns, self.plain)
 
     @property
     def sortable(self):
@@ -157,7 +158,7 @@ class Grid:
         of plain columns, the instance a plain record)."""
         selected = result_row._mapping
         if plain:
-            return plain_record(result_row), [selected[c.key] for c in self.columns]
+            return plain_record(result_row, self.plain_copy), [selected[c.key] for c in self.columns]
         instance = result_row[0]
         return instance, [selected[c.key] if c.value is not None else dotted_value(instance, c.key)
                           for c in self.columns]

@@ -40,3 +40,19 @@ def test_a_related_cell_keeps_the_entities(dbsession):
     page = grid.page(dbsession, grid.parse({}), plain=True)
     assert grid.plain is None
     assert [(type(row), values) for row, values in page.rows] == [(Component, ["A1", "Anvil"])]
+
+
+def test_a_column_named_like_a_row_method_still_reads_as_its_value(dbsession):
+    """A parts table's `count` column, a computed value named `tuple`: each reads as its value
+    on the row, not as the result row's method."""
+    from tests.factories import specimen
+    from tests.sample.models import SpecimenPart
+
+    specimen(dbsession, "S", parts=[("P1", 7), ("P2", None)])
+    grid = Grid(select(SpecimenPart), inspect(SpecimenPart).primary_key[0], [
+        Column("code", sort=SpecimenPart.code, link="view"), Column("count", sort=SpecimenPart.count),
+        Column("tuple", value=SpecimenPart.count * 2, sort=SpecimenPart.count)])
+    page = grid.page(dbsession, grid.parse({}), plain=True)
+    assert grid.plain is not None
+    assert [(row.code, row.count, row.tuple) for row, _ in page.rows] == [("P1", 7, 14),
+                                                                          ("P2", None, None)]
