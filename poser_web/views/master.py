@@ -235,14 +235,6 @@ class MasterView(ListPages, ExportPages, FormPages, HistoryPages):
                 bases[model] = self.request.route_url(master.route_prefix)
         return bases[model]
 
-    def cell_url(self, column, row):
-        """Where a list cell links to: the row's own page, another page, or nowhere."""
-        if column.link == "view":
-            return self.row_url(row)
-        if callable(column.link):
-            return column.link(self.request, row)
-        return None
-
     def view_sections(self, instance):
         """Extra tables on the view page: dicts of title, columns, rows."""
         return []

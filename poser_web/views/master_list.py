@@ -90,29 +90,47 @@ class ListPages:
         return pairs
 
     def cell_formats(self, grid):
-        """Per column, a function value -> (text, tooltip, url-or-None)."""
+        """Per column: None for a related record (its label, linked), else a function
+        value -> (text, tooltip)."""
         zone = display_timezone(self.request)
-        formats = []
-        for column in grid.columns:
-            if column.related is not None:
-                formats.append(lambda value: (label_of(value), None, self.record_url(value)))
-            else:
-                show = formatter(column.type, zone, column.choices)
-                formats.append(lambda value, show=show: show(value) + (None,))
-        return formats
+        return [None if column.related is not None else formatter(column.type, zone, column.choices)
+                for column in grid.columns]
+
+    def cell_url(self, column, row):
+        """Where a list cell links to: the row's own page, another page, or nowhere."""
+        if column.link == "view":
+            return self.row_url(row)
+        if callable(column.link):
+            return column.link(self.request, row)
+        return None
 
     def table_rows(self, grid, page):
         """The page's rows as the list shows them: text, link, alignment and tooltip per
-        cell (list_rows.py makes them HTML)."""
-        formats = self.cell_formats(grid)
-        aligns = ["text-end" if column.numeric else "" for column in grid.columns]
+        cell (list_rows.py makes them HTML). The loop runs per cell (a few hundred a page):
+        what is known per column is worked out before it."""
+        plan = [(column, show, "text-end" if column.numeric else "", column.link)
+                for column, show in zip(grid.columns, self.cell_formats(grid))]
+        # cell_url is a hook: a view's own version is asked for every cell; the default
+        # ("view" links to the row's page) is done here with the row's URL made once.
+        own_links = type(self).cell_url is not ListPages.cell_url
         rows = []
         for row, values in page.rows:
+            row_url = self.row_url(row)
             cells = []
-            for column, value, show, align in zip(grid.columns, values, formats, aligns):
-                text, tooltip, url = show(value)
-                cells.append((text, url or self.cell_url(column, row), align, tooltip))
-            rows.append({"cells": cells, "url": self.row_url(row), "key": row.uuid})
+            for (column, show, align, link), value in zip(plan, values):
+                if show is None:
+                    text, tooltip, url = label_of(value), None, self.record_url(value)
+                else:
+                    (text, tooltip), url = show(value), None
+                if not url:
+                    if own_links:
+                        url = self.cell_url(column, row)
+                    elif link == "view":
+                        url = row_url
+                    elif callable(link):
+                        url = link(self.request, row)
+                cells.append((text, url, align, tooltip))
+            rows.append({"cells": cells, "url": row_url, "key": row.uuid})
         return rows
 
     def list_url(self, state, **changes):
