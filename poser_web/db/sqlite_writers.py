@@ -20,6 +20,7 @@ themselves, then let go), or when the connection goes back to the pool whatever 
 """
 import sqlite3
 import threading
+import time
 
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
@@ -32,27 +33,65 @@ LATE_WRITER_WAIT_S = 1.0
 _WRITES = ("insert", "update", "delete", "replace")
 
 
+# A waiting writer looks this often whether the holder's transaction has ended unseen.
+STALE_CHECK_S = 0.5
+
+
 class WriterLock:
     """One lock and which pool connection holds it."""
 
     def __init__(self):
         self.lock = threading.Lock()
+        self.guard = threading.Lock()  # ownership changes: give_back against take_over
         self.owner = None  # the pool's connection record holding the lock
         self.wait_s = None  # how long a writer waits (install sets it: SQLite's busy_timeout)
 
     def take(self, record, timeout):
-        """Take the lock for `record`; False when it waited `timeout` s in vain."""
+        """Take the lock for `record`; False when it waited `timeout` s in vain.
+
+        Wakes at once when the holder lets go. Should a holder's transaction end without
+        this module seeing it (a connection used in some way its events do not tell), the
+        waiter takes the lock over once it has seen that twice, STALE_CHECK_S apart, rather
+        than wait out the timeout for a lock nobody uses."""
         if self.owner is record:
             return True
-        if not self.lock.acquire(timeout=timeout):
-            return False
-        self.owner = record
-        return True
+        deadline = time.monotonic() + timeout
+        suspect = None
+        while True:
+            left = deadline - time.monotonic()
+            if self.lock.acquire(timeout=max(0, min(left, STALE_CHECK_S))):
+                self.owner = record
+                return True
+            if left <= STALE_CHECK_S:
+                return False
+            holder = self.owner
+            if holder is not None and not _in_transaction(holder):
+                if suspect is holder and self._take_over(holder, record):
+                    return True
+                suspect = holder
+            else:
+                suspect = None
+
+    def _take_over(self, stale, record):
+        with self.guard:
+            if self.owner is not stale:
+                return False
+            self.owner = record
+            return True
 
     def give_back(self, record):
-        if self.owner is record:
-            self.owner = None
-            self.lock.release()
+        with self.guard:
+            if self.owner is record:
+                self.owner = None
+                self.lock.release()
+
+
+def _in_transaction(record):
+    connection = record.dbapi_connection
+    try:
+        return connection is not None and connection.in_transaction
+    except Exception:  # closed meanwhile
+        return False
 
 
 def lock_for(path):
@@ -79,8 +118,10 @@ def install(engine, write_option, wait_s):
 
     @event.listens_for(engine, "before_cursor_execute")
     def take_before_first_write(connection, cursor, statement, parameters, context, many):
+        if not statement[:7].lower().startswith(_WRITES) or not connection.in_transaction():
+            return  # a write outside a transaction (autocommit) would never let go
         record = connection.connection._connection_record
-        if writers.owner is not record and statement[:7].lower().startswith(_WRITES):
+        if writers.owner is not record:
             writers.take(record, LATE_WRITER_WAIT_S)
 
     @event.listens_for(engine, "commit")

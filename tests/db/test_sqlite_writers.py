@@ -177,3 +177,19 @@ def test_a_writer_waiting_too_long_is_refused_as_sqlite_refuses_it(engine, monke
     assert _write_once(writer)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT n FROM counter")).scalar() == 8
+
+
+def test_a_lock_whose_holder_ended_unseen_is_taken_over(engine):
+    """A holder whose transaction ended without the lock seeing it (here: committed behind
+    SQLAlchemy's back) does not keep writers out for the whole wait."""
+    writer = engine.execution_options(**{WRITE_OPTION: True})
+    with writer.connect() as holder:
+        holder.begin()
+        holder.execute(text("UPDATE counter SET n = 1"))
+        holder.connection.dbapi_connection.execute("COMMIT")  # unseen by the events
+        done = []
+        thread = threading.Thread(target=lambda: done.append(_write_once(writer)))
+        thread.start()
+        thread.join(10)
+        assert done == [True]
+        holder.rollback()
