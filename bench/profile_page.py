@@ -25,7 +25,7 @@ PHASES = (
     ("grid: count + rows (SQL, compile, ORM)", "poser_web/grid/core.py", "page"),
     ("  statement compilation (SQLAlchemy)", "sqlalchemy/sql/compiler.py", "__init__"),
     ("  SQLite execution (cursor.execute)", "sqlalchemy/engine/default.py", "do_execute"),
-    ("cells for the template (table_rows)", "poser_web/views/master.py", "table_rows"),
+    ("cells for the template (table_rows)", "poser_web/views/master_list.py", "table_rows"),
     ("template rendering (Chameleon)", "pyramid/renderers.py", "render_to_response"),
     ("gzip", "poser_web/web/compression.py", "compress"),
     ("identity (user + permissions)", "poser_web/auth/security.py", "identity"),

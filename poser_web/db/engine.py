@@ -1,8 +1,9 @@
 """The engine and the per-request session (pyramid_tm + zope.sqlalchemy)."""
-import zope.sqlalchemy
 from sqlalchemy import engine_from_config, event
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+from zope.sqlalchemy.datamanager import ZopeTransactionEvents
 
+from . import sqlite_writers
 from .search import prepare_sqlite as prepare_sqlite_search
 
 # How long a SQLite writer waits for another to finish before failing.
@@ -32,7 +33,8 @@ def _prepare_sqlite(engine):
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         # A writing request takes the write lock up front, so two writers queue
-        # (busy_timeout) instead of deadlocking when both try to upgrade.
+        # instead of deadlocking when both try to upgrade (in this process on
+        # sqlite_writers' lock, then on busy_timeout for other processes).
         if connection.get_execution_options().get(WRITE_OPTION):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
@@ -42,13 +44,49 @@ def _prepare_sqlite(engine):
 def get_engine(settings, prefix="sqlalchemy."):
     engine = engine_from_config(settings, prefix)
     if engine.dialect.name == "sqlite":
+        # First: its "begin" listener takes the lock before _prepare_sqlite's BEGIN IMMEDIATE.
+        sqlite_writers.install(engine, WRITE_OPTION, SQLITE_BUSY_TIMEOUT_MS / 1000)
         _prepare_sqlite(engine)
         prepare_sqlite_search(engine)
     return engine
 
 
+# Where a request's session keeps its zope.sqlalchemy hooks (see TmSession).
+TM_EVENTS = "poser.zope_tm_events"
+
+
+class TmSession(Session):
+    """A Session that joins the request's transaction when get_tm_session gave it a manager.
+
+    zope.sqlalchemy.register() adds seven event listeners to each session it is given, and
+    adding listeners (SQLAlchemy's event registry) was a twentieth of a list request. Here
+    they are listened for once, on this class, and each passes the event to the session's own
+    ZopeTransactionEvents (the very methods register() would have added); a session without
+    one (pshell, a plain `session_factory()`) is not joined, as before.
+    """
+
+
+def _tm_events(session):
+    return session.info.get(TM_EVENTS)
+
+
+def _forward(name, session_of):
+    def forward(*args):
+        events = _tm_events(session_of(*args))
+        if events is not None:
+            getattr(events, name)(*args)
+    event.listen(TmSession, name, forward)
+
+
+for _name in ("after_begin", "after_attach", "after_flush", "before_commit"):
+    _forward(_name, lambda session, *rest: session)
+for _name in ("after_bulk_update", "after_bulk_delete"):
+    _forward(_name, lambda context: context.session)
+_forward("do_orm_execute", lambda execute_state: execute_state.session)
+
+
 def get_session_factory(engine):
-    return sessionmaker(bind=engine)
+    return sessionmaker(bind=engine, class_=TmSession)
 
 
 def get_tm_session(session_factory, transaction_manager, writing=False):
@@ -61,7 +99,7 @@ def get_tm_session(session_factory, transaction_manager, writing=False):
         engine = session_factory.kw["bind"]
         options["bind"] = engine.execution_options(**{WRITE_OPTION: True})
     dbsession = session_factory(**options)
-    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    dbsession.info[TM_EVENTS] = ZopeTransactionEvents(transaction_manager=transaction_manager)
     return dbsession
 
 

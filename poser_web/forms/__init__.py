@@ -12,8 +12,11 @@ from . import inline_table
 from .rules import declared_rules
 
 # Our deform templates first (no inline scripts, tabular inline rows), then deform's own.
+# auto_reload off: deform's default looked at each template file's mtime on every render
+# (a dozen stat calls per form page) for files that only change with a deploy (a restart).
 renderer = deform.ZPTRendererFactory(
-    (str(files("poser_web") / "templates" / "deform"), str(files("deform") / "templates"))
+    (str(files("poser_web") / "templates" / "deform"), str(files("deform") / "templates")),
+    auto_reload=False,
 )
 
 

@@ -2,203 +2,36 @@
 
 No HTTP in here: a Grid turns plain parameters into SQL and back into a page
 of rows. Views parse the request into a GridState with `Grid.parse()` and
-turn a GridError into a 400.
+turn a GridError into a 400. What a grid shows is declared in columns.py,
+what it is asked and answers in state.py.
 """
-from dataclasses import dataclass, field, replace
 from math import ceil
-from typing import Any
 
-from sqlalchemy import Boolean, and_, func, literal, or_, select, tuple_
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import contains_eager
-from sqlalchemy.sql.expression import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
 
-from ..db.estimate import rounded, row_estimate
-from ..db.search import contains, noted_common
-from ..display.values import kind_of
+from ..db.estimate import row_estimate
+from .columns import Column, Contains, RelatedContains, dotted_value  # noqa: F401 (re-exported)
 from .cursors import SORT_LABEL, decode_cursor, encode_cursor, safe_text
-from .filters import BooleanFilter, GridError, YesNoFilter  # noqa: F401 (re-exported)
+from .filters import GridError, YesNoFilter  # noqa: F401 (re-exported)
+from .plain import needs_copy, plain_columns, plain_record
+from .state import (  # noqa: F401 (PAGE_SIZES re-exported)
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE,
+    PAGE_SIZES,
+    GridPage,
+    GridState,
+    positive_int,
+    whole_number,
+)
 
-PAGE_SIZES = (20, 50, 100, 200)
-DEFAULT_PAGE_SIZE = 50
 # Above this many matching rows the total is shown as "more than N": an exact
 # count of a huge table would cost more than the page itself. At 1,000 a broad
 # search on PostgreSQL is counted by reading a few thousand rows in order; at
 # 10,000 it took the whole trigram bitmap and cost 20 times the page.
 DEFAULT_COUNT_LIMIT = 1_000
-# Beyond any real table's last page; keeps OFFSET within what databases accept.
-MAX_PAGE = 1_000_000
 # Statements kept per grid, by the state they answer (see Grid.statement).
 STATEMENT_CACHE_SIZE = 256
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a list page.
-
-    `sort` is the SQL expression to order by (None: not sortable). `link`
-    is "view" (the row's own page) or a function (request, row) -> URL.
-    `value` is an SQL expression computed in the row query itself (e.g. a
-    correlated count): it is selected beside the shown rows only, so the
-    page costs no extra statement; without it the cell is the attribute
-    named by `key` ("widget.description" follows the relationship).
-    """
-
-    key: str
-    label: str = ""  # default: from the key ("checked_at" -> "Checked At")
-    sort: Any = None
-    link: Any = None
-    value: Any = None
-    numeric: bool = False
-    # The SQLAlchemy type of the cell values: decides their format, alignment and
-    # export cell (default: the type of `value`, else of `sort`).
-    type: Any = None
-    nullable: Any = None  # whether the sort value can be NULL (default: from the sort column)
-    choices: tuple = ()  # (stored value, label) pairs of a choice column
-    # A relationship (usually `.of_type(alias)`) joined into the list query and
-    # loaded with the rows: the cell is then that related record (see `related`).
-    join: Any = None
-    related: Any = None  # the related model when the cell is a record (its label, linked)
-
-    def __post_init__(self):
-        if not self.label:
-            words = self.key.replace(".", " ").replace("_", " ").split()
-            object.__setattr__(self, "label", " ".join(w.capitalize() for w in words))
-        if self.type is None:
-            source = self.value if self.value is not None else self.sort
-            object.__setattr__(self, "type", getattr(source, "type", None))
-        if not self.numeric and self.related is None and kind_of(self.type) in ("integer", "numeric"):
-            object.__setattr__(self, "numeric", True)
-
-    @property
-    def sort_nullable(self):
-        """Whether NULL sort values must be ordered and paged past explicitly."""
-        if self.nullable is not None:
-            return self.nullable
-        return getattr(self.sort, "nullable", True) is not False
-
-
-@dataclass(frozen=True)
-class Contains:
-    """Search: `column` contains the text (case-insensitive, wildcards escaped)."""
-
-    column: Any
-
-    def clause(self, text):
-        return contains(self.column, text)
-
-    def noted(self, text):
-        """What the clause depends on beyond `text` (see Grid.statement)."""
-        return noted_common(self.column, text)
-
-
-class KeyInSelect(ColumnElement):
-    """`key IN (SELECT ...)`, written `key = ANY(ARRAY(SELECT ...))` on PostgreSQL.
-
-    PostgreSQL cannot OR an IN-subquery with other indexed conditions (it falls
-    back to reading the whole table); with ANY(ARRAY(...)) the subquery runs
-    once and its keys join the other conditions in one bitmap index scan.
-    """
-
-    type = Boolean()
-    inherit_cache = True  # cached by its key and subquery
-    _traverse_internals = [("key", InternalTraversal.dp_clauseelement),
-                           ("subquery", InternalTraversal.dp_clauseelement)]
-    _is_implicitly_boolean = True  # no "= 1" after it on SQLite: the planner could not use the IN
-
-    def __init__(self, key, subquery):
-        self.key = key
-        self.subquery = subquery
-
-
-@compiles(KeyInSelect)
-def _key_in_select(element, compiler, **kw):
-    return compiler.process(element.key.in_(element.subquery), **kw)
-
-
-@compiles(KeyInSelect, "postgresql")
-def _key_in_select_postgresql(element, compiler, **kw):
-    key = compiler.process(element.key, **kw)
-    return f"{key} = ANY(ARRAY({compiler.process(element.subquery, **kw)}))"
-
-
-@dataclass(frozen=True)
-class RelatedContains:
-    """Search: some row of `relationship` has `column` containing the text.
-
-    The related keys are selected once (a trigram index serves it on
-    PostgreSQL), not with a correlated EXISTS per parent row.
-    """
-
-    relationship: Any
-    column: Any
-
-    def noted(self, text):
-        return None  # scan=False: always the index
-
-    def clause(self, text):
-        local, remote = self.relationship.property.local_remote_pairs[0]
-        return KeyInSelect(local, select(remote).where(contains(self.column, text, scan=False)))
-
-
-@dataclass(frozen=True)
-class GridState:
-    """What the user asked for: every list-page parameter, validated."""
-
-    q: str = ""
-    filters: dict = field(default_factory=dict)
-    sort: str = ""
-    direction: str = "asc"
-    page: int = 1
-    per_page: int = DEFAULT_PAGE_SIZE
-    # Keyset cursors, set by the Next / Previous links: (sort value, key) of the
-    # row just before (after) this page. The page is then found from there,
-    # at the same cost however deep it is; `page` only numbers it.
-    after: tuple | None = None
-    before: tuple | None = None
-
-    def with_changes(self, **changes):
-        return replace(self, **changes)
-
-
-@dataclass
-class GridPage:
-    """One page of results and what the pager needs to describe it honestly."""
-
-    rows: list  # (instance, [cell value per grid column]) pairs
-    total: int
-    total_is_exact: bool
-    page: int
-    per_page: int
-    next_cursor: str | None = None  # for the Next link: continue after the last row
-    prev_cursor: str | None = None  # for the Previous link: continue before the first row
-    estimate: int | None = None  # the database's estimate of an unfiltered total above the limit
-
-    @property
-    def total_text(self):
-        """The total as the page says it: exact, "about" the estimate, or "more than" the limit."""
-        if self.total_is_exact:
-            return f"{self.total:,}"
-        if self.estimate:
-            return f"about {rounded(self.estimate):,}"
-        return f"more than {self.total:,}"
-
-    @property
-    def pages(self):
-        return max(1, ceil(self.total / self.per_page))
-
-    @property
-    def first_index(self):
-        return (self.page - 1) * self.per_page + 1 if self.rows else 0
-
-    @property
-    def last_index(self):
-        return (self.page - 1) * self.per_page + len(self.rows)
-
-    @property
-    def has_next(self):
-        return self.page < self.pages or (not self.total_is_exact and len(self.rows) == self.per_page)
 
 
 class Grid:
@@ -226,6 +59,8 @@ class Grid:
         self.default_direction = default_direction
         self.count_limit = count_limit
         self._statements = {}
+        self.plain = plain_columns(self.query, self.key, self.columns)  # None: entities
+        self.plain_copy = self.plain is not None and needs_copy(self.columns, self.plain)
 
     @property
     def sortable(self):
@@ -241,10 +76,10 @@ class Grid:
         direction = params.get("dir") or (self.default_direction if sort == self.default_sort else "asc")
         if direction not in ("asc", "desc"):
             raise GridError(f"Sort direction must be asc or desc, not {direction!r}.")
-        page = max(1, _whole_number(params.get("page"), "page", 1))  # 0 or less: the first
+        page = max(1, whole_number(params.get("page"), "page", 1))  # 0 or less: the first
         if page > MAX_PAGE:
             raise GridError(f"page must be at most {MAX_PAGE:,}.")
-        per_page = _positive_int(params.get("per_page"), "per_page", DEFAULT_PAGE_SIZE)
+        per_page = positive_int(params.get("per_page"), "per_page", DEFAULT_PAGE_SIZE)
         if per_page not in PAGE_SIZES:
             sizes = ", ".join(map(str, PAGE_SIZES))
             raise GridError(f"Rows per page must be one of {sizes}, not {per_page}.")
@@ -318,9 +153,13 @@ class Grid:
             query = query.options(*self.eager)
         return query.add_columns(*computed)
 
-    def cells(self, result_row):
-        """(instance, [cell value per column]) from a row of a with_values() query."""
-        instance, selected = result_row[0], result_row._mapping
+    def cells(self, result_row, plain=False):
+        """(instance, [cell value per column]) from a row of a with_values() query (`plain`:
+        of plain columns, the instance a plain record)."""
+        selected = result_row._mapping
+        if plain:
+            return plain_record(result_row, self.plain_copy), [selected[c.key] for c in self.columns]
+        instance = result_row[0]
         return instance, [selected[c.key] if c.value is not None else dotted_value(instance, c.key)
                           for c in self.columns]
 
@@ -341,7 +180,7 @@ class Grid:
         position, cursor = tuple_(sort, self.key), tuple_(value, key)
         return position < cursor if down else or_(position > cursor, sort.is_(None))
 
-    def page_query(self, state, page):
+    def page_query(self, state, page, plain=False):
         """The rows of one page, as a "deferred join": the page's keys are found
         first (an index-only walk), then only those rows are read, with their
         computed values and sort value (for the next page's cursor).
@@ -359,7 +198,9 @@ class Grid:
             keys = (self.filtered(state).where(self.onwards(state, backwards))
                     .order_by(*self.order(state, reverse=backwards)))
         keys = keys.with_only_columns(self.key).limit(state.per_page)
-        return (self.with_values(self.query).add_columns(sort.label(SORT_LABEL))
+        rows = (self.query.with_only_columns(*self.plain, maintain_column_froms=True) if plain
+                else self.query)
+        return (self.with_values(rows).add_columns(sort.label(SORT_LABEL))
                 .where(self.key.in_(keys.scalar_subquery())).order_by(*self.order(state)))
 
     def statement(self, kind, state, build, *args):
@@ -407,50 +248,35 @@ class Grid:
             query = query.add_columns(row_estimate(self.key.table))
         return query
 
-    def page(self, session, state):
-        """The page the state asks for, in two statements: the count, then the rows."""
+    def page(self, session, state, plain=False):
+        """The page the state asks for, in two statements: the count, then the rows. `plain`:
+        rows as plain records where the columns allow it (plain.py), for pages that only
+        show them."""
+        plain = plain and self.plain is not None
         total, exact, estimate = self._count(session, state)
         pages = max(1, ceil(total / state.per_page))
         page = min(state.page, pages) if exact else state.page
-        result = session.execute(self.statement("page", state, self.page_query, page)).unique().all()
+        result = self._rows(session, state, page, plain)
         if not result and (state.after or state.before):
             # The rows around the cursor were deleted meanwhile: fall back to the number.
             state = state.with_changes(after=None, before=None)
-            result = session.execute(self.statement("page", state, self.page_query, page)).unique().all()
-        rows = [self.cells(row) for row in result]
+            result = self._rows(session, state, page, plain)
+        rows = [self.cells(row, plain) for row in result]
         cursors = {}
         if result:
             column = self.sortable[state.sort]
-            cursors = {"prev_cursor": encode_cursor(result[0], column, self.key),
-                       "next_cursor": encode_cursor(result[-1], column, self.key)}
+            cursors = {"prev_cursor": encode_cursor(result[0], column, self.key, plain),
+                       "next_cursor": encode_cursor(result[-1], column, self.key, plain)}
         return GridPage(rows=rows, total=total, total_is_exact=exact, page=page,
                         per_page=state.per_page, estimate=estimate, **cursors)
+
+    def _rows(self, session, state, page, plain):
+        statement = self.statement("plain" if plain else "page", state, self.page_query, page, plain)
+        if plain:
+            return session.connection().execute(statement).all()
+        return session.execute(statement).unique().all()
 
 
 def _descending(state, reverse=False):
     """Whether the list (or, `reverse`d, a walk back through it) runs high to low."""
     return (state.direction == "desc") != reverse
-
-
-def dotted_value(row, key):
-    """`row.widget.description` for the key "widget.description"."""
-    value = row
-    for part in key.split("."):
-        value = getattr(value, part, None)
-    return value
-
-
-def _whole_number(raw, name, default):
-    if raw in (None, ""):
-        return default
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise GridError(f"{name} must be a whole number, not {raw!r}.") from None
-
-
-def _positive_int(raw, name, default):
-    value = _whole_number(raw, name, default)
-    if value < 1:
-        raise GridError(f"{name} must be 1 or more, not {value}.")
-    return value

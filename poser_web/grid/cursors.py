@@ -96,10 +96,12 @@ def safe_text(text):
     return True
 
 
-def encode_cursor(result_row, column, key):
-    """The Next / Previous link's cursor for a row of a page_query() result."""
+def encode_cursor(result_row, column, key, plain=False):
+    """The Next / Previous link's cursor for a row of a page_query() result (`plain`: of
+    plain columns, the key first)."""
+    row_key = result_row[0] if plain else getattr(result_row[0], key.key)
     position = [_to_json(result_row._mapping[SORT_LABEL], column.sort.type),
-                _to_json(getattr(result_row[0], key.key), key.type)]
+                _to_json(row_key, key.type)]
     return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 
 from ..display.labels import field_label, label_column
 from ..display.values import choices_of, column_kind
-from .core import Column, Contains, RelatedContains
+from .columns import Column, Contains, RelatedContains
 from .filters import (
     BooleanFilter,
     ChoiceFilter,

@@ -3,42 +3,30 @@
 A subclass declares the model, its grid and its schema; `MasterView.include`
 adds the routes (`<prefix>`, `<prefix>.create`, `.view`, `.edit`, `.delete`)
 and views. Hooks for what a table needs beyond that: `get_query`,
-`view_sections`, `delete_summary`; the form pages and their hooks (`objectify`,
-`to_appstruct`, `get_schema`) live in master_forms.FormPages.
+`view_sections`, `delete_summary`; the list page is master_list.ListPages, the
+downloads master_export.ExportPages, the form pages and their hooks (`objectify`,
+`to_appstruct`, `get_schema`) master_forms.FormPages, history history.HistoryPages.
 """
-import io
 import re
-from contextlib import contextmanager
 
 from pyramid.encode import urlencode
-from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
+from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session
 
 from ..api.routes import add_table_routes
 from ..auth.permissions import register as register_permission
-from ..batch import batch_types, register_table
+from ..batch import register_table
 from ..display.labels import label_of, model_title, plural
 from ..display.values import display_timezone, formatter
-from ..forms.derive import is_relation
-from ..grid.core import (
-    DEFAULT_COUNT_LIMIT,
-    DEFAULT_PAGE_SIZE,
-    PAGE_SIZES,
-    Grid,
-    GridError,
-    dotted_value,
-)
-from ..grid.declared import make_columns, make_filters, make_search
-from ..grid.downloads import XLSX_MAX_ROWS, csv_chunks, xlsx_chunks
-from ..models import TABLE_PREFIX, Audited, catalog, utcnow
-from ..transfer.exporter import export_chunks
-from ..transfer.reading import writer
+from ..grid import DEFAULT_COUNT_LIMIT
+from ..grid.columns import dotted_value
+from ..models import TABLE_PREFIX, Audited, catalog
 from ..web.navigation import add_menu_entry
 from . import checks
 from .history import HistoryPages
-from .list_rows import rows_html
+from .master_export import ExportPages
 from .master_forms import FormPages
+from .master_list import ListPages
 
 UUID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -62,7 +50,7 @@ def master_for(registry, model):
     return found[model]
 
 
-class MasterView(FormPages, HistoryPages):
+class MasterView(ListPages, ExportPages, FormPages, HistoryPages):
     model = None
     route_prefix = None  # "widgets": route names and permissions derive from it
     url_prefix = None  # "/widgets"
@@ -213,33 +201,6 @@ class MasterView(FormPages, HistoryPages):
         it may not depend on the request."""
         return select(self.model)
 
-    @classmethod
-    def declared_grid(cls, zone):
-        """(columns, search, filters) from the declaration, made once per class and zone."""
-        cache = cls.__dict__.get("_declared_grid")
-        if cache is None:
-            cache = {}
-            cls._declared_grid = cache
-        if zone not in cache:
-            cache[zone] = (make_columns(cls.model, cls.columns), make_search(cls.model, cls.search),
-                           make_filters(cls.model, cls.filters, zone))
-        return cache[zone]
-
-    def make_grid(self):
-        """The list's Grid, made once per class and time zone: it keeps the statements it
-        built (Grid.statement), so each list is built once, not per request."""
-        zone = display_timezone(self.request)
-        columns, search, filters = self.declared_grid(zone)
-        cache = type(self).__dict__["_declared_grid"]  # cleared with the declaration's
-        key = ("grid", zone, self.default_sort, self.default_direction, self.count_limit)
-        grid = cache.get(key)
-        if grid is None:
-            grid = cache[key] = Grid(
-                self.get_query(), inspect(self.model).primary_key[0], columns, search=search,
-                filters=filters, default_sort=self.default_sort,
-                default_direction=self.default_direction, count_limit=self.count_limit)
-        return grid
-
     def view_fields(self, instance):
         """(label, text, url or None) for the view page, each value formatted by its type."""
         zone = display_timezone(self.request)
@@ -273,14 +234,6 @@ class MasterView(FormPages, HistoryPages):
             if master is not None and self.request.has_permission(f"{master.route_prefix}.view"):
                 bases[model] = self.request.route_url(master.route_prefix)
         return bases[model]
-
-    def cell_url(self, column, row):
-        """Where a list cell links to: the row's own page, another page, or nowhere."""
-        if column.link == "view":
-            return self.row_url(row)
-        if callable(column.link):
-            return column.link(self.request, row)
-        return None
 
     def view_sections(self, instance):
         """Extra tables on the view page: dicts of title, columns, rows."""
@@ -347,204 +300,10 @@ class MasterView(FormPages, HistoryPages):
         spec = catalog.tables(self.request.registry).get(self.route_prefix)
         return spec if spec is not None and spec.editable else None
 
-    def list_buttons(self):
-        """(label, url) of the list's import and bulk-change buttons the user may follow: an
-        import needs batches.create and the table's create or edit permission; a bulk change
-        batches.create and the permission of at least one of its actions."""
-        spec, has = self.table_spec(), self.request.has_permission
-        if spec is None or not has("batches.create"):
-            return []
-        found = []
-        types = batch_types(self.request.registry)
-        importer = types.get(f"{spec.entity}_import")
-        if importer is not None and (has(spec.permission("create")) or has(spec.permission("edit"))):
-            found.append(("Import file",
-                          self.request.route_url("batches.create", _query={"type": importer.key})))
-        bulk = self.bulk_type()
-        if bulk is not None:
-            paging = ("page", "per_page", "sort", "dir", "after", "before")
-            query = {**{k: v for k, v in self.request.GET.items() if k not in paging and v},
-                     "type": bulk.key}  # the list's search and filters go along
-            found.append(("Bulk change", self.request.route_url("batches.bulk", _query=query)))
-        return found
-
-    def bulk_type(self):
-        """This table's bulk-change batch type, if the user may use one of its actions."""
-        spec = self.table_spec()
-        if spec is None or not self.request.has_permission("batches.create"):
-            return None
-        bulk = batch_types(self.request.registry).get(f"{spec.entity}_bulk")
-        if bulk is None or not any(self.request.has_permission(bulk.permission_for(key))
-                                   for key in bulk.actions):
-            return None
-        return bulk
-
-    def selection_target(self):
-        """(label, url, hidden fields) of the page rows ticked on this list go to (the bulk
-        change), or None."""
-        bulk = self.bulk_type()
-        if bulk is None:
-            return None
-        return ("Bulk change", self.request.route_url("batches.bulk"), [("type", bulk.key)])
-
     def flash(self, message):
         self.request.session.flash(message, "success")
 
     # -- pages ---------------------------------------------------------------
-
-    def grid_and_state(self):
-        """The grid and what the query string asks of it (400 when it cannot be honoured)."""
-        grid = self.make_grid()
-        self.grid = grid  # list_query() keeps its filters in links
-        try:
-            state = grid.parse(self.request.GET)
-            grid.verify(self.db, state)
-        except GridError as error:
-            raise HTTPBadRequest(str(error))
-        return grid, state
-
-    def list_page(self):
-        grid, state = self.grid_and_state()
-        page = grid.page(self.db, state)
-        actions = self.available_actions()
-        selection = self.selection_target()
-        body = rows_html(self.table_rows(grid, page), selection, "edit" in actions, "delete" in actions)
-        return self.page_context(grid=grid, state=state, page=page, page_sizes=PAGE_SIZES,
-                                 list_url=self.list_url, actions=actions, table_body=body,
-                                 filter_panel=self.filter_panel(grid, state), selection=selection)
-
-    def filter_panel(self, grid, state):
-        """What the list page's filter form shows: per filter, its operators, the
-        values asked and, for a record filter over a small table, its choices."""
-        panel = []
-        for grid_filter in grid.filters:
-            entry = {"filter": grid_filter, "criterion": state.filters.get(grid_filter.key),
-                     "id": "filter-" + grid_filter.key.replace(".", "-"), "options": None}
-            if grid_filter.widget == "record":
-                records = self.db.scalars(grid_filter.options_query()).all()
-                if len(records) <= grid_filter.OPTION_LIMIT:
-                    key = inspect(grid_filter.related).primary_key[0].key
-                    entry["options"] = [(str(getattr(r, key)), label_of(r)) for r in records]
-                else:  # the form's search-as-you-type picker
-                    chosen = entry["criterion"] and grid_filter.record(self.db, entry["criterion"])
-                    entry.update(lookup_url=self.lookup_url(grid_filter.key),
-                                 chosen_label=label_of(chosen) if chosen else "")
-            panel.append(entry)
-        return panel
-
-    def filter_inputs(self, state):
-        """(name, value) pairs of hidden inputs keeping the filters in a form."""
-        pairs = []
-        for name, value in self.grid.filter_params(state).items():
-            pairs += [(name, v) for v in value] if isinstance(value, list) else [(name, value)]
-        return pairs
-
-    def cell_formats(self, grid):
-        """Per column, a function value -> (text, tooltip, url-or-None)."""
-        zone = display_timezone(self.request)
-        formats = []
-        for column in grid.columns:
-            if column.related is not None:
-                formats.append(lambda value: (label_of(value), None, self.record_url(value)))
-            else:
-                show = formatter(column.type, zone, column.choices)
-                formats.append(lambda value, show=show: show(value) + (None,))
-        return formats
-
-    def table_rows(self, grid, page):
-        """The page's rows as the list shows them: text, link, alignment and tooltip per
-        cell (list_rows.py makes them HTML)."""
-        formats = self.cell_formats(grid)
-        aligns = ["text-end" if column.numeric else "" for column in grid.columns]
-        rows = []
-        for row, values in page.rows:
-            cells = []
-            for column, value, show, align in zip(grid.columns, values, formats, aligns):
-                text, tooltip, url = show(value)
-                cells.append((text, url or self.cell_url(column, row), align, tooltip))
-            rows.append({"cells": cells, "url": self.row_url(row), "key": row.uuid})
-        return rows
-
-    def export_file(self):
-        """The list's rows (every page) as CSV or XLSX, streamed as they are read."""
-        grid, state = self.grid_and_state()
-        file_format = self.request.matchdict["format"]
-        if file_format == "xlsx" and not grid.count(self.db, state, limit=XLSX_MAX_ROWS)[1]:
-            raise HTTPBadRequest(f"More than {XLSX_MAX_ROWS:,} rows: too many for a spreadsheet. "
-                                 "Download CSV instead, or narrow the search.")
-        chunks = (csv_chunks if file_format == "csv" else xlsx_chunks)(
-            self._export_session, grid, state, zone=display_timezone(self.request))
-        response = self.request.response
-        response.content_type = ("text/csv" if file_format == "csv" else
-                                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        if file_format == "csv":
-            response.charset = "utf-8"
-        stamp = utcnow().strftime("%Y%m%d-%H%M")
-        response.content_disposition = (
-            f'attachment; filename="{self.route_prefix}-{stamp}.{file_format}"')
-        response.app_iter = chunks
-        return response
-
-    @contextmanager
-    def _export_session(self):
-        """A session for streaming after the request's transaction has ended."""
-        shared = self.request.environ.get("app.dbsession")  # tests: their rolled-back one
-        if shared is not None:
-            yield shared
-            return
-        with Session(bind=self.request.registry["db_engine"]) as session:
-            yield session
-
-    def export_for_import(self):
-        """The list's records (its search and filters, every page) in the table's import file
-        layout, streamed: what "Import file" reads back."""
-        grid, state = self.grid_and_state()
-        spec = self.table_spec()
-        keys = grid.filtered(state).with_only_columns(grid.key)
-        response = self.request.response
-        response.content_type, response.charset = "text/csv", "utf-8"
-        stamp = utcnow().strftime("%Y%m%d-%H%M")
-        response.content_disposition = (
-            f'attachment; filename="{self.route_prefix}-for-import-{stamp}.csv"')
-        response.app_iter = self._import_layout_chunks(spec, keys)
-        return response
-
-    def _import_layout_chunks(self, spec, keys):
-        """The file as UTF-8 bytes, a chunk of records at a time, from a session of its own."""
-        buffer = io.StringIO()
-        out = writer(buffer)
-        with self._export_session() as session:
-            for lines in export_chunks(session.connection(), spec, keys=keys):
-                out.writerows(lines)
-                yield buffer.getvalue().encode("utf-8")
-                buffer.seek(0)
-                buffer.truncate()
-
-    def export_url(self, state, file_format):
-        """The export of exactly what the list shows (all pages): csv, xlsx, or "import" (the
-        table's import file layout)."""
-        query = self.list_query(state, page=1, per_page=DEFAULT_PAGE_SIZE)
-        if file_format == "import":
-            return self.route("export_import", **query)
-        return self.route("export", format=file_format, **query)
-
-    def list_url(self, state, **changes):
-        """The list page's URL for `state` with `changes`."""
-        return self.route(**self.list_query(state, **changes))
-
-    def list_query(self, state, **changes):
-        """Query parameters for `state` with `changes`, only non-default ones kept.
-
-        A keyset cursor (`after` / `before`) is only kept when passed: every
-        other link (sort, search, page size) starts from a page number.
-        """
-        cursor = {k: changes.pop(k) for k in ("after", "before") if k in changes}
-        state = state.with_changes(**changes)
-        query = {"q": state.q, **self.grid.filter_params(state), "sort": state.sort, "dir": state.direction,
-                 "page": state.page if state.page != 1 else "",
-                 "per_page": state.per_page if state.per_page != DEFAULT_PAGE_SIZE else "",
-                 **cursor}
-        return {k: v for k, v in query.items() if v not in ("", None)}
 
     def view_page(self):
         instance = self.get_instance()

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from ..auth import accounts
 from ..forms.accounts import chosen_permissions, permission_groups, role_schema
-from ..grid.core import Column, Contains, YesNoFilter
+from ..grid import Column, Contains, YesNoFilter
 from ..models import Role, RolePermission, user_roles
 from .accounts import AccountPages
 from .master import MasterView

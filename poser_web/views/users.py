@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ..auth import accounts, tokens
 from ..forms.accounts import user_schema
-from ..grid.core import Column, Contains, YesNoFilter
+from ..grid import Column, Contains, YesNoFilter
 from ..models import ApiToken, Role, User, user_roles
 from .accounts import AccountPages
 from .master import MasterView
