@@ -8,7 +8,6 @@ import threading
 
 import pytest
 from sqlalchemy import event, text
-
 from sqlalchemy.exc import OperationalError
 
 from poser_web.db import sqlite_writers
@@ -168,9 +167,9 @@ def test_a_writer_waiting_too_long_is_refused_as_sqlite_refuses_it(engine, monke
     thread.start()
     try:
         assert holding.wait(10)
-        with pytest.raises(OperationalError, match="database is locked"):
-            with writer.begin() as connection:
-                connection.execute(text("UPDATE counter SET n = 2"))
+        with pytest.raises(OperationalError, match="database is locked"), \
+                writer.begin() as connection:
+            connection.execute(text("UPDATE counter SET n = 2"))
     finally:
         release.set()
         thread.join(10)
