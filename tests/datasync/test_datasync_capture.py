@@ -320,8 +320,8 @@ def test_two_writers_each_change_captured_once_in_commit_order(own):
 
     thread = threading.Thread(target=fast_writer)
     thread.start()
-    # Blocked in the driver on the first writer's lock, not done.
-    wait_until(lambda: blocked_in(thread, "do_execute", "do_execute_no_params") or done.is_set(),
+    # Blocked on the first writer's lock (the driver, or WriterLock.take on SQLite), not done.
+    wait_until(lambda: blocked_in(thread, "do_execute", "do_execute_no_params", "take") or done.is_set(),
                "the second writer to reach the lock")
     assert not done.is_set()  # the second writer waits for the first to commit
     slow.commit()

@@ -125,8 +125,9 @@ def test_concurrent_writers_wait_instead_of_failing(engine):
             first.execute(update(Widget).where(Widget.uuid == "c" * 32).values(description="first"))
             thread = threading.Thread(target=second_writer)
             thread.start()
-            # Blocked in the driver (SQLite's busy wait, PostgreSQL's row lock), not finished.
-            wait_until(lambda: blocked_in(thread, "do_execute", "do_execute_no_params")
+            # Blocked in the driver (PostgreSQL's row lock) or in the queue of SQLite's writers
+            # (db/sqlite_writers.py: WriterLock.take), not finished.
+            wait_until(lambda: blocked_in(thread, "do_execute", "do_execute_no_params", "take")
                        or "second" in finished, "the second writer to reach the lock")
             assert "second" not in finished  # still waiting for the first writer
             first_committed = time.monotonic()
