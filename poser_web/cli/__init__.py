@@ -3,6 +3,8 @@ import argparse
 import sys
 from importlib.metadata import version
 
+from sqlalchemy.exc import DBAPIError
+
 from . import batch, datasync, db, scaffold, tokens, transfer, users
 from .common import CommandError
 
@@ -27,6 +29,14 @@ def main(argv=None):
     except CommandError as error:
         print(f"poser {args.command}: {error}", file=sys.stderr)
         return 2
+    except DBAPIError as error:
+        # An unmigrated database or one that cannot be reached: say so, not a traceback.
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        ini = getattr(args, "config", None) or "INI"
+        print(f"poser {args.command}: the database refused: {reason}\n"
+              f"`poser db {ini}` shows whether it is reachable and migrated "
+              f"(`alembic -c {ini} upgrade heads` migrates it).", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

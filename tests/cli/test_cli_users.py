@@ -135,3 +135,13 @@ def test_adduser_admin_makes_the_role_beside_a_decoy(cli_db, capsys):
     user = cli_db.scalars(select(User).where(User.username == "alice")).one()
     assert [(r.name, r.grants_all) for r in user.roles] == [
         ("Administrator (every permission)", True)]
+
+
+def test_an_unmigrated_database_is_named_not_a_traceback(scratch_databases, monkeypatch, capsys):
+    """A command run before `alembic upgrade heads` says what is wrong and how to fix it."""
+    monkeypatch.setenv("POSER_DATABASE_URL", scratch_databases.create())  # empty: no tables
+    assert run(["adduser", INI, "alice"], "s3cret-enough\n") == 1
+    error = capsys.readouterr().err
+    assert "poser adduser: the database refused:" in error and "poser_user" in error
+    assert f"alembic -c {INI} upgrade heads" in error
+    assert "Traceback" not in error
