@@ -6,6 +6,7 @@ import pty
 import runpy
 import select
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -67,6 +68,9 @@ def run_in_terminal(command, interrupt_after=None, timeout=20):
     (once it printed something); returns (output, exit status)."""
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child
+        # As from a developer's terminal: a suite started in the background (`cmd &`) runs
+        # with SIGINT ignored, which exec passes on, and Ctrl-C would then stop nothing.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execvp(command[0], command)
     output, deadline, interrupted = b"", time.time() + timeout, False
     started = time.time()
