@@ -6,18 +6,14 @@ it shows depends only on the user's permissions (the security policy reads nothi
 the page's route (which entry is current) and the site's URL; the username and the CSRF
 token are the only per-user parts, put in each time. The markup is layout.pt's as it was.
 """
-import threading
-
 from pyramid.csrf import get_csrf_token
 
 from ..web import navigation
 from ..web.html import escape
+from ..web.kept import kept
 
-# Kept navbars, per app (on its registry): one per permission set, route and site URL, so a
-# few hundred at most; cleared when full.
-CACHE_SIZE = 512
+# Kept navbars, per app (on its registry, web/kept.py): one per permission set, route and site URL.
 REGISTRY_KEY = "poser.navbars"
-_guard = threading.Lock()
 # Where the per-user parts go in a kept navbar.
 _USERNAME, _CSRF = "\x00username\x00", "\x00csrf\x00"
 
@@ -30,23 +26,19 @@ def navbar(request):
     key = (request.application_url, route, identity is not None and identity.all_permissions,
            identity.permissions if identity is not None else None,
            tuple(request.registry.get(navigation.REGISTRY_KEY, ())))
-    cache = request.registry.get(REGISTRY_KEY)
-    if cache is None:
-        cache = request.registry.setdefault(REGISTRY_KEY, {})
-    parts = cache.get(key)
-    if parts is None:
-        html = _build(request, identity is not None, route)
-        head, _, rest = html.partition(_USERNAME)
-        middle, _, tail = rest.partition(_CSRF)
-        parts = (head,) if identity is None else (head, middle, tail)
-        with _guard:
-            if len(cache) >= CACHE_SIZE:
-                cache.clear()
-            cache[key] = parts
+    parts = kept(request, REGISTRY_KEY, key,
+                 lambda: _parts(_build(request, identity is not None, route), identity is None))
     if identity is None:
         return parts[0]
     head, middle, tail = parts
     return "".join((head, escape(identity.username), middle, escape(get_csrf_token(request)), tail))
+
+
+def _parts(html, anonymous):
+    """The kept navbar cut where the username and the CSRF token go."""
+    head, _, rest = html.partition(_USERNAME)
+    middle, _, tail = rest.partition(_CSRF)
+    return (head,) if anonymous else (head, middle, tail)
 
 
 def _build(request, logged_in, route):

@@ -4,16 +4,12 @@ Every page links four static files and a form page three more; request.static_ur
 Pyramid's route generation each time, for URLs that stay the same while the app runs (the
 site's URL, scheme and host included in the key).
 """
+from ..web.kept import kept
+
 REGISTRY_KEY = "poser.static_urls"
 
 
 def url(request, spec):
     """request.static_url(spec), kept per app, site URL and spec."""
-    cache = request.registry.get(REGISTRY_KEY)
-    if cache is None:
-        cache = request.registry.setdefault(REGISTRY_KEY, {})
-    key = (request.application_url, spec)
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = request.static_url(spec)
-    return found
+    return kept(request, REGISTRY_KEY, (request.application_url, spec),
+                lambda: request.static_url(spec))

@@ -1,0 +1,26 @@
+"""Values kept on the app's registry between requests, bounded.
+
+What a page builds the same way for every request of a kind (the navbar per permissions and
+page, a static file's URL) is kept here. Keys include the site's URL, which comes from the
+request's Host header, so a store is bounded: full, it starts over rather than grow with
+whatever hosts clients send (development.ini names no allowed hosts).
+"""
+import threading
+
+_guard = threading.Lock()
+
+
+def kept(request, store, key, make, size=512):
+    """The value kept under `key` in the registry's `store`, made by `make()` when missing."""
+    values = request.registry.get(store)
+    if values is None:
+        with _guard:
+            values = request.registry.setdefault(store, {})
+    value = values.get(key)
+    if value is None:
+        value = make()
+        with _guard:
+            if len(values) >= size:
+                values.clear()
+            values[key] = value
+    return value
