@@ -127,7 +127,8 @@ class ServerSideSession(dict):
         if not TOKEN_PATTERN.match(token):
             return
         now = utcnow()
-        rows = self.request.dbsession.execute(_load_statement(), {
+        # On the connection: plain columns, no entities, so none of the ORM's execution.
+        rows = self.request.dbsession.connection().execute(_load_statement(), {
             "id": token_id(token, self.config.key), "seen_after": now - self.config.idle_timeout,
             "created_after": now - self.config.max_age}).all()
         if not rows:

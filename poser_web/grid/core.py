@@ -232,7 +232,9 @@ class Grid:
         above the limit, read in the same statement as the count."""
         limit = limit or self.count_limit
         query = self.statement("count", state, self.count_query, limit)
-        total, *estimate = session.execute(query).one()
+        # On the session's connection: a SELECT of columns needs none of the ORM's
+        # execution (no entities, nothing to flush before a count).
+        total, *estimate = session.connection().execute(query).one()
         if total > limit:
             estimate = estimate[0] if estimate and (estimate[0] or 0) > limit else None
             return limit, False, estimate

@@ -22,6 +22,7 @@ from ..grid import DEFAULT_COUNT_LIMIT
 from ..grid.columns import dotted_value
 from ..models import TABLE_PREFIX, Audited, catalog
 from ..web.navigation import add_menu_entry
+from ..web.route_urls import route_url as site_route_url
 from . import checks
 from .history import HistoryPages
 from .master_export import ExportPages
@@ -261,23 +262,19 @@ class MasterView(ListPages, ExportPages, FormPages, HistoryPages):
         times, and route generation per link was a third of its render time.
         """
         if "_row_base" not in self.__dict__:
-            self._row_base = self.request.route_url(self.route_prefix)
+            self._row_base = site_route_url(self.request, self.route_prefix)
         url = f"{self._row_base}/{row.uuid}"
         return f"{url}/{action}" if action else url
 
     def route(self, action=None, instance=None, format=None, **query):
         name = self.route_prefix if action is None else f"{self.route_prefix}.{action}"
-        parts = {"uuid": instance.uuid} if instance is not None else {}
-        if format is not None:
-            parts["format"] = format
-        if parts:
+        if instance is not None:
+            parts = {"uuid": instance.uuid, **({"format": format} if format is not None else {})}
             return self.request.route_url(name, _query=query, **parts)
-        # A list page links to its own route a dozen times (sort, pages, forms): generated once,
-        # the query added as Pyramid's route_url adds it.
-        bases = self.__dict__.setdefault("_route_bases", {})
-        if name not in bases:
-            bases[name] = self.request.route_url(name)
-        return bases[name] + ("?" + urlencode(query, doseq=True) if query else "")
+        # A list page links to its own routes a dozen times (sort, pages, forms, exports):
+        # their URLs are kept per site, the query added as Pyramid's route_url adds it.
+        base = site_route_url(self.request, name, **({"format": format} if format is not None else {}))
+        return base + ("?" + urlencode(query, doseq=True) if query else "")
 
     def page_context(self, **values):
         values.setdefault("master", self)

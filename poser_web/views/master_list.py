@@ -1,6 +1,7 @@
 """MasterView's list page: its grid (declared once per class), what the query string asks
 of it, the filter panel, the rows as the list shows them, the links that keep the state,
 and the import / bulk-change buttons."""
+from pyramid.encode import urlencode
 from pyramid.httpexceptions import HTTPBadRequest
 from sqlalchemy import inspect
 
@@ -9,6 +10,7 @@ from ..display.labels import label_of
 from ..display.values import display_timezone, formatter
 from ..grid import DEFAULT_PAGE_SIZE, PAGE_SIZES, Grid, GridError
 from ..grid.declared import make_columns, make_filters, make_search
+from ..web.route_urls import route_url as site_route_url
 from .list_rows import rows_html
 
 
@@ -58,7 +60,7 @@ class ListPages:
         page = grid.page(self.db, state, plain=True)  # the page shows columns, not records
         actions = self.available_actions()
         selection = self.selection_target()
-        body = rows_html(self.table_rows(grid, page), selection, "edit" in actions, "delete" in actions)
+        body = rows_html(self, grid, page, selection, "edit" in actions, "delete" in actions)
         return self.page_context(grid=grid, state=state, page=page, page_sizes=PAGE_SIZES,
                                  list_url=self.list_url, actions=actions, table_body=body,
                                  filter_panel=self.filter_panel(grid, state), selection=selection)
@@ -104,35 +106,6 @@ class ListPages:
             return column.link(self.request, row)
         return None
 
-    def table_rows(self, grid, page):
-        """The page's rows as the list shows them: text, link, alignment and tooltip per
-        cell (list_rows.py makes them HTML). The loop runs per cell (a few hundred a page):
-        what is known per column is worked out before it."""
-        plan = [(column, show, "text-end" if column.numeric else "", column.link)
-                for column, show in zip(grid.columns, self.cell_formats(grid))]
-        # cell_url is a hook: a view's own version is asked for every cell; the default
-        # ("view" links to the row's page) is done here with the row's URL made once.
-        own_links = type(self).cell_url is not ListPages.cell_url
-        rows = []
-        for row, values in page.rows:
-            row_url = self.row_url(row)
-            cells = []
-            for (column, show, align, link), value in zip(plan, values):
-                if show is None:
-                    text, tooltip, url = label_of(value), None, self.record_url(value)
-                else:
-                    (text, tooltip), url = show(value), None
-                if not url:
-                    if own_links:
-                        url = self.cell_url(column, row)
-                    elif link == "view":
-                        url = row_url
-                    elif callable(link):
-                        url = link(self.request, row)
-                cells.append((text, url, align, tooltip))
-            rows.append({"cells": cells, "url": row_url, "key": row.uuid})
-        return rows
-
     def list_url(self, state, **changes):
         """The list page's URL for `state` with `changes`."""
         return self.route(**self.list_query(state, **changes))
@@ -162,14 +135,14 @@ class ListPages:
         types = batch_types(self.request.registry)
         importer = types.get(f"{spec.entity}_import")
         if importer is not None and (has(spec.permission("create")) or has(spec.permission("edit"))):
-            found.append(("Import file",
-                          self.request.route_url("batches.create", _query={"type": importer.key})))
+            url = site_route_url(self.request, "batches.create")
+            found.append(("Import file", f"{url}?{urlencode({'type': importer.key})}"))
         bulk = self.bulk_type()
         if bulk is not None:
             paging = ("page", "per_page", "sort", "dir", "after", "before")
             query = {**{k: v for k, v in self.request.GET.items() if k not in paging and v},
                      "type": bulk.key}  # the list's search and filters go along
-            found.append(("Bulk change", self.request.route_url("batches.bulk", _query=query)))
+            found.append(("Bulk change", f"{site_route_url(self.request, 'batches.bulk')}?{urlencode(query)}"))
         return found
 
     def bulk_type(self):
@@ -189,4 +162,4 @@ class ListPages:
         bulk = self.bulk_type()
         if bulk is None:
             return None
-        return ("Bulk change", self.request.route_url("batches.bulk"), [("type", bulk.key)])
+        return ("Bulk change", site_route_url(self.request, "batches.bulk"), [("type", bulk.key)])
