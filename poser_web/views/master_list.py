@@ -111,17 +111,19 @@ class ListPages:
         return self.route(**self.list_query(state, **changes))
 
     def list_query(self, state, **changes):
-        """Query parameters for `state` with `changes`, only non-default ones kept.
+        """Query parameters for `state` with `changes` (q, sort, direction, page, per_page,
+        after, before), only non-default ones kept.
 
         A keyset cursor (`after` / `before`) is only kept when passed: every
-        other link (sort, search, page size) starts from a page number.
+        other link (sort, search, page size) starts from a page number. A list page makes
+        about ten of these: the state is read, not copied with the changes.
         """
-        cursor = {k: changes.pop(k) for k in ("after", "before") if k in changes}
-        state = state.with_changes(**changes)
-        query = {"q": state.q, **self.grid.filter_params(state), "sort": state.sort, "dir": state.direction,
-                 "page": state.page if state.page != 1 else "",
-                 "per_page": state.per_page if state.per_page != DEFAULT_PAGE_SIZE else "",
-                 **cursor}
+        get = changes.get
+        page, per_page = get("page", state.page), get("per_page", state.per_page)
+        query = {"q": get("q", state.q), **self.grid.filter_params(state), "sort": get("sort", state.sort),
+                 "dir": get("direction", state.direction), "page": page if page != 1 else "",
+                 "per_page": per_page if per_page != DEFAULT_PAGE_SIZE else "",
+                 "after": get("after"), "before": get("before")}
         return {k: v for k, v in query.items() if v not in ("", None)}
 
     def list_buttons(self):
@@ -139,14 +141,21 @@ class ListPages:
             found.append(("Import file", f"{url}?{urlencode({'type': importer.key})}"))
         bulk = self.bulk_type()
         if bulk is not None:
-            paging = ("page", "per_page", "sort", "dir", "after", "before")
-            query = {**{k: v for k, v in self.request.GET.items() if k not in paging and v},
-                     "type": bulk.key}  # the list's search and filters go along
+            paging = ("page", "per_page", "sort", "dir", "after", "before", "type")
+            # The list's search and filters go along, a filter's several values included.
+            query = [(k, v) for k, v in self.request.GET.items() if k not in paging and v]
+            query.append(("type", bulk.key))
             found.append(("Bulk change", f"{site_route_url(self.request, 'batches.bulk')}?{urlencode(query)}"))
         return found
 
     def bulk_type(self):
-        """This table's bulk-change batch type, if the user may use one of its actions."""
+        """This table's bulk-change batch type, if the user may use one of its actions (asked
+        by the list's buttons and its row selection: worked out once a request)."""
+        if "_bulk_type" not in self.__dict__:
+            self._bulk_type = self._find_bulk_type()
+        return self._bulk_type
+
+    def _find_bulk_type(self):
         spec = self.table_spec()
         if spec is None or not self.request.has_permission("batches.create"):
             return None

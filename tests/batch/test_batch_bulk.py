@@ -134,3 +134,15 @@ def test_no_selection_column_without_the_right_to_make_batches(anonymous_app, db
     page = anonymous_app.get("/widgets")
     assert page.html.find(id="grid-selection") is None
     assert page.html.find("input", attrs={"name": "uuid"}) is None
+
+
+def test_bulk_change_keeps_every_value_of_a_filter_that_takes_several(testapp, dbsession):
+    from tests.specimens import add_specimen
+
+    for name, color in (("Ant", "red"), ("Bee", "blue"), ("Cat", "green")):
+        add_specimen(dbsession, name, color=color)
+    page = testapp.get("/specimens?color=red&color=blue")
+    href = page.html.find("a", string="Bulk change")["href"]
+    assert "color=red" in href and "color=blue" in href
+    bulk = testapp.get(href)
+    assert "2 specimens match" in " ".join(bulk.html.find(id="bulk-count").get_text().split())
