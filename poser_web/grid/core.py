@@ -163,6 +163,15 @@ class Grid:
         return instance, [selected[c.key] if c.value is not None else dotted_value(instance, c.key)
                           for c in self.columns]
 
+    def _plain_cells(self, result):
+        """cells() of a page of plain rows: each column's place found once, not by name per cell."""
+        if not result:
+            return []
+        fields = result[0]._fields
+        places = [fields.index(column.key) for column in self.columns]
+        copy = self.plain_copy
+        return [(plain_record(row, copy), [row[i] for i in places]) for row in result]
+
     def onwards(self, state, backwards):
         """The keyset condition: rows after the cursor's row in the walk's order."""
         column = self.sortable[state.sort]
@@ -263,7 +272,7 @@ class Grid:
             # The rows around the cursor were deleted meanwhile: fall back to the number.
             state = state.with_changes(after=None, before=None)
             result = self._rows(session, state, page, plain)
-        rows = [self.cells(row, plain) for row in result]
+        rows = self._plain_cells(result) if plain else [self.cells(row) for row in result]
         cursors = {}
         if result:
             column = self.sortable[state.sort]

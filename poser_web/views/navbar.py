@@ -10,7 +10,7 @@ from pyramid.csrf import get_csrf_token
 
 from ..web import navigation
 from ..web.html import escape
-from ..web.kept import kept
+from ..web.kept import kept, site_url
 
 # Kept navbars, per app (on its registry, web/kept.py): one per permission set, route and site URL.
 REGISTRY_KEY = "poser.navbars"
@@ -23,7 +23,7 @@ def navbar(request):
     identity = request.identity
     route = request.matched_route.name if request.matched_route is not None else None
     # The menu's entries are in the key too: fixed once the app is made, but a test adds some.
-    key = (request.application_url, route, identity is not None and identity.all_permissions,
+    key = (site_url(request), route, identity is not None and identity.all_permissions,
            identity.permissions if identity is not None else None,
            tuple(request.registry.get(navigation.REGISTRY_KEY, ())))
     parts = kept(request, REGISTRY_KEY, key,

@@ -41,8 +41,12 @@ def compress(body):
 
 def accepts_gzip(request):
     """Whether the request says it takes gzip (no Accept-Encoding header: it does not)."""
-    return ("Accept-Encoding" in request.headers
-            and bool(request.accept_encoding.acceptable_offers(["gzip"])))
+    header = request.environ.get("HTTP_ACCEPT_ENCODING")
+    if header is None:
+        return False
+    if ";" not in header:  # no q-values (what browsers send): the names are enough
+        return any(name.strip().lower() in ("gzip", "*") for name in header.split(","))
+    return bool(request.accept_encoding.acceptable_offers(["gzip"]))
 
 
 def wants(request, response):

@@ -10,6 +10,15 @@ import threading
 _guard = threading.Lock()
 
 
+def site_url(request):
+    """request.application_url (the site's scheme, host and script name: part of every kept
+    key), worked out once a request: webob rebuilds it from the environ each time asked."""
+    found = request.__dict__.get("_poser_site_url")
+    if found is None:
+        found = request.__dict__["_poser_site_url"] = request.application_url
+    return found
+
+
 def kept(request, store, key, make, size=512):
     """The value kept under `key` in the registry's `store`, made by `make()` when missing."""
     values = request.registry.get(store)

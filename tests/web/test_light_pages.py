@@ -40,6 +40,19 @@ def test_pages_are_gzipped_when_accepted_and_decode_to_the_same_page(testapp, db
     assert decoded == plain.body
 
 
+@pytest.mark.parametrize(("accept", "gzipped"), [
+    ("gzip", True), ("GZip , br", True), ("br, *", True), ("deflate;q=1, gzip;q=0.5", True),
+    ("identity", False), ("br, deflate", False), ("", False), ("gzip;q=0", False), ("*;q=0", False),
+])
+def test_pages_are_gzipped_only_when_the_client_says_it_takes_gzip(testapp, dbsession, accept, gzipped):
+    for i in range(20):
+        add_widget(dbsession, f"Widget {i}")
+    response = raw_get(testapp, "/widgets", {"Accept-Encoding": accept})
+    assert (response.headers.get("Content-Encoding") == "gzip") is gzipped
+    body = gzip.decompress(response.body) if gzipped else response.body
+    assert b"Widget 19" in body
+
+
 def test_gzip_sizes_vary_against_breach(testapp, dbsession):
     add_widget(dbsession, "Widget")
     sizes = {len(raw_get(testapp, "/widgets", GZIP).body) for _ in range(8)}
