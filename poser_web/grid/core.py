@@ -40,6 +40,7 @@ class Grid:
     def __init__(self, query, key, columns, search=(), filters=(), default_sort=None,
                  default_direction="asc", count_limit=DEFAULT_COUNT_LIMIT):
         self.columns = list(columns)
+        self.sortable = {c.key: c for c in self.columns if c.sort is not None}  # asked per request
         # Related records shown in cells are joined (their label may be sorted
         # and filtered on) and loaded with the page's rows: no statement per row.
         self.eager = []
@@ -62,9 +63,6 @@ class Grid:
         self.plain = plain_columns(self.query, self.key, self.columns)  # None: entities
         self.plain_copy = self.plain is not None and needs_copy(self.columns, self.plain)
 
-    @property
-    def sortable(self):
-        return {c.key: c for c in self.columns if c.sort is not None}
 
     def parse(self, params):
         """A GridState from query parameters (a mapping of str -> str; a
@@ -275,9 +273,9 @@ class Grid:
         rows = self._plain_cells(result) if plain else [self.cells(row) for row in result]
         cursors = {}
         if result:
-            column = self.sortable[state.sort]
-            cursors = {"prev_cursor": encode_cursor(result[0], column, self.key, plain),
-                       "next_cursor": encode_cursor(result[-1], column, self.key, plain)}
+            sort_type = self.sortable[state.sort].sort.type  # an ORM attribute: asked once
+            cursors = {"prev_cursor": encode_cursor(result[0], sort_type, self.key, plain),
+                       "next_cursor": encode_cursor(result[-1], sort_type, self.key, plain)}
         return GridPage(rows=rows, total=total, total_is_exact=exact, page=page,
                         per_page=state.per_page, estimate=estimate, **cursors)
 

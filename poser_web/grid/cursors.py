@@ -96,11 +96,11 @@ def safe_text(text):
     return True
 
 
-def encode_cursor(result_row, column, key, plain=False):
+def encode_cursor(result_row, sort_type, key, plain=False):
     """The Next / Previous link's cursor for a row of a page_query() result (`plain`: of
-    plain columns, the key first)."""
+    plain columns, the key first), sorted by a column of `sort_type`."""
     row_key = result_row[0] if plain else getattr(result_row[0], key.key)
-    position = [_to_json(result_row._mapping[SORT_LABEL], column.sort.type),
+    position = [_to_json(result_row._mapping[SORT_LABEL], sort_type),
                 _to_json(row_key, key.type)]
     return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
 

@@ -76,7 +76,10 @@ class ExportPages:
     def export_url(self, state, file_format):
         """The export of exactly what the list shows (all pages): csv, xlsx, or "import" (the
         table's import file layout)."""
-        query = self.list_query(state, page=1, per_page=DEFAULT_PAGE_SIZE)
+        # The list shows three export links of one state: its query is worked out once.
+        if "_export_query" not in self.__dict__:
+            self._export_query = self.list_query(state, page=1, per_page=DEFAULT_PAGE_SIZE)
+        query = self._export_query
         if file_format == "import":
             return self.route("export_import", **query)
         return self.route("export", format=file_format, **query)
