@@ -7,7 +7,9 @@ batch execution) that has written `MIN_ROWS` rows of a captured table drops the 
 capture triggers inside its transaction and logs each later statement's rows itself with one
 INSERT ... SELECT (`log`): the changes the triggers would have added, a record's once per
 statement, so folding them into one change per record (models/change_grouping.py) gives the
-same changes.
+same changes. A writer that knows the records it wrote, all of whose captured tables are
+suspended (`whole_records`), logs one change per record instead (`log_records`): the changes
+the folding would leave, without a look-up of the written rows.
 `finish` puts the triggers back before commit; a rollback brings them back by itself.
 PostgreSQL's capture is per statement already: nothing to do there.
 """
@@ -59,6 +61,29 @@ class DeferredCapture:
             f"SELECT DISTINCT '{c.entity}', {c.key}, '{action}', {NOW} FROM {c.table} "
             f"WHERE {c.pk} IN (SELECT value FROM json_each(?)) AND {c.key} IS NOT NULL",
             (json.dumps(list(keys)),))
+
+    def whole_records(self, table, children):
+        """Whether the records of `table`, with rows of its child tables `children`, can be
+        logged one change per record (`log_records`): the triggers of all of them dropped."""
+        captured = self.suspended.get(table.name)
+        if captured is None or captured.child or captured.key != captured.pk:
+            return False
+        for child in children:
+            found = self.suspended.get(child.name)
+            if found is None or not found.child or found.entity != captured.entity:
+                return False  # its triggers still log (or, uncaptured, would log nothing)
+        return True
+
+    def log_records(self, table, records):
+        """The changes of whole records of `table` (`whole_records`): (key, deleted) pairs,
+        one per record written, after the writes."""
+        captured: Captured = self.suspended.get(table.name)
+        if captured is None or not records:
+            return
+        self.connection.exec_driver_sql(
+            f"INSERT INTO poser_datasync_change (entity, entity_key, action, changed_at) "
+            f"VALUES ('{captured.entity}', ?, ?, {NOW})",
+            [(key, "delete" if deleted else "upsert") for key, deleted in records])
 
     def finish(self):
         for captured in self.suspended.values():
