@@ -168,14 +168,13 @@ class Deferred:
         self.counts = DeferredCounts(connection)
         self.staging = Staging(connection) if connection.dialect.name == "sqlite" else None
 
-    def wrote(self, written):
-        """About to write a chunk of records: {table: rows}. The capture of each table written
-        is suspended by the chunk's rows (a record's tables together: `log_records`)."""
-        chunk = sum(written.values())
+    def wrote(self, spec, written):
+        """About to write a chunk of `spec`'s records: {table: rows}. True when the chunk's
+        datasync changes are to be logged after its writes, one per record (`log_records`)."""
         for table, rows in written.items():
             self.search.wrote(table, rows)
-            if rows:
-                self.capture.wrote(table, chunk)
+        return self.capture.records(spec.table, [child.table for child in spec.children],
+                                    sum(written.values()))
 
     def finish(self):
         self.search.finish()
@@ -219,11 +218,11 @@ def write_plan(connection, spec, plan, phase=None):
         written = {table: sum(len(part.get(table, ())) for part in
                               (plan.inserts, plan.updates, plan.deletes))
                    for table in parents + children}
-        deferred.wrote(written)
+        if deferred.wrote(spec, written):
+            whole = deferred.capture  # one change per record, after the writes
+        else:
+            capture = deferred.capture  # SQLite: a statement at a time where dropped
         deferred.counts.prepare(plan)
-        capture = deferred.capture
-        if capture.whole_records(spec.table, [t for t in children if written[t]]):
-            capture, whole = None, deferred.capture  # one change per record, after the writes
     done = 0
 
     def advance(count):

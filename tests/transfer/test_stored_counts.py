@@ -187,3 +187,29 @@ def test_the_declared_counts_have_their_triggers(engine):
         "poser_widget", "component_count", "uuid", "poser_component", "widget_uuid")
     with engine.connect() as connection:
         assert missing_counts(connection) == []
+
+
+def triggers(engine):
+    """Every trigger of the widget tables, with whether it fires (PostgreSQL: tgenabled)."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            query = ("SELECT c.relname, t.tgname, t.tgenabled FROM pg_trigger t JOIN pg_class c "
+                     "ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND c.relname IN "
+                     "('poser_widget', 'poser_component')")
+        else:
+            query = ("SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'trigger' AND "
+                     "tbl_name IN ('poser_widget', 'poser_component')")
+        return sorted(tuple(row) for row in connection.exec_driver_sql(query))
+
+
+def test_bulk_writes_leave_every_trigger_as_it_was(db, tmp_path):
+    """Counts, datasync capture and search triggers are suspended inside the writer's
+    transaction only: afterwards (committed or not) they are all there and fire."""
+    before = triggers(db)
+    widgets = [(key("a", n), [None] * 3) for n in range(700)]
+    run_import(db, WIDGETS, write(tmp_path / "first.csv", widgets))
+    assert triggers(db) == before
+    run_import(db, WIDGETS, write(tmp_path / "second.csv", [(w, []) for w, _ in widgets]),
+               dry_run=True)
+    assert triggers(db) == before
+    check(db)
