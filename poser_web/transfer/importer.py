@@ -109,14 +109,13 @@ def _write_chunks(connection, spec, ledger, records, report, who, delete_missing
                 raise LayoutError(line, problems[line])
         if error is not None:
             raise error
-        plan = engine.Plan()
+        plan, met = engine.Plan(), []
         for record in chunk:
             outcome = engine.plan_record(plan, spec, record, snapshot, report.tally, who)
             if outcome.action == "create" and record.key is None:
-                ledger.add([{"uuid": outcome.key, "line": 0, "kind": "n", "parent": None}])
-            if outcome.removed:
-                ledger.add([{"uuid": key, "line": 0, "kind": "r", "parent": outcome.key}
-                            for key in outcome.removed])
+                met.append((outcome.key, 0, "n", None))
+            met += [(key, 0, "r", outcome.key) for key in outcome.removed]
+        ledger.add(met)
         rows = sum(1 + sum(1 for _ in record.child_rows()) for record in chunk)
         report.rows += rows
         _write(connection, spec, plan, chunk)

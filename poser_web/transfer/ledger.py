@@ -1,13 +1,14 @@
 """The keys an import has met so far in its file, kept in a temporary table (not in memory)."""
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
 
 from .lookups import in_chunks, keys_in
-from .writer import Bulk, bulk_insert
+from .writer import bulk_insert
 
 CHUNK = 1000  # keys per chunk of `missing_records` (the engine's chunk)
 LEDGER = "poser_import_keys"
 LEDGER_TABLE = Table(LEDGER, MetaData(), Column("uuid", String(32)), Column("line", Integer),
                      Column("kind", String(1)), Column("parent", String(32)))
+COLUMNS = ("uuid", "line", "kind", "parent")
 # SQLite: the temporary database's page cache while a ledger exists (KiB; its default is 2 MiB
 # and `writer.bulk_writes` raises only the main database's to 64 MiB). The cache grows only as
 # used; 32 MiB leaves headroom under 250 MB RSS (4M keys: 186 MB written, 1 GB at 2 MiB).
@@ -47,20 +48,22 @@ class Ledger:
             self.connection.exec_driver_sql(f"PRAGMA temp.cache_size={int(self.previous_cache)}")
 
     def add(self, rows):
-        """rows: dicts of uuid, line, kind, parent."""
+        """rows: (uuid, line, kind, parent) tuples."""
+        if not rows:
+            return
         if not self.sqlite:
-            bulk_insert(self.connection, LEDGER_TABLE, rows)
-        elif rows:
-            # In key order: neighbouring keys land on the same pages. A row met again (a key
-            # kept twice) is the same fact: ignored.
-            rows = sorted(rows, key=lambda row: (row["uuid"], row["line"], row["kind"]))
-            statement = LEDGER_TABLE.insert().prefix_with("OR IGNORE").values(
-                {name: bindparam(name) for name in rows[0]})
-            Bulk(self.connection, statement).run(rows)
+            bulk_insert(self.connection, LEDGER_TABLE,
+                        [dict(zip(COLUMNS, row)) for row in rows])
+            return
+        # In key order: neighbouring keys land on the same pages. A row met again (a key kept
+        # twice) is the same fact: ignored. Plain tuples: the columns need no processing.
+        self.connection.exec_driver_sql(
+            f"INSERT OR IGNORE INTO {LEDGER} (uuid, line, kind, parent) VALUES (?, ?, ?, ?)",
+            sorted(rows, key=_sort_key))
 
     def keep(self, keys):
         """Keys the file names in rows that cannot be imported: never deleted as "left out"."""
-        self.add([{"uuid": key, "line": 0, "kind": "p", "parent": None} for key in keys])
+        self.add([(key, 0, "p", None) for key in keys])
 
     def check(self, spec, records, owners):
         """{line: reason} for the keys of `records` met before, and child rows that belong to
@@ -95,12 +98,16 @@ class Ledger:
         rows = []
         for record in records:
             if record.key is not None and first.get(record.key) == record.line:
-                rows.append({"uuid": record.key, "line": record.line, "kind": "p", "parent": None})
+                rows.append((record.key, record.line, "p", None))
             for row in record.child_rows():
                 if row.key is not None and first.get(row.key) == row.line:
-                    rows.append({"uuid": row.key, "line": row.line, "kind": "c", "parent": None})
+                    rows.append((row.key, row.line, "c", None))
         self.add(rows)
         return problems
+
+
+def _sort_key(row):
+    return row[:3]  # the primary key (parent is None but for kind r)
 
 
 def owner_problem(spec, child, row, record, owner):

@@ -24,6 +24,8 @@ class Widget(Versioned, Audited, Base):
     # the stored count is the database's business, not a change anyone made.
     __audit_children__ = ("components",)
     __audit_exclude__ = ("component_count",)
+    # How many components: kept by the database for every writer (models/stored_counts.py).
+    __stored_counts__ = {"component_count": "components"}
     # Every change reaches the datasync consumers, components included (docs/datasync.md).
     __datasync__ = True
 
@@ -46,8 +48,9 @@ class Widget(Versioned, Audited, Base):
         Integer,
         nullable=False,
         server_default="0",
-        doc="How many components the widget has. Kept by database triggers for every "
-        "writer (see the stored_component_count migration): read it, never set it.",
+        doc="How many components the widget has. A declared stored count "
+        "(__stored_counts__): database triggers keep it for every writer, bulk writers "
+        "keep it themselves (models/stored_counts.py). Read it, never set it.",
     )
 
     components: Mapped[list["Component"]] = relationship(
