@@ -31,10 +31,14 @@ from functools import cache
 from pyramid.interfaces import ISession
 from pyramid.tweens import EXCVIEW
 from sqlalchemy import bindparam, delete, event, func, insert, inspect, or_, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from zope.interface import implementer
 
+from ..db import sqlite_writers
+from ..db.engine import WRITE_OPTION
+from . import flash_cookie
 from ..models import Role, RolePermission, ServerSession, User, user_roles, utcnow
 
 log = logging.getLogger(__name__)
@@ -118,6 +122,9 @@ class ServerSideSession(dict):
         self._last_seen = None
         self._ended_ids = []  # rows to delete (logout, login's rotation)
         self._csrf_nonce = None  # a new anonymous CSRF cookie to set
+        self._flashes_in = None  # the flash cookie's messages, read when first needed
+        self._flash_out = {}  # messages flashed by this request
+        self._flashes_changed = False  # some of the cookie's were shown
         self._load()
 
     # -- loading and saving -------------------------------------------------
@@ -154,52 +161,86 @@ class ServerSideSession(dict):
         if self._csrf_nonce is not None:
             response.set_cookie(CSRF_COOKIE_NAME, self._csrf_nonce, path="/", httponly=True,
                                 samesite="Lax", secure=self._secure(request))
+        self._persist_flashes(request, response)
+        db = request.dbsession
+        db.flush()  # user changes first: their hook may end sessions (see below)
         # ORM statements (on ServerSession, not its table): pyramid_tm's data
         # manager only commits sessions it saw change.
-        db = request.dbsession
-        table = ServerSession
-        now = utcnow()
-        db.flush()  # user changes first: their hook may end sessions (see below)
-        if request.method in SAFE_METHODS and db.get_bind().dialect.name == "sqlite":
-            def write(statement):
-                return self._write_if_free(db, statement)
-        else:
-            def write(statement):
-                db.execute(statement)
-                return True
-        if self._ended_ids and write(delete(table).where(table.id.in_(self._ended_ids))):
-            self._ended_ids = []
-            if self.token is None and not self.dirty:
-                response.delete_cookie(COOKIE_NAME, path="/")
-        if self.token is None:
-            if not self.dirty:
-                return
-            self.token = secrets.token_urlsafe(32)
-            if not write(insert(table).values(id=self._row_id(), user_uuid=self.user_uuid,
-                                              data=self._dump(), created_at=now,
-                                              last_seen_at=now)):
-                self.token = None  # no row, no cookie: the next request tries again
-                return
-            response.set_cookie(COOKIE_NAME, self.token, path="/", httponly=True,
-                                samesite="Lax", secure=self._secure(request))
+        table, now, statements = ServerSession, utcnow(), []
+        ended, token = self._ended_ids, self.token
+        if ended:
+            statements.append(delete(table).where(table.id.in_(ended)))
+        if token is None:
+            if self.dirty:
+                token = secrets.token_urlsafe(32)
+                statements.append(insert(table).values(
+                    id=token_id(token, self.config.key), user_uuid=self.user_uuid,
+                    data=self._dump(), created_at=now, last_seen_at=now))
         elif self.dirty:
-            write(update(table).where(table.id == self._row_id())
-                  .values(data=self._dump(), last_seen_at=now))
+            statements.append(update(table).where(table.id == self._row_id())
+                              .values(data=self._dump(), last_seen_at=now))
         elif self._last_seen is not None and now - self._last_seen > self.config.touch_interval:
-            write(update(table).where(table.id == self._row_id()).values(last_seen_at=now))
+            statements.append(update(table).where(table.id == self._row_id())
+                              .values(last_seen_at=now))
+        if not statements:
+            return
+        if request.method in SAFE_METHODS and db.get_bind().dialect.name == "sqlite":
+            if not self._write_apart(db, statements):
+                return  # nothing written, no cookie: the next request tries again
+        else:
+            for statement in statements:
+                db.execute(statement)
+        self._ended_ids = []
+        if self.token is None:
+            if token is not None:
+                self.token = token
+                response.set_cookie(COOKIE_NAME, token, path="/", httponly=True,
+                                    samesite="Lax", secure=self._secure(request))
+            elif ended:
+                response.delete_cookie(COOKIE_NAME, path="/")
         self.dirty = False
 
-    def _write_if_free(self, db, statement):
-        """A reading request's session write on SQLite, which holds no write lock: wait
-        `READER_WRITE_WAIT_MS` at most, and skip it when the database is busy (a long
-        import) or changed since this request's first read (SQLite refuses that write
-        at once). Reading a page never fails for its session's sake; at worst a
-        message shows twice or a new visitor gets their session on the next page."""
+    def _write_apart(self, db, statements):
+        """A reading request's session write on SQLite: in a short write transaction of its
+        own, waiting `READER_WRITE_WAIT_MS` at most for the write lock and skipped when the
+        database stays busy (a long import). Reading a page never fails for its session's
+        sake; at worst a message shows twice or a new visitor gets their session on the
+        next page.
+
+        Not in the request's own (read) transaction: a writer that committed since its first
+        read makes SQLite refuse that transaction's write at once (SQLITE_BUSY_SNAPSHOT), and
+        under concurrent saves that was most of them (a "Saved" message shown twice). The
+        page read nothing it writes here but its session row. A session bound to one
+        connection (the tests' rolled-back one) writes in it, as before."""
+        bind = db.get_bind()
+        if (not isinstance(bind, Engine) or not sqlite_writers.shared(bind)
+                or sqlite_writers.holds_write(db.connection())):
+            return self._write_if_free(db, statements)  # in its transaction, as it wrote
+        try:
+            with bind.execution_options(**{WRITE_OPTION: True}).connect() as connection:
+                driver = connection.connection.driver_connection  # PRAGMAs before the BEGIN
+                timeout = driver.execute("PRAGMA busy_timeout").fetchone()[0]
+                driver.execute(f"PRAGMA busy_timeout={READER_WRITE_WAIT_MS}")
+                try:
+                    with connection.begin():
+                        for statement in statements:
+                            connection.execute(statement)
+                finally:
+                    driver.execute(f"PRAGMA busy_timeout={int(timeout)}")
+            return True
+        except OperationalError as error:
+            log.info("session not saved, database busy: %s", error.orig)
+            return False
+
+    def _write_if_free(self, db, statements):
+        """The session write in the request's own transaction, given up after
+        `READER_WRITE_WAIT_MS` (or at once when SQLite refuses it: see _write_apart)."""
         connection = db.connection()
         timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
         connection.exec_driver_sql(f"PRAGMA busy_timeout={READER_WRITE_WAIT_MS}")
         try:
-            db.execute(statement)
+            for statement in statements:
+                db.execute(statement)
             return True
         except OperationalError as error:
             log.info("session not saved, database busy: %s", error.orig)
@@ -251,6 +292,9 @@ class ServerSideSession(dict):
         self.token, self.user_uuid, self.identity_rows = None, None, []
         self.new, self.dirty = True, False
         dict.clear(self)
+        if self._incoming_flashes():  # the old session's messages end with it
+            self._flashes_in, self._flashes_changed = {}, True
+        self._flash_out = {}
 
     def changed(self):
         self.dirty = True
@@ -279,19 +323,52 @@ class ServerSideSession(dict):
         self.dirty = True
         dict.clear(self)
 
+    # Flash messages travel in a signed cookie (flash_cookie.py); those a session row still
+    # holds (written before the cookie) are shown first, then forgotten as before.
+
     def flash(self, msg, queue="", allow_duplicate=True):
-        storage = self.setdefault(FLASH_PREFIX + queue, [])
-        if allow_duplicate or msg not in storage:
-            storage.append(msg)
-            self.dirty = True
+        if allow_duplicate or msg not in self.peek_flash(queue):
+            self._flash_out.setdefault(queue, []).append(msg)
 
     def pop_flash(self, queue=""):
-        if FLASH_PREFIX + queue not in self:
-            return []
-        return self.pop(FLASH_PREFIX + queue)
+        messages = self.peek_flash(queue)
+        if FLASH_PREFIX + queue in self:
+            self.pop(FLASH_PREFIX + queue)
+        if queue in self._incoming_flashes() or queue in self._flash_out:
+            self._flashes_in.pop(queue, None)
+            self._flash_out.pop(queue, None)
+            self._flashes_changed = True
+        return messages
 
     def peek_flash(self, queue=""):
-        return list(self.get(FLASH_PREFIX + queue, []))
+        return (list(self.get(FLASH_PREFIX + queue, [])) + self._incoming_flashes().get(queue, [])
+                + self._flash_out.get(queue, []))
+
+    def _incoming_flashes(self):
+        if self._flashes_in is None:
+            value = self.request.cookies.get(flash_cookie.COOKIE_NAME) if self.request else None
+            self._flashes_in = flash_cookie.decode(self.config.key, value) if value else {}
+        return self._flashes_in
+
+    def _persist_flashes(self, request, response):
+        """Set the flash cookie to the messages not shown yet; remove it when none are left.
+        Messages too long for a cookie go to the session row instead."""
+        if not (self._flash_out or self._flashes_changed):
+            return
+        queues = {queue: list(messages) for queue, messages in self._incoming_flashes().items()}
+        for queue, messages in self._flash_out.items():
+            queues.setdefault(queue, []).extend(messages)
+        self._flash_out, self._flashes_in, self._flashes_changed = {}, dict(queues), False
+        value = flash_cookie.encode(self.config.key, queues) if queues else None
+        if value is not None:
+            response.set_cookie(flash_cookie.COOKIE_NAME, value, path="/", httponly=True,
+                                samesite="Lax", secure=self._secure(request))
+            return
+        if queues:  # too long for a cookie
+            for queue, messages in queues.items():
+                self.setdefault(FLASH_PREFIX + queue, []).extend(messages)
+        if request.cookies.get(flash_cookie.COOKIE_NAME):
+            response.delete_cookie(flash_cookie.COOKIE_NAME, path="/")
 
     def new_csrf_token(self):
         token = secrets.token_hex(20)
@@ -322,6 +399,7 @@ def unavailable_session():
     session.request = session.config = None
     session.token = session.user_uuid = session._last_seen = None
     session.identity_rows, session._ended_ids, session._csrf_nonce = [], [], None
+    session._flashes_in, session._flash_out, session._flashes_changed = {}, {}, False
     session.created, session.new, session.dirty, session.readonly = 0, True, False, True
     return session
 

@@ -94,6 +94,26 @@ def _in_transaction(record):
         return False
 
 
+def _busy_timeout_s(connection):
+    cursor = connection.connection.driver_connection.execute("PRAGMA busy_timeout")
+    try:
+        return cursor.fetchone()[0] / 1000
+    finally:
+        cursor.close()
+
+
+def shared(engine):
+    """Whether `engine`'s connections share one database file (its writers queue here)."""
+    return engine.url.database in _LOCKS
+
+
+def holds_write(connection):
+    """Whether `connection` (a SQLAlchemy Connection) holds its file's writer lock: its
+    transaction has written, or began as a writer."""
+    writers = _LOCKS.get(connection.engine.url.database)
+    return writers is not None and writers.owner is connection.connection._connection_record
+
+
 def lock_for(path):
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(path, WriterLock())
@@ -112,7 +132,11 @@ def install(engine, write_option, wait_s):
         if connection.get_execution_options().get(write_option):
             # Refused as SQLite refuses a writer after busy_timeout (the 503 page), rather
             # than trying SQLite and waiting as long again: the holder has its write lock.
-            if not writers.take(connection.connection._connection_record, writers.wait_s):
+            # The connection's own busy_timeout, which a caller may have shortened (a page's
+            # session write waits a second), read only when there is a wait.
+            record = connection.connection._connection_record
+            if not (writers.take(record, 0) or writers.take(
+                    record, min(writers.wait_s, _busy_timeout_s(connection)))):
                 raise OperationalError("BEGIN IMMEDIATE", None,
                                        sqlite3.OperationalError("database is locked"))
 

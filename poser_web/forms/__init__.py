@@ -8,7 +8,7 @@ from pyramid.csrf import get_csrf_token
 
 from ..display.values import display_timezone
 from ..models.mixins import Versioned
-from . import inline_table
+from . import binding, inline_table
 from .rules import declared_rules
 
 # Our deform templates first (no inline scripts, tabular inline rows), then deform's own.
@@ -183,8 +183,9 @@ def bound_schema(schema, request, instance=None, model=None, record_url=None, cs
     rules = declared_rules(model) if model is not None else None
     if rules is not None:
         schema.validator = colander.All(schema.validator, rules) if schema.validator else rules
-    return schema.bind(request=request, instance=instance, timezone=display_timezone(request),
-                       record_url=record_url)
+    # Bound in place: `schema` is this call's own clone (colander's bind would clone it again).
+    return binding.bind(schema, request=request, instance=instance,
+                        timezone=display_timezone(request), record_url=record_url)
 
 
 def make_form(schema, request, instance=None, buttons=("Save",), model=None, record_url=None,

@@ -16,6 +16,8 @@ import secrets
 import struct
 import zlib
 
+from pyramid.httpexceptions import HTTPRedirection
+
 COMPRESSIBLE = ("text/html", "text/plain", "text/css", "application/json", "application/javascript")
 MINIMUM = 512  # bytes: below this the header costs about what compression saves
 # Chosen by bench/gzip_levels.py on the list page (54 KB of HTML): level 1 makes 6.5 KB at
@@ -62,6 +64,11 @@ def wants(request, response):
 def compression_tween_factory(handler, registry):
     def compression_tween(request):
         response = handler(request)
+        if isinstance(response, HTTPRedirection) and not response.has_body:
+            # No body: Pyramid would write an HTML note for it, escaping every value of the
+            # WSGI environ and the headers (a twentieth of a save's CPU); browsers follow the
+            # Location and never show it. Django's redirects have none either.
+            response.empty_body = True
         if response.content_type in COMPRESSIBLE:
             response.vary = tuple(sorted(set(response.vary or ()) | {"Accept-Encoding"}))
         if wants(request, response):

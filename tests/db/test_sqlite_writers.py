@@ -1,8 +1,10 @@
 """SQLite writers of one process queue on an in-process lock (db/sqlite_writers.py).
 
-Every connection here has busy_timeout=0: a writer that reached SQLite while another
-held its write lock would fail at once with 'database is locked' instead of sleeping in
-the busy handler. So when all writers succeed, none of them ever waited inside SQLite.
+Every statement here that takes SQLite's write lock (BEGIN IMMEDIATE, a write) runs with
+busy_timeout=0: a writer that reached SQLite while another held its write lock would fail
+at once with 'database is locked' instead of sleeping in the busy handler. So when all
+writers succeed, none of them ever waited inside SQLite. (The queue itself waits as long
+as the connection's busy_timeout, the engine's 15 s, when it is not taking the lock.)
 """
 import threading
 
@@ -24,9 +26,20 @@ def engine(tmp_path):
     engine = get_engine({"sqlalchemy.url": f"sqlite:///{tmp_path / 'writers.sqlite'}",
                          "sqlalchemy.pool_size": "10"})
 
-    @event.listens_for(engine, "connect")
-    def no_busy_wait(dbapi_connection, record):
-        dbapi_connection.execute("PRAGMA busy_timeout=0")
+    # After sqlite_writers' own listener: the in-process lock is taken by then.
+    @event.listens_for(engine, "before_cursor_execute")
+    def no_busy_wait(connection, cursor, statement, *args):
+        if statement.upper().startswith(("BEGIN IMMEDIATE", "INSERT", "UPDATE", "DELETE")):
+            cursor.connection.execute("PRAGMA busy_timeout=0")
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def busy_wait_again(connection, cursor, statement, *args):
+        cursor.connection.execute("PRAGMA busy_timeout=15000")
+
+    @event.listens_for(engine, "handle_error")
+    def busy_wait_after_error(context):
+        if context.cursor is not None:
+            context.cursor.connection.execute("PRAGMA busy_timeout=15000")
 
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE counter (n INTEGER NOT NULL)")

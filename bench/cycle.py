@@ -1,0 +1,103 @@
+"""The save cycle alone, from outside, with the server's CPU per cycle (issue 20).
+
+  python bench/cycle.py [--db sqlite|postgresql] [--widgets 2000] [--duration 10] [--runs 1]
+  python bench/cycle.py --url sqlite:////abs/seeded.sqlite      # a seeded database with `bench` login
+
+bench/run.py's save cycle (GET /widgets/{uuid}/edit, POST it back with a new description and
+its ~3 components, timed whole; 4 connections, each its own widget) against poser_web served
+as bench/run.py serves it (production.ini, waitress, 4 threads), without the peer. Prints
+cycles/s, median and p95 and the server process's CPU seconds (user + system, /proc) per
+cycle: on a shared 2-core machine the CPU per cycle moves less than the throughput.
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    __package__ = "bench"
+
+from bench import client, scratch, seed, servers
+from bench.run import CONNECTIONS, POSER_EDIT, cycle_work
+
+LOGIN = "bench:bench-cycle-password"
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of process `pid` (all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def prepare(db, widgets):
+    """A scratch database: migrated, the bench login, seeded; returns (Scratch, samples)."""
+    s = scratch.Scratch(db, f"cy{widgets}")
+    scratch.migrate(s.url)
+    scratch.add_login_user(s.url, LOGIN, "production.ini")
+    counts = seed.seed(s.url, widgets)
+    return s, counts["samples"][:CONNECTIONS]
+
+
+def samples_of(url):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        found = connection.execute(text(
+            "SELECT uuid FROM poser_widget ORDER BY uuid LIMIT :n"), {"n": CONNECTIONS}).scalars().all()
+    engine.dispose()
+    return found
+
+
+def run(url, samples, duration, runs, threads, connections=CONNECTIONS):
+    server = servers.start_poser(url, ini="production.ini", threads=threads)
+    try:
+        cookie = client.login(server.port, LOGIN)
+        work = cycle_work(samples, POSER_EDIT, "save")
+        client.measure(server.port, work, 2, connections, cookie=cookie, warmup=0.5)  # warm
+        for _ in range(runs):
+            before, client_before = cpu_seconds(server.pid), time.process_time()
+            stats = client.measure(server.port, work, duration, connections, cookie=cookie, warmup=0)
+            used = cpu_seconds(server.pid) - before
+            client_used = time.process_time() - client_before
+            cycles = stats["requests"]
+            print(f"{stats['rps']:.1f} cycles/s  median {stats['median_ms']:.0f} ms  "
+                  f"p95 {stats['p95_ms']:.0f} ms  server CPU {1000 * used / max(cycles, 1):.1f} ms/cycle "
+                  f"({used:.1f} s for {cycles}), client {1000 * client_used / max(cycles, 1):.1f} ms/cycle  "
+                  f"load {os.getloadavg()[0]:.2f}  {client.status_text(stats)}", flush=True)
+    finally:
+        server.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--db", default="sqlite", choices=("sqlite", "postgresql"))
+    ap.add_argument("--widgets", type=int, default=2000)
+    ap.add_argument("--url", help="a migrated, seeded database with the bench login (kept)")
+    ap.add_argument("--duration", type=float, default=10)
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=4, help="the server's")
+    ap.add_argument("--connections", type=int, default=CONNECTIONS)
+    ap.add_argument("--keep", action="store_true", help="keep the scratch database (prints its URL)")
+    args = ap.parse_args()
+    made = None
+    if args.url:
+        url, samples = args.url, samples_of(args.url)
+    else:
+        started = time.monotonic()
+        made, samples = prepare(args.db, args.widgets)
+        url = made.url
+        print(f"{args.db}: {args.widgets:,} widgets in {time.monotonic() - started:.0f} s ({url})",
+              flush=True)
+    try:
+        run(url, samples, args.duration, args.runs, args.threads, args.connections)
+    finally:
+        if made is not None and not args.keep:
+            made.drop()
+
+
+if __name__ == "__main__":
+    main()
