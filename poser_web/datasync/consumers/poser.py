@@ -21,6 +21,7 @@ from ...models import (ALEMBIC_VERSION_TABLE, Change, DatasyncCursor, User, make
                        one_change_per_record, utcnow)
 from ..apply import Source, apply_records
 from ..bulk import insert_rows
+from ..entities import plan_for_parameters
 from .base import ChangeFailed, Consumer, ConsumerRefused, Unavailable
 
 SOURCE = "datasync"
@@ -59,7 +60,8 @@ class PoserConsumer(Consumer):
 
     def open(self):
         if self.engine is None:
-            self.engine = get_engine({"sqlalchemy.url": self.url, "sqlalchemy.pool_pre_ping": "true"})
+            self.engine = plan_for_parameters(get_engine({"sqlalchemy.url": self.url,
+                                                          "sqlalchemy.pool_pre_ping": "true"}))
         try:
             with self.source_engine.connect() as connection:
                 source_heads = heads(connection)
