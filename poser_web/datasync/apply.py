@@ -122,9 +122,9 @@ def _matching(connection, wanted, column, values):
 # -- writing one entity ---------------------------------------------------------------------
 
 def _fields(ent, before, after):
-    names = [c.name for c in ent.columns if c.name != ent.pk.name and c.name not in ent.quiet]
-    return {n: [plain(before.get(n) if before else None), plain(after.get(n) if after else None)]
-            for n in names if (before or {}).get(n) != (after or {}).get(n)}
+    before, after = before or {}, after or {}
+    return {n: [plain(before.get(n)), plain(after.get(n))] for n in ent.history_fields
+            if before.get(n) != after.get(n)}
 
 
 def _plain_row(row, leave_out=()):

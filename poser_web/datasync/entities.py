@@ -35,6 +35,9 @@ class Entity:
         version = self.model.__mapper__.version_id_col
         # Shipped, but not a line of the history.
         self.quiet = {version.name} if version is not None else set()
+        # The columns a history entry's diff lists.
+        self.history_fields = [c.name for c in self.columns
+                               if c.name != self.pk.name and c.name not in self.quiet]
         ignored = {c.table: c.ignore for c in children}
         self.children = [Child(name, table, parent_key, key, ignored.get(table.name, ()))
                          for name, table, parent_key, key in declaration.children()]
