@@ -18,7 +18,7 @@ from sqlalchemy import select
 from ..models.audit import plain
 from .bulk import delete_keys, insert_rows, update_rows
 from .capture import captured_entity_names
-from .entities import CHUNK, among, entities
+from .entities import among, chunks, entities
 
 
 @dataclass
@@ -114,8 +114,7 @@ def _release(target, ent, records, source, seen):
 def _matching(connection, wanted, column, values):
     """The set of `wanted` (a column) of the rows whose `column` is one of `values`."""
     values, found = list(values), set()
-    for start in range(0, len(values), CHUNK):
-        chunk = values[start:start + CHUNK]
+    for chunk in chunks(connection, values):
         found |= set(connection.scalars(select(wanted).where(among(connection, column, chunk))))
     return found
 
@@ -123,9 +122,9 @@ def _matching(connection, wanted, column, values):
 # -- writing one entity ---------------------------------------------------------------------
 
 def _fields(ent, before, after):
-    names = [c.name for c in ent.columns if c.name != ent.pk.name and c.name not in ent.quiet]
-    return {n: [plain(before.get(n) if before else None), plain(after.get(n) if after else None)]
-            for n in names if (before or {}).get(n) != (after or {}).get(n)}
+    before, after = before or {}, after or {}
+    return {n: [plain(before.get(n)), plain(after.get(n))] for n in ent.history_fields
+            if before.get(n) != after.get(n)}
 
 
 def _plain_row(row, leave_out=()):
@@ -173,9 +172,9 @@ def _children(target, ent, child, wanted, current, keys):
     want = {row[pk]: row for key in keys for row in wanted[key][child.name]}
     there = {row[pk]: row for key in keys if current[key] for row in current[key][child.name]}
     elsewhere = [k for k in want if k not in there]   # on the target under another parent?
-    for start in range(0, len(elsewhere), CHUNK):
+    for chunk in chunks(target, elsewhere):
         for row in target.execute(select(*child.columns).where(
-                among(target, child.key, elsewhere[start:start + CHUNK]))).mappings():
+                among(target, child.key, chunk))).mappings():
             there[row[pk]] = dict(row)
     parents = set(keys)
     gone = [k for k, row in there.items() if k not in want and row[fk] in parents]

@@ -20,7 +20,7 @@ from ..db.engine import get_engine
 from . import store
 from .capture import CHANNEL
 from .consumers import ChangeFailed, ConsumerRefused, Unavailable, consumer_class
-from .entities import entity
+from .entities import entity, plan_for_parameters
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +293,7 @@ class Waiter:
 class Daemon:
     def __init__(self, settings, only=None):
         self.settings = settings
-        self.source = get_engine(settings.app)
+        self.source = plan_for_parameters(get_engine(settings.app))
         names = only or list(settings.consumers)
         self.workers = []
         for name in names:

@@ -5,12 +5,13 @@ records; `load` reads records in bulk as {key: record, or None when it is gone}.
 dict of its shipped column values plus, per child relationship, the list of its child rows
 (dicts, in key order). Writing them into a poser_web database is apply.py's job.
 """
-from sqlalchemy import ARRAY, any_, bindparam, select
+from sqlalchemy import ARRAY, any_, bindparam, event, select
 
 from ..display.labels import LABEL_COLUMNS, title_of
 from .declaration import declarations
 
-CHUNK = 500   # keys per IN (...)
+CHUNK = 500            # keys per IN (...) (SQLite: each key is a bound value)
+ARRAY_CHUNK = 10_000   # keys per = ANY(:array) (PostgreSQL: one bound value, any length)
 
 
 class Child:
@@ -34,6 +35,9 @@ class Entity:
         version = self.model.__mapper__.version_id_col
         # Shipped, but not a line of the history.
         self.quiet = {version.name} if version is not None else set()
+        # The columns a history entry's diff lists.
+        self.history_fields = [c.name for c in self.columns
+                               if c.name != self.pk.name and c.name not in self.quiet]
         ignored = {c.table: c.ignore for c in children}
         self.children = [Child(name, table, parent_key, key, ignored.get(table.name, ()))
                          for name, table, parent_key, key in declaration.children()]
@@ -73,8 +77,7 @@ class Entity:
         keys = list(dict.fromkeys(keys))
         records = dict.fromkeys(keys)
         key = self.pk.name
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start:start + CHUNK]
+        for chunk in chunks(connection, keys):
             query = select(*self.columns).where(among(connection, self.pk, chunk))
             for record in _dicts(connection, query):
                 for child in self.children:
@@ -101,12 +104,41 @@ class Entity:
         return f"{title_of(self.model)} {str(key)[:8]}"
 
 
+def chunks(connection, values):
+    """`values` (a list) in slices of as many as one `among` takes."""
+    size = ARRAY_CHUNK if connection.dialect.name == "postgresql" else CHUNK
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
 def among(connection, column, values):
     """`column IN (values)`; on PostgreSQL `column = ANY(:array)`, one parameter: no statement
     of hundreds of placeholders to render and parse for every chunk."""
     if connection.dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(list(values))
+
+
+def plan_for_parameters(engine):
+    """PostgreSQL: the engine's connections plan each statement for the values it is given
+    (`plan_cache_mode = force_custom_plan`, a connection option: no round trip).
+
+    psycopg prepares a statement run five times, and the server then keeps one generic plan
+    for it if that looks no dearer than the plans it made for the values. A daemon that starts
+    on a new, empty node (no statistics either: autovacuum may be off) gets for `key =
+    ANY(:keys)` a sequential scan costed on the empty table, and keeps it while the table
+    fills: every later read compares each of the table's rows with each key of the chunk (a
+    tenth of a second per read at ten thousand rows, most of the drain). Planned for the
+    values, the same read is an index scan whatever the statistics say; planning costs a
+    fraction of a millisecond, and the daemon sends a few dozen statements a batch."""
+    if engine.dialect.name != "postgresql":
+        return engine
+
+    @event.listens_for(engine, "do_connect")
+    def custom_plans(dialect, connection_record, cargs, cparams):
+        cparams["options"] = f"{cparams.get('options') or ''} -c plan_cache_mode=force_custom_plan".strip()
+
+    return engine
 
 
 def _dicts(connection, statement):

@@ -37,7 +37,7 @@ def writing(engine):
 def read_changes(connection, after, limit):
     rows = connection.execute(select(CH.c.id, CH.c.entity, CH.c.entity_key, CH.c.action,
                                      CH.c.changed_at)
-                              .where(CH.c.id > after).order_by(CH.c.id).limit(limit))
+                              .where(CH.c.id > after).order_by(CH.c.id).limit(limit)).all()
     return [Change(*row) for row in rows]
 
 

@@ -21,6 +21,7 @@ from ...models import (ALEMBIC_VERSION_TABLE, Change, DatasyncCursor, User, make
                        one_change_per_record, utcnow)
 from ..apply import Source, apply_records
 from ..bulk import insert_rows
+from ..entities import plan_for_parameters
 from .base import ChangeFailed, Consumer, ConsumerRefused, Unavailable
 
 SOURCE = "datasync"
@@ -59,7 +60,8 @@ class PoserConsumer(Consumer):
 
     def open(self):
         if self.engine is None:
-            self.engine = get_engine({"sqlalchemy.url": self.url, "sqlalchemy.pool_pre_ping": "true"})
+            self.engine = plan_for_parameters(get_engine({"sqlalchemy.url": self.url,
+                                                          "sqlalchemy.pool_pre_ping": "true"}))
         try:
             with self.source_engine.connect() as connection:
                 source_heads = heads(connection)
@@ -120,8 +122,9 @@ class PoserConsumer(Consumer):
                 raise ChangeFailed(changes[0], f"{type(error).__name__}: {error}") from error
         else:
             applied = self.apply_records(connection, wanted)
-        history = [history_row(a, last.get((a.entity, a.key)) or changes[-1].id, self.runas)
-                   for a in applied]
+        now = utcnow()   # one moment: the batch is one transaction
+        history = [history_row(a, last.get((a.entity, a.key)) or changes[-1].id, self.runas,
+                               when=now) for a in applied]
         if history:
             insert_rows(connection, Change.__table__, history)
 
@@ -129,13 +132,13 @@ class PoserConsumer(Consumer):
         return apply_records(connection, wanted, source=self.source)
 
 
-def history_row(applied, change_id, runas, note=None):
-    """The history entry of one applied record on the target."""
+def history_row(applied, change_id, runas, note=None, when=None):
+    """The history entry of one applied record on the target (written at `when`, else now)."""
     values = make_change(applied.action, applied.key, applied.label, applied.diff, runas, SOURCE,
                          entity=applied.entity)
     note = note or f" (datasync change {change_id})"
     values["summary"] = values["summary"][:255 - len(note)] + note
-    values["changed_at"] = utcnow()
+    values["changed_at"] = when or utcnow()
     return values
 
 
