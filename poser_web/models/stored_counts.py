@@ -135,7 +135,8 @@ def _postgresql_statements(c):
              "GROUP BY key HAVING sum(delta) <> 0")
     insert, delete, move = trigger_names(c)
     function = f"""
-CREATE OR REPLACE FUNCTION {c.name}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION {c.name}() RETURNS trigger LANGUAGE plpgsql
+SET enable_seqscan = off AS $$
 BEGIN
     IF current_setting('{c.setting}', true) = 'on' THEN
         RETURN NULL;  -- a bulk writer keeps the count itself (stored_counts.suspend)
