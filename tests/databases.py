@@ -2,6 +2,7 @@
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -27,6 +28,21 @@ def alembic_config(database_url):
 
 def migrate(database_url, revision="heads"):
     command.upgrade(alembic_config(database_url), revision)
+
+
+@contextmanager
+def new_migrated_engine(scratch_databases):
+    """The app's engine on a database of its own, migrated to heads: for tests that commit
+    freely or need a database the planner knows nothing of. Disposed at the end."""
+    from poser_web.db.engine import get_engine
+
+    url = scratch_databases.create()
+    migrate(url)
+    engine = get_engine({"sqlalchemy.url": url})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 # A migrated SQLite file to copy instead of migrating again (mutation/run.py builds it once

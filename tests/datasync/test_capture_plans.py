@@ -8,10 +8,9 @@ import uuid
 import pytest
 from sqlalchemy import func, insert, select, text, update
 
-from poser_web.db.engine import get_engine
 from poser_web.models import DatasyncChange
 from poser_web.tables.widgets.models import Component, Widget
-from tests.databases import migrate
+from tests.databases import new_migrated_engine
 
 pytestmark = pytest.mark.only_db("postgresql")
 
@@ -24,11 +23,8 @@ STATISTICS = text("SELECT reltuples FROM pg_class WHERE relname = 'poser_datasyn
 
 @pytest.fixture
 def new_database(scratch_databases):
-    url = scratch_databases.create()
-    migrate(url)
-    engine = get_engine({"sqlalchemy.url": url})
-    yield engine
-    engine.dispose()
+    with new_migrated_engine(scratch_databases) as engine:
+        yield engine
 
 
 def write_one_row_at_a_time(connection):

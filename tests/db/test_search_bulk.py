@@ -14,7 +14,6 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from poser_web.db import search_index
-from poser_web.db.engine import get_engine
 from poser_web.db.search import contains
 from poser_web.db.search_index import _sqlite_triggers
 from poser_web.models import DatasyncChange
@@ -35,13 +34,10 @@ WIDGETS = WidgetView.describe()
 @pytest.fixture(scope="module")
 def own_engine(scratch_databases):
     """A database of the run's kind that the imports commit to."""
-    from tests.databases import migrate
+    from tests.databases import new_migrated_engine
 
-    url = scratch_databases.create()
-    migrate(url)
-    engine = get_engine({"sqlalchemy.url": url})
-    yield engine
-    engine.dispose()
+    with new_migrated_engine(scratch_databases) as engine:
+        yield engine
 
 
 @pytest.fixture

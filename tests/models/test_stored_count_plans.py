@@ -8,9 +8,8 @@ import uuid
 import pytest
 from sqlalchemy import insert, text
 
-from poser_web.db.engine import get_engine
 from poser_web.tables.widgets.models import Component, Widget
-from tests.databases import migrate
+from tests.databases import new_migrated_engine
 
 pytestmark = pytest.mark.only_db("postgresql")
 
@@ -22,11 +21,8 @@ SCANNED = text("SELECT coalesce(seq_tup_read, 0) FROM pg_stat_xact_user_tables "
 
 @pytest.fixture
 def new_database(scratch_databases):
-    url = scratch_databases.create()
-    migrate(url)
-    engine = get_engine({"sqlalchemy.url": url})
-    yield engine
-    engine.dispose()
+    with new_migrated_engine(scratch_databases) as engine:
+        yield engine
 
 
 @pytest.mark.parametrize("analyzed_empty", [False, True])
