@@ -31,6 +31,30 @@ def migrate(database_url, revision="heads"):
 
 
 @contextmanager
+def emptied_engine(database_url, tables):
+    """The app's engine on the run's database, for tests whose code commits for real: `tables`
+    (models or Table objects, children first) emptied before (other tests that commit leave rows behind)
+    and after. Disposed at the end."""
+    from sqlalchemy import delete
+
+    from poser_web.db.engine import get_engine
+
+    engine = get_engine({"sqlalchemy.url": database_url})
+
+    def empty():
+        with engine.begin() as connection:
+            for table in tables:
+                connection.execute(delete(getattr(table, "__table__", table)))
+
+    empty()
+    try:
+        yield engine
+    finally:
+        empty()
+        engine.dispose()
+
+
+@contextmanager
 def new_migrated_engine(scratch_databases):
     """The app's engine on a database of its own, migrated to heads: for tests that commit
     freely or need a database the planner knows nothing of. Disposed at the end."""

@@ -5,18 +5,18 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from poser_web.batch import runner
 from poser_web.batch.handler import B, NotEditable, by_number
 from poser_web.batch.store import FileStore
 from poser_web.batch.table_import import TableImportHandler
 from poser_web.cli import main
-from poser_web.db.engine import WRITE_OPTION, get_engine
+from poser_web.db.engine import WRITE_OPTION
 from poser_web.models import Batch, BatchRow, Change, User, utcnow
 from poser_web.tables.widgets.models import Component, Widget
 from poser_web.tables.widgets.views import WidgetView
-from tests.databases import REPO
+from tests.databases import REPO, emptied_engine
 
 INI = str(REPO / "development.ini")
 HEADER = "type,uuid,description,active,item_code\n"
@@ -28,17 +28,8 @@ FILE = HEADER + f"widget,{W1},Alpha,true,\ncomponent,{C1},Part,true,A1\nwidget,,
 def real_db(database_url, monkeypatch, tmp_path):
     monkeypatch.setenv("POSER_DATABASE_URL", database_url)
     monkeypatch.setenv("POSER_BATCH_DIR", str(tmp_path / "store"))
-    engine = get_engine({"sqlalchemy.url": database_url})
-    clean(engine)
-    yield engine
-    clean(engine)
-    engine.dispose()
-
-
-def clean(engine):
-    with engine.begin() as connection:
-        for table in (BatchRow, Batch, Change, Component, Widget, User):
-            connection.execute(delete(table.__table__))
+    with emptied_engine(database_url, (BatchRow, Batch, Change, Component, Widget, User)) as engine:
+        yield engine
 
 
 def scalar(engine, query):

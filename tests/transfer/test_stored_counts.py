@@ -5,14 +5,14 @@ triggers count again afterwards, for every other writer."""
 import csv
 
 import pytest
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 
 from poser_web.batch import runner
 from poser_web.batch.handler import load
 from poser_web.batch.store import FileStore
 from poser_web.batch.table_bulk import TableBulkHandler
 from poser_web.batch.table_import import TableImportHandler
-from poser_web.db.engine import WRITE_OPTION, get_engine
+from poser_web.db.engine import WRITE_OPTION
 from poser_web.models import Batch, BatchRow, Change
 from poser_web.models.stored_counts import (
     StoredCount,
@@ -25,6 +25,7 @@ from poser_web.tables.widgets.models import Component, Widget
 from poser_web.tables.widgets.views import WidgetView
 from poser_web.transfer import counts, run_import
 from poser_web.transfer.layout import LayoutError
+from tests.databases import emptied_engine
 
 WIDGETS = WidgetView.describe()
 HEADER = ["type", "uuid", "description", "active", "item_code"]
@@ -39,17 +40,8 @@ def key(kind, n):
 def db(request, database_url, monkeypatch):
     """A committed database; the counts suspended from the first write, or never."""
     monkeypatch.setattr(counts, "MIN_ROWS", 1 if request.param == "suspended" else 10**9)
-    engine = get_engine({"sqlalchemy.url": database_url})
-    clean(engine)
-    yield engine
-    clean(engine)
-    engine.dispose()
-
-
-def clean(engine):
-    with engine.begin() as connection:
-        for table in (BatchRow, Batch, Change, Component, Widget):
-            connection.execute(delete(table.__table__))
+    with emptied_engine(database_url, (BatchRow, Batch, Change, Component, Widget)) as engine:
+        yield engine
 
 
 def write(path, widgets):

@@ -4,7 +4,7 @@ import io
 import json
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from poser_web.cli import main
@@ -14,7 +14,7 @@ from poser_web.tables.widgets.models import Component, Widget
 from poser_web.tables.widgets.views import WidgetView
 from poser_web.transfer import layout
 from poser_web.transfer.progress import Progress
-from tests.databases import REPO, migrate
+from tests.databases import REPO, emptied_engine, migrate
 
 INI = str(REPO / "development.ini")
 HEADER = "type,uuid,description,active,item_code\n"
@@ -24,6 +24,11 @@ W1, W2, W3 = ("a1" * 16), ("b2" * 16), ("c3" * 16)
 C1, C2, C3, C4 = ("d4" * 16), ("e5" * 16), ("f6" * 16), ("07" * 16)
 
 
+# What an import may write (history, users for --runas), children first.
+COMMITTED_TABLES = (Change.__table__, Component.__table__, Widget.__table__, user_roles,
+                    RolePermission.__table__, Role.__table__, User.__table__, LoginFailure.__table__)
+
+
 @pytest.fixture
 def cli_db(database_url, monkeypatch):
     """The CLI commits for real: point it at the test database and clean up after.
@@ -31,19 +36,8 @@ def cli_db(database_url, monkeypatch):
     Also before: other tests that commit (e.g. pshell's) leave history rows behind.
     """
     monkeypatch.setenv("POSER_DATABASE_URL", database_url)
-    engine = get_engine({"sqlalchemy.url": database_url})
-    clean(engine)
-    yield engine
-    clean(engine)
-    engine.dispose()
-
-
-def clean(engine):
-    with engine.begin() as connection:
-        for table in (Change.__table__, Component.__table__, Widget.__table__, user_roles,
-                      RolePermission.__table__, Role.__table__, User.__table__,
-                      LoginFailure.__table__):
-            connection.execute(delete(table))
+    with emptied_engine(database_url, COMMITTED_TABLES) as engine:
+        yield engine
 
 
 def state(engine):
