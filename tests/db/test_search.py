@@ -159,12 +159,11 @@ def test_index_follows_raw_sql(dbsession):
 
 def test_index_follows_the_importer(database_url, monkeypatch, tmp_path):
     """The importer's bulk path (executemany / COPY), committed for real and cleaned up."""
-    from tests.transfer.test_transfer import BASIC, clean, import_, write
+    from tests.databases import emptied_engine
+    from tests.transfer.test_transfer import BASIC, COMMITTED_TABLES, import_, write
 
     monkeypatch.setenv("POSER_DATABASE_URL", database_url)
-    engine = get_engine({"sqlalchemy.url": database_url})
-    clean(engine)
-    try:
+    with emptied_engine(database_url, COMMITTED_TABLES) as engine:
         assert import_(write(tmp_path, BASIC)) == 0
         with Session(engine) as session:
             assert search(session, "alph") == ["Alpha"]
@@ -179,9 +178,6 @@ def test_index_follows_the_importer(database_url, monkeypatch, tmp_path):
             for table, column in (("poser_widget", "description"), ("poser_component", "item_code"),
                                   ("poser_component", "description")):
                 assert fts_is_consistent(session, table, column)
-    finally:
-        clean(engine)
-        engine.dispose()
 
 
 def test_sqlite_uses_the_index_for_three_characters_or_more(testapp, catalogue, db_kind):
