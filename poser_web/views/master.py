@@ -22,7 +22,7 @@ from ..grid import DEFAULT_COUNT_LIMIT
 from ..grid.columns import dotted_value
 from ..models import TABLE_PREFIX, Audited, catalog
 from ..web.navigation import add_menu_entry
-from ..web.route_urls import route_url as site_route_url
+from ..web.site_urls import route_url as site_route_url
 from . import checks
 from .history import HistoryPages
 from .master_export import ExportPages

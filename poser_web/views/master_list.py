@@ -10,7 +10,7 @@ from ..display.labels import label_of
 from ..display.values import display_timezone, formatter
 from ..grid import DEFAULT_PAGE_SIZE, PAGE_SIZES, Grid, GridError
 from ..grid.declared import make_columns, make_filters, make_search
-from ..web.route_urls import route_url as site_route_url
+from ..web.site_urls import route_url as site_route_url
 from .list_rows import rows_html
 
 
