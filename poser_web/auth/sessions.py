@@ -22,7 +22,6 @@
 import hashlib
 import hmac
 import json
-import logging
 import re
 import secrets
 from datetime import timedelta
@@ -31,17 +30,12 @@ from functools import cache
 from pyramid.interfaces import ISession
 from pyramid.tweens import EXCVIEW
 from sqlalchemy import bindparam, delete, event, func, insert, inspect, or_, select, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from zope.interface import implementer
 
-from ..db import sqlite_writers
-from ..db.engine import WRITE_OPTION
-from . import flash_cookie
+from . import flash_cookie, session_writes
 from ..models import Role, RolePermission, ServerSession, User, user_roles, utcnow
 
-log = logging.getLogger(__name__)
 
 COOKIE_NAME = "poser_session"
 CSRF_COOKIE_NAME = "poser_csrf"
@@ -50,7 +44,6 @@ DEFAULT_IDLE_TIMEOUT = timedelta(hours=8)
 DEFAULT_MAX_AGE = timedelta(hours=24)
 CSRF_KEY = "_csrft_"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-READER_WRITE_WAIT_MS = 1000
 FLASH_PREFIX = "_f_"
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -185,7 +178,7 @@ class ServerSideSession(dict):
         if not statements:
             return
         if request.method in SAFE_METHODS and db.get_bind().dialect.name == "sqlite":
-            if not self._write_apart(db, statements):
+            if not session_writes.write_apart(db, statements):
                 return  # nothing written, no cookie: the next request tries again
         else:
             for statement in statements:
@@ -199,54 +192,6 @@ class ServerSideSession(dict):
             elif ended:
                 response.delete_cookie(COOKIE_NAME, path="/")
         self.dirty = False
-
-    def _write_apart(self, db, statements):
-        """A reading request's session write on SQLite: in a short write transaction of its
-        own, waiting `READER_WRITE_WAIT_MS` at most for the write lock and skipped when the
-        database stays busy (a long import). Reading a page never fails for its session's
-        sake; at worst a message shows twice or a new visitor gets their session on the
-        next page.
-
-        Not in the request's own (read) transaction: a writer that committed since its first
-        read makes SQLite refuse that transaction's write at once (SQLITE_BUSY_SNAPSHOT), and
-        under concurrent saves that was most of them (a "Saved" message shown twice). The
-        page read nothing it writes here but its session row. A session bound to one
-        connection (the tests' rolled-back one) writes in it, as before."""
-        bind = db.get_bind()
-        if (not isinstance(bind, Engine) or not sqlite_writers.shared(bind)
-                or sqlite_writers.holds_write(db.connection())):
-            return self._write_if_free(db, statements)  # in its transaction, as it wrote
-        try:
-            with bind.execution_options(**{WRITE_OPTION: True}).connect() as connection:
-                driver = connection.connection.driver_connection  # PRAGMAs before the BEGIN
-                timeout = driver.execute("PRAGMA busy_timeout").fetchone()[0]
-                driver.execute(f"PRAGMA busy_timeout={READER_WRITE_WAIT_MS}")
-                try:
-                    with connection.begin():
-                        for statement in statements:
-                            connection.execute(statement)
-                finally:
-                    driver.execute(f"PRAGMA busy_timeout={int(timeout)}")
-            return True
-        except OperationalError as error:
-            log.info("session not saved, database busy: %s", error.orig)
-            return False
-
-    def _write_if_free(self, db, statements):
-        """The session write in the request's own transaction, given up after
-        `READER_WRITE_WAIT_MS` (or at once when SQLite refuses it: see _write_apart)."""
-        connection = db.connection()
-        timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-        connection.exec_driver_sql(f"PRAGMA busy_timeout={READER_WRITE_WAIT_MS}")
-        try:
-            for statement in statements:
-                db.execute(statement)
-            return True
-        except OperationalError as error:
-            log.info("session not saved, database busy: %s", error.orig)
-            return False
-        finally:
-            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(timeout)}")
 
     def _row_id(self):
         return token_id(self.token, self.config.key)
