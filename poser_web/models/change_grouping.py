@@ -27,16 +27,19 @@ log = logging.getLogger(__name__)
 # write at all if another committed meanwhile (SQLITE_BUSY).
 _since = weakref.WeakKeyDictionary()
 
+# NOT INDEXED: left to itself, SQLite groups by walking the whole (entity, entity_key, id)
+# index, every change still in the log, rather than reading this transaction's few rows by id
+# and sorting them: 15 ms per save with 100,000 unshipped changes, growing with the log.
 FOLD = (
     # The first row of each record keeps the last word (a record saved then deleted: delete).
     """UPDATE poser_datasync_change AS kept SET action = (
            SELECT later.action FROM poser_datasync_change AS later
            WHERE later.entity = kept.entity AND later.entity_key = kept.entity_key
              AND later.id >= ?1 ORDER BY later.id DESC LIMIT 1)
-       WHERE kept.id IN (SELECT min(id) FROM poser_datasync_change WHERE id >= ?1
+       WHERE kept.id IN (SELECT min(id) FROM poser_datasync_change NOT INDEXED WHERE id >= ?1
                          GROUP BY entity, entity_key HAVING count(*) > 1)""",
     """DELETE FROM poser_datasync_change WHERE id >= ?1 AND id NOT IN (
-           SELECT min(id) FROM poser_datasync_change WHERE id >= ?1
+           SELECT min(id) FROM poser_datasync_change NOT INDEXED WHERE id >= ?1
            GROUP BY entity, entity_key)""",
 )
 
