@@ -2,6 +2,7 @@
 from pyramid.config import Configurator
 
 from .settings import apply_environment
+from .web.startup_gc import freeze_startup_objects
 
 
 def configure(settings):
@@ -24,4 +25,6 @@ def configure(settings):
 
 def main(global_config, **settings):
     """The WSGI application `pserve` serves (paste.app_factory)."""
-    return configure(settings).make_wsgi_app()
+    app = configure(settings).make_wsgi_app()
+    freeze_startup_objects(settings)
+    return app

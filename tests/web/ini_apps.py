@@ -6,6 +6,7 @@ POSER_BASE_URL, POSER_BATCH_DIR) is given the same way; nothing else differs. Lo
 configured from the ini as pserve does (the request log at INFO among it) and put back
 afterwards, so the rest of the run logs as before.
 """
+import gc
 import logging
 import os
 from configparser import ConfigParser
@@ -83,6 +84,9 @@ def app_from_ini(name, database_url, batch_dir):
               **spec["environment"]}
     with environment(values), logging_of(path):
         app = get_app(str(path))
+        # The ini freezes start-up objects (web/startup_gc.py), here the whole test run's
+        # so far: let the collector have them back, as a test process needs.
+        gc.unfreeze()
         try:
             yield app, spec["host"], spec["scheme"]
         finally:
