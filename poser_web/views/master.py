@@ -9,7 +9,6 @@ downloads master_export.ExportPages, the form pages and their hooks (`objectify`
 """
 import re
 
-from pyramid.encode import urlencode
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import inspect, select
 
@@ -22,6 +21,7 @@ from ..grid import DEFAULT_COUNT_LIMIT
 from ..grid.columns import dotted_value
 from ..models import TABLE_PREFIX, Audited, catalog
 from ..web.navigation import add_menu_entry
+from ..web.site_urls import query_string
 from ..web.site_urls import route_url as site_route_url
 from . import checks
 from .history import HistoryPages
@@ -274,7 +274,7 @@ class MasterView(ListPages, ExportPages, FormPages, HistoryPages):
         # A list page links to its own routes a dozen times (sort, pages, forms, exports):
         # their URLs are kept per site, the query added as Pyramid's route_url adds it.
         base = site_route_url(self.request, name, **({"format": format} if format is not None else {}))
-        return base + ("?" + urlencode(query, doseq=True) if query else "")
+        return base + ("?" + query_string(query) if query else "")
 
     def page_context(self, **values):
         values.setdefault("master", self)
