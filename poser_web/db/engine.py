@@ -3,7 +3,7 @@ from sqlalchemy import engine_from_config, event
 from sqlalchemy.orm import Session, sessionmaker
 from zope.sqlalchemy.datamanager import ZopeTransactionEvents
 
-from . import sqlite_writers
+from . import liveness, sqlite_writers
 from .search import prepare_sqlite as prepare_sqlite_search
 
 # How long a SQLite writer waits for another to finish before failing.
@@ -45,6 +45,7 @@ def _prepare_sqlite(engine):
 
 def get_engine(settings, prefix="sqlalchemy."):
     engine = engine_from_config(settings, prefix)
+    liveness.install(engine, settings, prefix)
     if engine.dialect.name == "sqlite":
         # First: its "begin" listener takes the lock before _prepare_sqlite's BEGIN IMMEDIATE.
         sqlite_writers.install(engine, WRITE_OPTION, SQLITE_BUSY_TIMEOUT_MS / 1000)
