@@ -39,6 +39,21 @@ def _written(instance, name, value):
     return value
 
 
+# Values compared before they are written: equal ones of these types are the same value.
+_PLAIN = frozenset((str, bool, int, type(None)))
+
+
+def _set(instance, name, value):
+    """Set `name` unless it already holds this very value: an attribute set to what it holds
+    still marks the record changed, so every unchanged inline row went through the flush (its
+    history diffed, its version checked) on every save."""
+    if type(value) in _PLAIN and name in instance.__dict__:
+        current = instance.__dict__[name]
+        if type(current) is type(value) and current == value:
+            return
+    setattr(instance, name, value)
+
+
 def _shown(appstruct):
     """Validated values as a form shows them again (None is a blank field)."""
     return {name: [_shown(row) for row in value] if isinstance(value, list) else value
@@ -102,21 +117,24 @@ class FormPages:
                 target = inspect(self.model).relationships[name].mapper.class_
                 setattr(instance, name, self.db.get(target, value) if value else None)
             elif name in columns and name not in ("uuid", "version"):
-                setattr(instance, name, _written(instance, name, value))
+                _set(instance, name, _written(instance, name, value))
         return instance
 
     def _update_rows(self, instance, name, rows):
         row_model = inspect(self.model).relationships[name].mapper.class_
-        existing = {row.uuid: row for row in getattr(instance, name)}
+        current = getattr(instance, name)
+        existing = {row.uuid: row for row in current}
         row_columns = {c.key for c in inspect(row_model).column_attrs}
         kept = []
         for values in rows:
             row = existing.get(values.get("uuid")) or row_model()
             for key, value in values.items():
                 if key in row_columns and key != "uuid":
-                    setattr(row, key, value)
+                    _set(row, key, value)
             kept.append(row)
-        setattr(instance, name, kept)
+        # The same rows in the same order: replacing the list would mark the record changed.
+        if len(kept) != len(current) or any(a is not b for a, b in zip(kept, current)):
+            setattr(instance, name, kept)
 
     def create_page(self):
         return self._form_page(None)
