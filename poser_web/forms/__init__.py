@@ -211,7 +211,11 @@ def make_form(schema, request, instance=None, buttons=("Save",), model=None, rec
     create form), `timezone` and `record_url` (record -> its page) through colander's
     bindings (`node.bindings`, or a `colander.deferred`).
     """
-    bound = bound_schema(schema, request, instance, model, record_url)
+    return form_of(bound_schema(schema, request, instance, model, record_url), buttons, **kwargs)
+
+
+def form_of(bound, buttons=("Save",), **kwargs):
+    """The deform Form of a schema bound_schema() made (see make_form)."""
     # Focus the first visible field, and only it: deform's own focus="on" would also
     # mark the first input of every inline row (and skip our StrippedString fields).
     kwargs.setdefault("focus", "off")
