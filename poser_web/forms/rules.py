@@ -7,6 +7,8 @@ ranges (for a hand-built schema; a derived field checks its own). The form's bin
 give what it needs: `request` (its database session), `instance` (the record edited;
 None for a new one) and `record_url` (record -> its page, or None).
 """
+from functools import cache
+
 import colander
 from markupsafe import Markup
 from sqlalchemy import inspect
@@ -15,6 +17,7 @@ from ..display.labels import field_label, label_of, model_title
 from ..models.rules import bounds, check_values, find_conflicts, unique_keys
 
 
+@cache  # a model's columns and keys are fixed once it is declared; asked on every form
 def has_rules(model):
     return bool(unique_keys(model)) or any(
         any(b is not None for b in bounds(c)) for c in model.__table__.columns)

@@ -12,6 +12,7 @@ import enum
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
@@ -97,11 +98,16 @@ def summarize(action, diff, labels=None):
     return "; ".join(parts) or "Saved without changes"
 
 
+@lru_cache(maxsize=1024)  # a model's fields are named the same while the app runs
+def _label(model, field):
+    return field_label(model, field).lower()
+
+
 def make_change(action, entity_uuid, label, diff, username, source, when=None, *, entity,
                 model=None):
     """Column values of one Change row (for the ORM or a bulk insert); with the `model`,
     the summary names its fields as every page does ("preferred widget")."""
-    labels = {f: field_label(model, f).lower() for f in diff.get("fields", {})} if model else None
+    labels = {f: _label(model, f) for f in diff.get("fields", {})} if model else None
     values = {
         "uuid": new_uuid(), "username": username, "source": source, "entity": entity,
         "entity_uuid": entity_uuid, "entity_label": (label or "")[:255], "action": action,
@@ -145,13 +151,15 @@ def record_changes(session, flush_context, instances):
     def relations(obj):
         return [r for r in child_relations(type(obj)) if issubclass(r.parent, Audited)]
 
+    # Each of these properties builds a new set when read: read once.
+    new, dirty, deleted = list(session.new), list(session.dirty), session.deleted
     with session.no_autoflush:
-        for obj in session.new:
+        for obj in new:
             if isinstance(obj, Audited):
                 entry(obj, "create").fields = {
                     f: [None, plain(getattr(obj, f))] for f in obj.audit_fields()
                     if plain(getattr(obj, f)) is not None}
-        for obj in session.deleted:
+        for obj in deleted:
             if isinstance(obj, Audited):
                 item = entry(obj, "delete")
                 item.fields = {f: [plain(getattr(obj, f)), None] for f in obj.audit_fields()
@@ -159,12 +167,12 @@ def record_changes(session, flush_context, instances):
                 for relation in child_relations_of(obj):
                     item.rows(relation.name, "removed").extend(
                         row_values(row, relation.fields) for row in getattr(obj, relation.name))
-        for obj in session.dirty:
+        for obj in dirty:
             if isinstance(obj, Audited) and (type(obj), obj.uuid) not in pending:
                 changes = field_changes(obj, obj.audit_fields())
                 if changes:
                     entry(obj).fields = changes
-        for obj in session.new:
+        for obj in new:
             for relation in relations(obj):
                 parent = getattr(obj, relation.back)
                 if parent is not None:
@@ -172,7 +180,7 @@ def record_changes(session, flush_context, instances):
                         obj.uuid = new_uuid()
                     entry(parent).rows(relation.name, "added").append(
                         row_values(obj, relation.fields))
-        for obj in session.dirty:
+        for obj in dirty:
             for relation in relations(obj):
                 parent = getattr(obj, relation.back)
                 changes = field_changes(obj, relation.fields) if parent is not None else None
@@ -181,21 +189,21 @@ def record_changes(session, flush_context, instances):
                     entry(parent).rows(relation.name, "changed").append(
                         {"uuid": obj.uuid, first: plain(getattr(obj, first)), "fields": changes})
         removed = set()
-        for obj in session.dirty:
+        for obj in dirty:
             # Rows dropped from a parent's list are deleted later in the flush
             # (delete-orphan), so they show only in the collection's history.
-            if isinstance(obj, Audited) and obj not in session.deleted:
+            if isinstance(obj, Audited) and obj not in deleted:
                 for relation in child_relations_of(obj):
                     for row in inspect(obj).attrs[relation.name].history.deleted:
                         removed.add(row)
                         entry(obj).rows(relation.name, "removed").append(
                             row_values(row, relation.fields))
-        for obj in session.deleted:
+        for obj in deleted:
             if obj in removed:
                 continue
             for relation in relations(obj):
                 parent = relation.parent_of(session, obj)
-                if parent is not None and parent not in session.deleted:
+                if parent is not None and parent not in deleted:
                     entry(parent).rows(relation.name, "removed").append(
                         row_values(obj, relation.fields))
 

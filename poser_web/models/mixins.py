@@ -18,6 +18,7 @@ from ..display.labels import model_title
 from .meta import TABLE_PREFIX
 
 _generation = [0]  # goes up when a Versioned or Audited class is declared
+_audit_fields_of = {}  # Audited class -> its audit_fields()
 
 
 class Versioned:
@@ -62,7 +63,11 @@ class Audited:
 
     @classmethod
     def audit_fields(cls):
-        return audit_fields(cls, exclude=cls.__audit_exclude__)
+        # Asked for every record of every flush; the mapper's columns do not change.
+        fields = _audit_fields_of.get(cls)
+        if fields is None:
+            fields = _audit_fields_of[cls] = audit_fields(cls, exclude=cls.__audit_exclude__)
+        return fields
 
 
 def audit_fields(model, exclude=(), parent_keys=()):

@@ -22,14 +22,15 @@ def _parents(session, obj):
 @event.listens_for(Session, "before_flush")
 def bump_versions(session, flush_context, instances):
     changed = set()
+    new, deleted = session.new, session.deleted  # each read builds a new set: read once
     with session.no_autoflush:
         for obj in session.dirty:
             if isinstance(obj, Versioned) and session.is_modified(obj):
                 changed.add(obj)
             elif child_relations(type(obj)) and session.is_modified(obj):
                 changed.update(_parents(session, obj))
-        for obj in list(session.new) + list(session.deleted):
+        for obj in list(new) + list(deleted):
             changed.update(_parents(session, obj))
     for record in changed:
-        if record not in session.new and record not in session.deleted:
+        if record not in new and record not in deleted:
             record.version += 1  # NOT NULL, 1 from the insert on: never None to default

@@ -30,6 +30,7 @@ from .master_forms import FormPages
 from .master_list import ListPages
 
 UUID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+_KEY = "f" * 32  # a record's key in the kept URLs of its routes (see route)
 
 
 def master_for(registry, model):
@@ -268,6 +269,13 @@ class MasterView(ListPages, ExportPages, FormPages, HistoryPages):
 
     def route(self, action=None, instance=None, format=None, **query):
         name = self.route_prefix if action is None else f"{self.route_prefix}.{action}"
+        if (instance is not None and not query and format is None
+                and UUID_PATTERN.match(instance.uuid or "")):
+            # The route's URL for a placeholder key, kept per site, with the key put in: form
+            # pages link their record two or three times and a save redirects to it, each a
+            # route generation (a key of 32 hex digits is the same quoted or not).
+            head, _, tail = site_route_url(self.request, name, uuid=_KEY).rpartition(_KEY)
+            return head + instance.uuid + tail
         if instance is not None:
             parts = {"uuid": instance.uuid, **({"format": format} if format is not None else {})}
             return self.request.route_url(name, _query=query, **parts)

@@ -1,7 +1,7 @@
 """The form side of MasterView: create, edit and delete pages, the foreign-key lookup.
 
 Mixed into MasterView (views/master.py). The schema comes from `schema` or is
-derived from `form_fields` / `inlines` (forms/derive.py); `make_form` adds the
+derived from `form_fields` / `inlines` (forms/derive.py); `bound_schema` adds the
 CSRF token and, for a Versioned model, the version.
 """
 import colander
@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..display.labels import label_of, model_title
 from ..display.values import display_timezone
-from ..forms import make_form
+from ..forms import bound_schema, form_of
 from ..forms.derive import derived_schema, is_relation, lookup_matches
+from ..forms.posted import validated
 from ..forms.rules import field_of
 from ..models.violations import explain, referrers
 
@@ -39,6 +40,21 @@ def _written(instance, name, value):
     return value
 
 
+# Values compared before they are written: equal ones of these types are the same value.
+_PLAIN = frozenset((str, bool, int, type(None)))
+
+
+def _set(instance, name, value):
+    """Set `name` unless it already holds this very value: an attribute set to what it holds
+    still marks the record changed, so every unchanged inline row went through the flush (its
+    history diffed, its version checked) on every save."""
+    if type(value) in _PLAIN and name in instance.__dict__:
+        current = instance.__dict__[name]
+        if type(current) is type(value) and current == value:
+            return
+    setattr(instance, name, value)
+
+
 def _shown(appstruct):
     """Validated values as a form shows them again (None is a blank field)."""
     return {name: [_shown(row) for row in value] if isinstance(value, list) else value
@@ -49,7 +65,7 @@ class FormPages:
     """create / edit / delete pages and the lookup route of a MasterView."""
 
     def get_schema(self):
-        """The form's colander schema (CSRF and version nodes are make_form's business)."""
+        """The form's colander schema (CSRF and version nodes are bound_schema's business)."""
         if self.schema is not None:
             return self.schema()
         return derived_schema(self.model, self.form_fields or (), self.derived_inlines(),
@@ -102,21 +118,24 @@ class FormPages:
                 target = inspect(self.model).relationships[name].mapper.class_
                 setattr(instance, name, self.db.get(target, value) if value else None)
             elif name in columns and name not in ("uuid", "version"):
-                setattr(instance, name, _written(instance, name, value))
+                _set(instance, name, _written(instance, name, value))
         return instance
 
     def _update_rows(self, instance, name, rows):
         row_model = inspect(self.model).relationships[name].mapper.class_
-        existing = {row.uuid: row for row in getattr(instance, name)}
+        current = getattr(instance, name)
+        existing = {row.uuid: row for row in current}
         row_columns = {c.key for c in inspect(row_model).column_attrs}
         kept = []
         for values in rows:
             row = existing.get(values.get("uuid")) or row_model()
             for key, value in values.items():
                 if key in row_columns and key != "uuid":
-                    setattr(row, key, value)
+                    _set(row, key, value)
             kept.append(row)
-        setattr(instance, name, kept)
+        # The same rows in the same order: replacing the list would mark the record changed.
+        if len(kept) != len(current) or any(a is not b for a, b in zip(kept, current)):
+            setattr(instance, name, kept)
 
     def create_page(self):
         return self._form_page(None)
@@ -125,29 +144,52 @@ class FormPages:
         return self._form_page(self.get_instance())
 
     def _form_page(self, instance):
-        form = make_form(self.get_schema(), self.request, instance=instance, model=self.model,
-                         buttons=FORM_BUTTONS, record_url=self.record_url, formid="master-form")
+        schema = bound_schema(self.get_schema(), self.request, instance=instance, model=self.model,
+                              record_url=self.record_url)
+
+        def form():
+            return form_of(schema, buttons=FORM_BUTTONS, formid="master-form")
+
         # Cancel (beside Save) goes back to where the form was opened from: the record or the list.
         cancel = {"cancel_url": self.route("view", instance) if instance is not None else self.route()}
         if self.request.method != "POST":
-            appstruct = self.to_appstruct(instance, form.schema) if instance is not None else {}
-            if instance is not None and "version" in form.schema:
+            appstruct = self.to_appstruct(instance, schema) if instance is not None else {}
+            if instance is not None and "version" in schema:
                 appstruct["version"] = instance.version
-            return self.page_context(instance=instance, form=form.render(appstruct, **cancel),
+            return self.page_context(instance=instance, form=form().render(appstruct, **cancel),
                                      conflict=None)
-        try:
-            appstruct = form.validate(list(self.request.POST.items()))
-        except deform.ValidationFailure as failure:
-            return self._refused(instance, failure.render(**cancel))
+        controls = list(self.request.POST.items())
+        # A form without errors is read without deform's fields (forms/posted.py); any error,
+        # and the pages below that show the form again, take deform's way.
+        posted = validated(schema, controls)
+
+        checked = None  # the deform form that validated the post, once there is one
+
+        def validated_form():
+            nonlocal checked
+            if checked is None:
+                checked = form()
+                checked.validate(controls)
+            return checked
+
+        if posted is None:
+            checked = form()
+            try:
+                appstruct = checked.validate(controls)
+            except deform.ValidationFailure as failure:
+                return self._refused(instance, failure.render(**cancel))
+        else:
+            appstruct = posted[1]
         conflict = self.version_conflict(instance, appstruct.get("version"))
         if conflict:
             self.request.response.status = 409
-            return self.page_context(instance=instance, form=form.render(_shown(appstruct), **cancel),
+            return self.page_context(instance=instance,
+                                     form=validated_form().render(_shown(appstruct), **cancel),
                                      conflict=conflict, fields=self.view_fields(instance))
         try:
             saved = self.save(appstruct, instance)
         except IntegrityError as error:  # a rule only the database knew, or a race
-            return self._refused(instance, self.refusal(form, error).render(**cancel))
+            return self._refused(instance, self.refusal(validated_form(), error).render(**cancel))
         return self._after_save(saved, created=instance is None)
 
     def save(self, appstruct, instance):
