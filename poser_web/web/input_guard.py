@@ -14,6 +14,7 @@
 from pyramid.httpexceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
 from pyramid.tweens import EXCVIEW
 
+from .form_body import read_form
 from .transaction import release_database
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -61,6 +62,7 @@ def text_problem(request):
         if request.charset != "UTF-8":
             return f"The form must be sent as UTF-8, not {request.charset[:40]!r}."
         try:
+            read_form(request)
             fields += [(k, v) for k, v in request.POST.items() if isinstance(v, str) or k is None]
         except (UnicodeDecodeError, ValueError):
             return "The form's data is not valid UTF-8 or not well formed."
