@@ -102,7 +102,7 @@ class Staging:
 def _copy(connection, table_name, rows, columns, advance=None):
     """PostgreSQL: rows through COPY, several times faster than INSERTs (same transaction).
 
-    `columns` are (column name, row key) pairs.
+    `columns` are (column name, row key or index) pairs.
     """
     listed = ", ".join(connection.dialect.identifier_preparer.quote(name) for name, _ in columns)
     keys = [key for _, key in columns]
@@ -117,6 +117,11 @@ def _copy(connection, table_name, rows, columns, advance=None):
                 advance(len(batch))
     finally:
         cursor.close()
+
+
+def copy_rows(connection, table_name, names, rows):
+    """PostgreSQL: tuples of values (in `names` order) through COPY."""
+    _copy(connection, table_name, rows, [(name, index) for index, name in enumerate(names)])
 
 
 def _copy_update(connection, table, rows, assignments, advance=None):
