@@ -70,15 +70,18 @@ class Ledger:
     def check(self, spec, records, owners):
         """{line: reason} for the keys of `records` met before, and child rows that belong to
         another record; records the good records' keys. `owners`: the snapshot's."""
-        problems, first = {}, {}
-        for record in records:
-            for row in (record, *record.child_rows()):
-                if row.key is None:
+        problems, first, met = {}, {}, []
+        for record in records:  # each row once, in the file's order
+            for row, kind in ((record, "p"), *((child, "c") for rows in record.children.values()
+                                               for child in rows)):
+                key = row.key
+                if key is None:
                     continue
-                if row.key in first:
-                    problems.setdefault(row.line, _twice(spec, row.key, first[row.key]))
+                if key in first:
+                    problems.setdefault(row.line, _twice(spec, key, first[key]))
                 else:
-                    first[row.key] = row.line
+                    first[key] = row.line
+                    met.append((key, row.line, kind, None))
         earlier, removed_from = {}, {}
         for chunk in in_chunks(self.seen.maybe(first)):
             for key, line, kind, parent in self._look_up(chunk):
@@ -87,25 +90,20 @@ class Ledger:
                 elif kind != "n" and line:
                     earlier[key] = min(line, earlier.get(key, line))
         for record in records:
-            for row in (record, *record.child_rows()):
-                if row.key in earlier:
-                    problems.setdefault(row.line, _twice(spec, row.key, earlier[row.key]))
+            if earlier:
+                for row in (record, *record.child_rows()):
+                    if row.key in earlier:
+                        problems.setdefault(row.line, _twice(spec, row.key, earlier[row.key]))
             for child in spec.children:
+                owned = owners[child.name]
                 for row in record.children.get(child.name, ()):
-                    owner = removed_from.get(row.key, owners[child.name].get(row.key))
-                    reason = owner_problem(spec, child, row, record, owner)
-                    if reason:
-                        problems.setdefault(row.line, reason)
-        rows = []
-        for record in records:
-            if record.key is not None and first.get(record.key) == record.line:
-                rows.append((record.key, record.line, "p", None))
-            for row in record.child_rows():
-                if row.key is not None and first.get(row.key) == row.line:
-                    rows.append((row.key, row.line, "c", None))
-        self.add(rows)
+                    owner = removed_from.get(row.key, owned.get(row.key))
+                    if owner is not None:
+                        reason = owner_problem(spec, child, row, record, owner)
+                        if reason:
+                            problems.setdefault(row.line, reason)
+        self.add(met)
         return problems
-
 
     def _look_up(self, keys):
         if not self.indexed:
