@@ -17,6 +17,7 @@ from ..datasync.bulk_capture import DeferredCapture
 from ..db.search_index import DeferredSearchIndex
 from ..models import Change, one_change_per_record
 from .counts import DeferredCounts
+from .gc_pause import fewer_collections
 
 BATCH = 10_000  # rows per executemany / COPY
 IN_CHUNK = 500  # uuids per DELETE ... IN (...)
@@ -203,7 +204,8 @@ def bulk_writes(connection):
         previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
         connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     try:
-        yield deferred
+        with fewer_collections():
+            yield deferred
         deferred.finish()
     finally:
         connection.info.pop(BULK, None)
