@@ -41,7 +41,6 @@ from poser_web.tables.widgets.views import WidgetView  # noqa: E402
 from poser_web.transfer import FileLayout, run_export, run_import  # noqa: E402
 from tests.databases import migrate  # noqa: E402
 from bench.memory import peak_mb, reset_peak, widgets_for  # noqa: E402
-from bench.server_cpu import backend_cpu  # noqa: E402
 
 WIDGETS = WidgetView.describe()
 HEADER = FileLayout(WIDGETS).header
@@ -129,6 +128,8 @@ def bench(kind, url, first, second, rows):
 
 def _server_cpu(database):
     """PostgreSQL: its backends' CPU seconds for `database` so far (bench/server_cpu.py)."""
+    from bench.server_cpu import backend_cpu
+
     return backend_cpu(database) if database else 0.0
 
 
