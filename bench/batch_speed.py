@@ -71,6 +71,10 @@ def step(args):
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["rss_mb"] = usage.ru_maxrss / 1024
     result["cpu"] = usage.ru_utime + usage.ru_stime
+    if engine.dialect.name == "postgresql":  # this step's backends, still connected
+        from bench.server_cpu import backend_cpu
+
+        result["server_cpu"] = backend_cpu(engine.url.database)
     engine.dispose()
     print(json.dumps(result))
 
@@ -104,11 +108,12 @@ def bench(kind, make_url, drop, files, store, rows, new_only=False):
             drop(url)
     print(f"\n## {kind}\n")
     print("| step | rows | seconds | rows/s | CPU s (this process) | rows per CPU s | "
-          "peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|")
+          "peak RSS MB | server CPU s |\n|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, result in results:
+        server = f"{result['server_cpu']:.2f}" if "server_cpu" in result else "-"
         print(f"| {label} | {result['rows']:,} | {result['seconds']:.2f} | "
-              f"{result['rows'] / result['seconds']:,.0f} | {result['cpu']:.1f} | "
-              f"{result['rows'] / result['cpu']:,.0f} | {result['rss_mb']:.0f} |")
+              f"{result['rows'] / result['seconds']:,.0f} | {result['cpu']:.2f} | "
+              f"{result['rows'] / result['cpu']:,.0f} | {result['rss_mb']:.0f} | {server} |")
     return results
 
 

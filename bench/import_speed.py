@@ -89,21 +89,23 @@ def pg_reachable():
 def bench(kind, url, first, second, rows):
     migrate(url)
     engine = get_engine({"sqlalchemy.url": url})
+    database = make_url(url).database if kind == "PostgreSQL" else None
     results = []
     try:
         for label, path, expect in (("import into empty database", first, "created"),
                                     ("re-import, all unchanged", first, "unchanged"),
                                     ("update run (every widget changed)", second, "updated")):
-            cpu = time.process_time()
+            cpu, server = time.process_time(), _server_cpu(database)
             reset_peak()
             report = run_import(engine, WIDGETS, path, runas=None)
             cpu = time.process_time() - cpu
+            server = _server_cpu(database) - server
             records = report.tally.records
             assert getattr(records, expect) == records.created + records.updated + \
                 records.unchanged, report.table()
-            results.append((label, rows, report.seconds, cpu, peak_mb()))
+            results.append((label, rows, report.seconds, cpu, peak_mb(), server))
         w, c, ch = counts(engine)
-        started, cpu = time.perf_counter(), time.process_time()
+        started, cpu, server = time.perf_counter(), time.process_time(), _server_cpu(database)
         reset_peak()
         exported = Path(tempfile.gettempdir()) / f"bench_import_export_{os.getpid()}.csv"
         try:
@@ -111,16 +113,24 @@ def bench(kind, url, first, second, rows):
         finally:
             exported.unlink(missing_ok=True)
         results.append(("export", rows, time.perf_counter() - started, time.process_time() - cpu,
-                        peak_mb()))
+                        peak_mb(), _server_cpu(database) - server))
     finally:
         engine.dispose()
     print(f"\n## {kind}: {w:,} widgets, {c:,} components, {ch:,} history rows after the runs\n")
     print("| run | rows | seconds | rows/s | CPU s (this process) | rows per CPU s | "
-          "peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|")
-    for label, count, seconds, cpu, rss in results:
+          "peak RSS MB | server CPU s |\n|---|---:|---:|---:|---:|---:|---:|---:|")
+    for label, count, seconds, cpu, rss, server in results:
+        shown = f"{server:.2f}" if database else "-"
         print(f"| {label} | {count:,} | {seconds:.2f} | {count / seconds:,.0f} | {cpu:.2f} | "
-              f"{count / cpu:,.0f} | {rss:.0f} |")
+              f"{count / cpu:,.0f} | {rss:.0f} | {shown} |")
     return results
+
+
+def _server_cpu(database):
+    """PostgreSQL: its backends' CPU seconds for `database` so far (bench/server_cpu.py)."""
+    from bench.server_cpu import backend_cpu
+
+    return backend_cpu(database) if database else 0.0
 
 
 def main(argv=None):

@@ -9,6 +9,7 @@ import json
 
 from ..models import audit, new_uuid
 from ..transfer import engine
+from ..transfer.gc_pause import fewer_collections
 from ..transfer.importer import lock_tables
 from ..transfer.layout import ChildRow, ErrorRow, FileLayout, LayoutError, Record
 from ..transfer.values import format_value
@@ -78,7 +79,7 @@ class TableImportHandler(TableHandler):
             nonlocal read
             read = count
 
-        with files.opened(path, kind, self.layout) as (stream, reader):
+        with files.opened(path, kind, self.layout) as (stream, reader), fewer_collections():
             records = self.layout.records(stream, advanced, collect_errors=True, reader=reader)
             for chunk, error in engine.chunks_of(records):
                 if error is not None:

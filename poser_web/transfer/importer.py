@@ -116,7 +116,7 @@ def _write_chunks(connection, spec, ledger, records, report, who, delete_missing
                 met.append((outcome.key, 0, "n", None))
             met += [(key, 0, "r", outcome.key) for key in outcome.removed]
         ledger.add(met)
-        rows = sum(1 + sum(1 for _ in record.child_rows()) for record in chunk)
+        rows = len(chunk) + sum(len(rows) for record in chunk for rows in record.children.values())
         report.rows += rows
         _write(connection, spec, plan, chunk)
         done += rows

@@ -57,11 +57,12 @@ class RowKind:
         self.word, self.fields = word, fields
         self.positions = tuple(positions[f.name] for f in fields)
         self.parsers = tuple(parser(f) for f in fields)
+        self.pairs = tuple(zip(self.parsers, self.positions))
         self.others = tuple((positions[name], name) for name in others)  # must stay empty
 
     def parse(self, cells):
         """The row's values; Invalid for the first bad field."""
-        values = tuple(parse(cells[i]) for parse, i in zip(self.parsers, self.positions))
+        values = tuple([parse(cells[i]) for parse, i in self.pairs])
         for index, name in self.others:
             if cells[index].strip():
                 raise Invalid(f"a {self.word} row has no {name} (leave it empty)")

@@ -2,7 +2,8 @@
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
 
 from .lookups import in_chunks, keys_in
-from .writer import bulk_insert
+from .seen import SeenKeys
+from .writer import copy_rows
 
 CHUNK = 1000  # keys per chunk of `missing_records` (the engine's chunk)
 LEDGER = "poser_import_keys"
@@ -26,6 +27,7 @@ class Ledger:
     def __init__(self, connection):
         self.connection = connection
         self.sqlite = connection.dialect.name == "sqlite"
+        self.seen = SeenKeys()  # look up only the keys it cannot rule out
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {LEDGER}")
         columns = ("uuid VARCHAR(32) NOT NULL, line INTEGER NOT NULL, kind CHAR(1) NOT NULL, "
                    "parent VARCHAR(32)")
@@ -38,9 +40,9 @@ class Ledger:
             connection.exec_driver_sql(
                 f"CREATE TEMPORARY TABLE {LEDGER} ({columns}, PRIMARY KEY (uuid, line, kind)) "
                 "WITHOUT ROWID")
-        else:
+        else:  # its index made when first needed (`_look_up`): most imports never look up
             connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {LEDGER} ({columns})")
-            connection.exec_driver_sql(f"CREATE INDEX {LEDGER}_uuid ON {LEDGER} (uuid)")
+        self.indexed = self.sqlite
 
     def drop(self):
         self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS {LEDGER}")
@@ -51,9 +53,9 @@ class Ledger:
         """rows: (uuid, line, kind, parent) tuples."""
         if not rows:
             return
+        self.seen.add(row[0] for row in rows)
         if not self.sqlite:
-            bulk_insert(self.connection, LEDGER_TABLE,
-                        [dict(zip(COLUMNS, row)) for row in rows])
+            copy_rows(self.connection, LEDGER, COLUMNS, rows)
             return
         # In key order: neighbouring keys land on the same pages. A row met again (a key kept
         # twice) is the same fact: ignored. Plain tuples: the columns need no processing.
@@ -68,42 +70,47 @@ class Ledger:
     def check(self, spec, records, owners):
         """{line: reason} for the keys of `records` met before, and child rows that belong to
         another record; records the good records' keys. `owners`: the snapshot's."""
-        problems, first = {}, {}
-        for record in records:
-            for row in (record, *record.child_rows()):
-                if row.key is None:
+        problems, first, met = {}, {}, []
+        for record in records:  # each row once, in the file's order
+            for row, kind in ((record, "p"), *((child, "c") for rows in record.children.values()
+                                               for child in rows)):
+                key = row.key
+                if key is None:
                     continue
-                if row.key in first:
-                    problems.setdefault(row.line, _twice(spec, row.key, first[row.key]))
+                if key in first:
+                    problems.setdefault(row.line, _twice(spec, key, first[key]))
                 else:
-                    first[row.key] = row.line
+                    first[key] = row.line
+                    met.append((key, row.line, kind, None))
         earlier, removed_from = {}, {}
-        query = select(LEDGER_TABLE).where(keys_in(self.connection, LEDGER_TABLE.c.uuid))
-        for chunk in in_chunks(first):
-            for key, line, kind, parent in self.connection.execute(query, {"keys": chunk}):
+        for chunk in in_chunks(self.seen.maybe(first)):
+            for key, line, kind, parent in self._look_up(chunk):
                 if kind == "r":
                     removed_from[key] = parent
                 elif kind != "n" and line:
                     earlier[key] = min(line, earlier.get(key, line))
         for record in records:
-            for row in (record, *record.child_rows()):
-                if row.key in earlier:
-                    problems.setdefault(row.line, _twice(spec, row.key, earlier[row.key]))
+            if earlier:
+                for row in (record, *record.child_rows()):
+                    if row.key in earlier:
+                        problems.setdefault(row.line, _twice(spec, row.key, earlier[row.key]))
             for child in spec.children:
+                owned = owners[child.name]
                 for row in record.children.get(child.name, ()):
-                    owner = removed_from.get(row.key, owners[child.name].get(row.key))
-                    reason = owner_problem(spec, child, row, record, owner)
-                    if reason:
-                        problems.setdefault(row.line, reason)
-        rows = []
-        for record in records:
-            if record.key is not None and first.get(record.key) == record.line:
-                rows.append((record.key, record.line, "p", None))
-            for row in record.child_rows():
-                if row.key is not None and first.get(row.key) == row.line:
-                    rows.append((row.key, row.line, "c", None))
-        self.add(rows)
+                    owner = removed_from.get(row.key, owned.get(row.key))
+                    if owner is not None:
+                        reason = owner_problem(spec, child, row, record, owner)
+                        if reason:
+                            problems.setdefault(row.line, reason)
+        self.add(met)
         return problems
+
+    def _look_up(self, keys):
+        if not self.indexed:
+            self.connection.exec_driver_sql(f"CREATE INDEX {LEDGER}_uuid ON {LEDGER} (uuid)")
+            self.indexed = True
+        query = select(LEDGER_TABLE).where(keys_in(self.connection, LEDGER_TABLE.c.uuid))
+        return self.connection.execute(query, {"keys": keys})
 
 
 def _sort_key(row):

@@ -64,6 +64,24 @@ def parser(spec):
             raise Invalid(f"{name} is required")
         return read(spec, text)
 
+    if read is _string:  # most fields: the checks inline, `parse` words what is wrong
+        length, control = spec.length or 0, CONTROL_CHARACTERS.search
+
+        def parse_string(text):
+            text = text.strip()
+            if text and not (length and len(text) > length) and not control(text):
+                return text
+            return parse(text)
+
+        return parse_string
+    if read is _boolean:
+        words = {word: True for word in TRUE_WORDS} | {word: False for word in FALSE_WORDS}
+
+        def parse_boolean(text):
+            found = words.get(text.strip().lower())
+            return parse(text) if found is None else found
+
+        return parse_boolean
     return parse
 
 

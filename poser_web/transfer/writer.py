@@ -17,6 +17,7 @@ from ..datasync.bulk_capture import DeferredCapture
 from ..db.search_index import DeferredSearchIndex
 from ..models import Change, one_change_per_record
 from .counts import DeferredCounts
+from .gc_pause import fewer_collections
 
 BATCH = 10_000  # rows per executemany / COPY
 IN_CHUNK = 500  # uuids per DELETE ... IN (...)
@@ -102,7 +103,7 @@ class Staging:
 def _copy(connection, table_name, rows, columns, advance=None):
     """PostgreSQL: rows through COPY, several times faster than INSERTs (same transaction).
 
-    `columns` are (column name, row key) pairs.
+    `columns` are (column name, row key or index) pairs.
     """
     listed = ", ".join(connection.dialect.identifier_preparer.quote(name) for name, _ in columns)
     keys = [key for _, key in columns]
@@ -117,6 +118,11 @@ def _copy(connection, table_name, rows, columns, advance=None):
                 advance(len(batch))
     finally:
         cursor.close()
+
+
+def copy_rows(connection, table_name, names, rows):
+    """PostgreSQL: tuples of values (in `names` order) through COPY."""
+    _copy(connection, table_name, rows, [(name, index) for index, name in enumerate(names)])
 
 
 def _copy_update(connection, table, rows, assignments, advance=None):
@@ -198,7 +204,8 @@ def bulk_writes(connection):
         previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
         connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     try:
-        yield deferred
+        with fewer_collections():
+            yield deferred
         deferred.finish()
     finally:
         connection.info.pop(BULK, None)
