@@ -73,10 +73,9 @@ def test_a_clean_file_over_several_chunks_imports(dbsession):
     assert dbsession.scalar(select(func.count()).select_from(Widget)) == len(rows)
 
 
+@pytest.mark.only_db("postgresql")
 def test_postgresql_key_lists_carry_any_text(dbsession):
     connection = dbsession.connection()
-    if connection.dialect.driver != "psycopg":
-        pytest.skip("psycopg's key lists")
     keys = ["plain", "NULL", "a,b", "{}", " spaced ", 'quo"te', "back\\slash", "", "é"]
     for given in (keys, [], ["one"]):
         found = connection.exec_driver_sql("SELECT unnest(CAST(%s AS text[]))",
