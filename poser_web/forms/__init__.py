@@ -119,7 +119,7 @@ class InlineTableWidget(deform.widget.SequenceWidget):
         if not isinstance(pstruct, list) or not all(isinstance(row, dict) for row in pstruct):
             raise colander.Invalid(field.schema, "These rows were not sent as a list of rows.", value=[])
         item = field.children[0]
-        pstruct = [row for row in pstruct if not _is_blank_row(item, row)]
+        pstruct = [row for row in pstruct if not blank_row(item.schema, row)]
         return super().deserialize(field, pstruct)
 
 
@@ -133,9 +133,11 @@ class PoserFormWidget(deform.widget.FormWidget):
         return super().serialize(field, cstruct, **kw)
 
 
-def _is_blank_row(item_field, row):
-    for child in item_field.children:
-        if isinstance(child.schema.typ, colander.Boolean):
+def blank_row(row_schema, row):
+    """Whether a posted inline row was left empty (checkboxes aside): the row is dropped, not
+    saved. On schema nodes, so deform's fields and forms/posted.py share it."""
+    for child in row_schema.children:
+        if isinstance(child.typ, colander.Boolean):
             continue
         value = row.get(child.name)
         if isinstance(value, str) and value.strip():

@@ -91,7 +91,7 @@ def _row(item, cstruct, row_oid, number, counter):
         cells.append(f'  <td>\n    {first}\n  <label for="{oid}" class="visually-hidden">{escape(child.title)}</label>\n'
                      f'  {_input(child, cstruct.get(child.name, colander.null), oid)}\n    {last}\n  </td>')
     title = escape((item.title or "row").lower())
-    return (f'<tr class="deform-seq-item ">\n' + "\n".join(cells) + '\n  <td class="text-end">\n'
+    return ('<tr class="deform-seq-item ">\n' + "\n".join(cells) + '\n  <td class="text-end">\n'
             '    <button type="button" class="btn btn-sm btn-outline-danger deform-close-button poser-seq-remove"\n'
             f'            id="{row_oid}-close" data-row-title="{title}"\n'
             f'            aria-label="Remove {title} row {number}">Remove</button>\n  </td>\n</tr>\n')

@@ -13,7 +13,7 @@ import colander
 import deform
 import peppercorn
 
-from . import InlineTableWidget
+from . import InlineTableWidget, blank_row
 
 _UNKNOWN = object()  # a node this module leaves to deform
 
@@ -108,23 +108,10 @@ def _rows(node, widget, pstruct):
     item = node.children[0]
     rows = []
     for row in pstruct:
-        if _blank(item, row):
+        if blank_row(item, row):
             continue
         value = _cstruct(item, row)
         if value is _UNKNOWN:
             return _UNKNOWN
         rows.append(value)
     return rows
-
-
-def _blank(item, row):
-    """InlineTableWidget's test (forms/__init__.py _is_blank_row), on schema nodes."""
-    for child in item.children:
-        if isinstance(child.typ, colander.Boolean):
-            continue
-        value = row.get(child.name)
-        if isinstance(value, str) and value.strip():
-            return False
-        if value not in (None, "") and not isinstance(value, str):
-            return False
-    return True
