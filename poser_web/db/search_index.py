@@ -156,7 +156,8 @@ class DeferredSearchIndex:
             found = (_trigram_indexes if self.dialect == "postgresql" else _fts_columns)(
                 self.connection, table)
             self.columns[table.name] = found
-            if found:
+            if found:  # counted when the write first reaches REBUILD_MIN_ROWS: the rows of
+                # this writer's earlier, smaller writes are in it, fewer than that minimum
                 self.baseline[table.name] = self.connection.exec_driver_sql(
                     f"SELECT count(*) FROM {table.name}").scalar()
         return self.columns[table.name]
@@ -165,14 +166,18 @@ class DeferredSearchIndex:
         """About to write `rows` rows of `table` (a sqlalchemy Table)."""
         if not self.enabled or not rows or table.name in self.suspended or self.refused:
             return
+        written = self.written[table.name] = self.written.get(table.name, 0) + rows
+        if written < REBUILD_MIN_ROWS:
+            # Small writes (a datasync batch) keep the indexes: no catalog look-up, and no
+            # count(*) of the table, which read a grown target whole for every batch.
+            return
         indexed = self._indexed(table)
         if not indexed:
             return
-        written = self.written[table.name] = self.written.get(table.name, 0) + rows
         baseline = self.baseline[table.name]
         small = written < PG_REBUILD_TIMES * baseline if self.dialect == "postgresql" \
             else written * REBUILD_SHARE < baseline
-        if written < REBUILD_MIN_ROWS or small:
+        if small:
             return
         if self.dialect == "postgresql":
             if not self._drop_indexes(indexed):
