@@ -30,27 +30,31 @@ def write_apart(db, statements):
     if (not isinstance(bind, Engine) or not sqlite_writers.shared(bind)
             or sqlite_writers.holds_write(db.connection())):
         return write_if_free(db, statements)  # in its transaction, as it wrote
-    try:
+    def write():
         with bind.execution_options(**{WRITE_OPTION: True}).connect() as connection:
             driver = connection.connection.driver_connection  # PRAGMAs before the BEGIN
-            with _short_wait(lambda sql: driver.execute(sql).fetchone()):
-                with connection.begin():
-                    for statement in statements:
-                        connection.execute(statement)
-        return True
-    except OperationalError as error:
-        log.info("session not saved, database busy: %s", error.orig)
-        return False
+            with _short_wait(lambda sql: driver.execute(sql).fetchone()), connection.begin():
+                for statement in statements:
+                    connection.execute(statement)
+    return _attempted(write)
 
 
 def write_if_free(db, statements):
     """The statements in the request's own transaction, given up after
     `READER_WRITE_WAIT_MS` (or at once when SQLite refuses them: see write_apart)."""
     connection = db.connection()
-    try:
+
+    def write():
         with _short_wait(lambda sql: connection.exec_driver_sql(sql).first()):
             for statement in statements:
                 db.execute(statement)
+    return _attempted(write)
+
+
+def _attempted(write):
+    """True once `write()` ran; False, logged, when the database was too busy for it."""
+    try:
+        write()
         return True
     except OperationalError as error:
         log.info("session not saved, database busy: %s", error.orig)
