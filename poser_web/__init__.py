@@ -15,6 +15,7 @@ def configure(settings):
     config.include(".auth.security")
     config.include(".routes")
     config.include(".web.compression")
+    config.include(".web.request_class")  # an action ordered after every add_request_method
     config.scan(".views")
     # Custom tables kept outside this package (and the tests' sample table):
     # `poser.includes = mypackage.views` includes each like ours.
