@@ -86,9 +86,12 @@ def import_file(connection, spec, binary_stream, runas=None, delete_missing=Fals
     ledger = engine.Ledger(connection)
     records = layout.records(binary_stream, read.update_to if read is not None else None,
                              reader=reader)
-    with bulk_writes(connection):  # SQLite: a big import rebuilds the index once, ...
-        _write_chunks(connection, spec, ledger, records, report, who, delete_missing, written,
-                      total_rows)
+    try:
+        with bulk_writes(connection):  # SQLite: a big import rebuilds the index once, ...
+            _write_chunks(connection, spec, ledger, records, report, who, delete_missing,
+                          written, total_rows)
+    finally:
+        records.close()  # a failed import's reader gives the file back while it is open
     ledger.drop()
     for phase in (read, written):
         if phase is not None:
