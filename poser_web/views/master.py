@@ -11,6 +11,7 @@ import re
 
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import inspect, select
+from sqlalchemy.orm import joinedload
 
 from ..api.routes import add_table_routes
 from ..auth.permissions import register as register_permission
@@ -247,11 +248,19 @@ class MasterView(ListPages, ExportPages, FormPages, HistoryPages):
 
     # -- helpers -------------------------------------------------------------
 
-    def get_instance(self):
-        """The instance the URL names; locked for the rest of a POST (no lost updates)."""
+    def get_instance(self, rows=()):
+        """The instance the URL names; locked for the rest of a POST (no lost updates).
+
+        `rows`: its one-to-many relationships to load in the same statement (a form's inline
+        rows), not in a lazy load of their own when first read.
+        """
         uuid = self.request.matchdict["uuid"]
-        lock = self.request.method == "POST"
-        instance = self.db.get(self.model, uuid, with_for_update=lock) if UUID_PATTERN.match(uuid) else None
+        instance = None
+        if UUID_PATTERN.match(uuid):
+            # FOR UPDATE OF the record alone: PostgreSQL locks no outer-joined (nullable) side.
+            lock = {"of": self.model} if self.request.method == "POST" else None
+            options = [joinedload(getattr(self.model, name)) for name in rows]
+            instance = self.db.get(self.model, uuid, with_for_update=lock, options=options)
         if instance is None:
             raise HTTPNotFound(f"No {self.title.lower()} has the key {uuid!r}; it may have been deleted.")
         return instance

@@ -141,7 +141,7 @@ class FormPages:
         return self._form_page(None)
 
     def edit_page(self):
-        return self._form_page(self.get_instance())
+        return self._form_page(self.get_instance(rows=self.inlines))
 
     def _form_page(self, instance):
         schema = bound_schema(self.get_schema(), self.request, instance=instance, model=self.model,
