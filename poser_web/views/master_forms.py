@@ -4,6 +4,8 @@ Mixed into MasterView (views/master.py). The schema comes from `schema` or is
 derived from `form_fields` / `inlines` (forms/derive.py); `bound_schema` adds the
 CSRF token and, for a Versioned model, the version.
 """
+from functools import lru_cache
+
 import colander
 import deform
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
@@ -21,6 +23,12 @@ from ..models.violations import explain, referrers
 # Beside Save, as Django's admin has them: back to a new form, or on with this one.
 FORM_BUTTONS = (("save", "Save"), ("save_add", "Save and add another"),
                 ("save_continue", "Save and continue editing"))
+
+
+@lru_cache(maxsize=None)  # a model's columns do not change while the app runs
+def _columns(model):
+    """Keys of the column attributes of `model`."""
+    return frozenset(c.key for c in inspect(model).column_attrs)
 
 
 def _foreign_key(model, relationship_name):
@@ -107,7 +115,7 @@ class FormPages:
         Inline rows are updated in place by uuid: changed rows updated, new rows
         inserted, missing rows deleted (delete-orphan) — keys never churn.
         """
-        columns = {c.key for c in inspect(self.model).column_attrs}
+        columns = _columns(self.model)
         for name, value in appstruct.items():
             if name in self.inlines:
                 self._update_rows(instance, name, value)
@@ -125,7 +133,7 @@ class FormPages:
         row_model = inspect(self.model).relationships[name].mapper.class_
         current = getattr(instance, name)
         existing = {row.uuid: row for row in current}
-        row_columns = {c.key for c in inspect(row_model).column_attrs}
+        row_columns = _columns(row_model)
         kept = []
         for values in rows:
             row = existing.get(values.get("uuid")) or row_model()
