@@ -7,6 +7,8 @@ attributes are looked at, and each class's deferreds once. The rest is colander'
 children first, the deferreds in dir()'s (sorted) order, a deferred schema node added as a
 child, `after_bind` last.
 """
+import copy
+
 import colander
 
 _class_deferreds = {}  # class -> names of its deferred attributes
@@ -41,3 +43,17 @@ def bind(node, **kw):
     if getattr(node, "after_bind", None):
         node.after_bind(node, kw)
     return node
+
+
+def copied(node):
+    """A copy of an unbound schema for one request to bind: binding changes its nodes in place
+    (bindings, resolved deferreds, what an `after_bind` adds or removes) and an `after_bind`
+    may set a widget's attributes (the user form's role choices), so each node and its own
+    widget are copied. colander's clone, without its per-node __init__."""
+    new = object.__new__(type(node))
+    new.__dict__.update(node.__dict__)
+    new.children = [copied(child) for child in node.children]
+    widget = node.__dict__.get("widget")
+    if widget is not None:
+        new.widget = copy.copy(widget)
+    return new

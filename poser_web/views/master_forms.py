@@ -4,7 +4,7 @@ Mixed into MasterView (views/master.py). The schema comes from `schema` or is
 derived from `form_fields` / `inlines` (forms/derive.py); `bound_schema` adds the
 CSRF token and, for a Versioned model, the version.
 """
-from functools import lru_cache
+from functools import cache
 
 import colander
 import deform
@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..display.labels import label_of, model_title
 from ..display.values import display_timezone
-from ..forms import bound_schema, form_of
+from ..forms import bind_form_schema, bound_schema, form_of, form_schema
+from ..forms.binding import copied
 from ..forms.derive import derived_schema, is_relation, lookup_matches
 from ..forms.posted import validated
 from ..forms.rules import field_of
@@ -25,7 +26,7 @@ FORM_BUTTONS = (("save", "Save"), ("save_add", "Save and add another"),
                 ("save_continue", "Save and continue editing"))
 
 
-@lru_cache(maxsize=None)  # a model's columns do not change while the app runs
+@cache  # a model's columns do not change while the app runs
 def _columns(model):
     """Keys of the column attributes of `model`."""
     return frozenset(c.key for c in inspect(model).column_attrs)
@@ -78,6 +79,32 @@ class FormPages:
             return self.schema()
         return derived_schema(self.model, self.form_fields or (), self.derived_inlines(),
                               self.request, lookup_url=self.lookup_url)
+
+    def bound_form_schema(self, instance):
+        """The form's schema bound to this request (CSRF token, version, rules: forms.form_schema).
+
+        A `schema = staticmethod(...)` is built without a request (README), so it is built and
+        prepared once per class and each request binds a copy: building it was a tenth of a
+        form page's own work. A derived schema reads the request (related rows to choose from),
+        and an overridden `get_schema` may: those are built for every request.
+        """
+        template = self._schema_template()
+        if template is None:
+            return bound_schema(self.get_schema(), self.request, instance=instance,
+                                model=self.model, record_url=self.record_url)
+        return bind_form_schema(copied(template), self.request, instance=instance,
+                                record_url=self.record_url)
+
+    @classmethod
+    def _schema_template(cls):
+        """The prepared schema of the class's static `schema`, or None when there is none."""
+        declared = next((c.__dict__["schema"] for c in cls.__mro__ if "schema" in c.__dict__), None)
+        made = cls.__dict__.get("_made_schema")
+        if made is None or made[0] is not declared:  # made for the `schema` in place now
+            static = isinstance(declared, staticmethod) and cls.get_schema is FormPages.get_schema
+            template = form_schema(declared.__func__(), cls.model) if static else None
+            made = cls._made_schema = (declared, template)
+        return made[1]
 
     def derived_inlines(self):
         return {name: fields for name, fields in self.inlines.items()
@@ -152,8 +179,7 @@ class FormPages:
         return self._form_page(self.get_instance(rows=self.inlines))
 
     def _form_page(self, instance):
-        schema = bound_schema(self.get_schema(), self.request, instance=instance, model=self.model,
-                              record_url=self.record_url)
+        schema = self.bound_form_schema(instance)
 
         def form():
             return form_of(schema, buttons=FORM_BUTTONS, formid="master-form")
