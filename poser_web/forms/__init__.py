@@ -183,10 +183,10 @@ def inline_rows(name, title, row_schema, max_rows, add_text, parent_collection):
     )
 
 
-def bound_schema(schema, request, instance=None, model=None, record_url=None, csrf=True):
-    """`schema` as every form of `model` validates it: with the CSRF token (unless `csrf` is
-    False: the JSON API checks it itself), the version of a Versioned model, the model's
-    declared rules, bound to the request (see make_form)."""
+def form_schema(schema, model=None, csrf=True):
+    """A clone of `schema` as every form of `model` validates it, not bound yet: with the CSRF
+    token (unless `csrf` is False: the JSON API checks it itself), the version of a Versioned
+    model, the model's declared rules."""
     schema = schema.clone()
     if csrf and "csrf_token" not in schema:
         schema.insert(0, csrf_node())
@@ -195,9 +195,19 @@ def bound_schema(schema, request, instance=None, model=None, record_url=None, cs
     rules = declared_rules(model) if model is not None else None
     if rules is not None:
         schema.validator = colander.All(schema.validator, rules) if schema.validator else rules
-    # Bound in place: `schema` is this call's own clone (colander's bind would clone it again).
+    return schema
+
+
+def bind_form_schema(schema, request, instance=None, record_url=None):
+    """A schema form_schema() made, or a copy of one (binding.copied), bound in place to the
+    request (see make_form): colander's bind would clone it again."""
     return binding.bind(schema, request=request, instance=instance,
                         timezone=display_timezone(request), record_url=record_url)
+
+
+def bound_schema(schema, request, instance=None, model=None, record_url=None, csrf=True):
+    """`schema` as every form of `model` validates it (form_schema), bound to the request."""
+    return bind_form_schema(form_schema(schema, model, csrf), request, instance, record_url)
 
 
 def make_form(schema, request, instance=None, buttons=("Save",), model=None, record_url=None,

@@ -41,3 +41,24 @@ def bind(node, **kw):
     if getattr(node, "after_bind", None):
         node.after_bind(node, kw)
     return node
+
+
+def copied(node):
+    """A copy of an unbound schema for one request to bind: binding changes its nodes in place
+    (bindings, resolved deferreds, what an `after_bind` adds or removes) and an `after_bind`
+    may set a widget's attributes (the user form's role choices), so each node and its own
+    widget are copied. colander's clone, without its per-node __init__."""
+    new = _shallow(node)
+    new.children = [copied(child) for child in node.children]
+    widget = node.__dict__.get("widget")
+    if widget is not None:
+        new.widget = _shallow(widget)
+    return new
+
+
+def _shallow(obj):
+    """copy.copy of a plain object (its __dict__), without copy's __reduce_ex__ round: half
+    of the copy's time."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new

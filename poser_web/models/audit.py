@@ -136,6 +136,10 @@ class _Pending:
         return diff
 
 
+# Made once: a statement built per flush had its cache key worked out anew every time.
+_INSERT_CHANGES = insert(Change.__table__)
+
+
 @event.listens_for(Session, "before_flush")
 def record_changes(session, flush_context, instances):
     pending = {}
@@ -222,7 +226,7 @@ def record_changes(session, flush_context, instances):
         # Written by the flush's connection, not added to the session: a Change is never
         # read back by the request that writes it, and the ORM's unit of work for it was a
         # tenth of a save.
-        session.connection().execute(insert(Change.__table__), rows)
+        session.connection().execute(_INSERT_CHANGES, rows)
 
 
 _parent_relations = {}

@@ -9,8 +9,9 @@ here.
 """
 import re
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import CheckConstraint, func, inspect, select
+from sqlalchemy import CheckConstraint, PrimaryKeyConstraint, func, inspect, select
 from sqlalchemy.exc import NoReferenceError
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -60,6 +61,28 @@ def explain(error, model):
     else:
         message = f"The database refused the change: {_first_line(error)}"
     return Violation(kind, constraint, keys, message)
+
+
+@cache  # a model's constraints do not change while the app runs
+def refusable_keys(model):
+    """Keys of the model's columns whose changed value the database may refuse (IntegrityError):
+    those in a unique constraint or index (partial ones too), a foreign key or a CHECK
+    constraint; all of them when one covers an expression. The models' constraints are the
+    database's (`alembic check`, db/check_constraints.py). NOT NULL is the caller's: a None."""
+    by_name = {attr.columns[0].name: attr.key for attr in inspect(model).column_attrs}
+    table = model.__table__
+    names = set()
+    for item in list(table.constraints) + list(table.indexes):
+        if isinstance(item, CheckConstraint):
+            names.update(_words(str(item.sqltext)))
+        elif isinstance(item, PrimaryKeyConstraint) or not getattr(item, "unique", True):
+            continue  # a key never changes here; a plain index refuses nothing
+        elif len(getattr(item, "expressions", item.columns)) != len(item.columns):
+            return frozenset(by_name.values())  # an expression index: any column may be in it
+        else:
+            names.update(column.name for column in item.columns)
+    names.update(column.name for column in table.columns if column.foreign_keys)
+    return frozenset(by_name[name] for name in names if name in by_name)
 
 
 def _first_line(error):

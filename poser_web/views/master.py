@@ -10,7 +10,8 @@ downloads master_export.ExportPages, the form pages and their hooks (`objectify`
 import re
 
 from pyramid.httpexceptions import HTTPNotFound
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.orm import joinedload
 
 from ..api.routes import add_table_routes
 from ..auth.permissions import register as register_permission
@@ -247,14 +248,37 @@ class MasterView(ListPages, ExportPages, FormPages, HistoryPages):
 
     # -- helpers -------------------------------------------------------------
 
-    def get_instance(self):
-        """The instance the URL names; locked for the rest of a POST (no lost updates)."""
+    def get_instance(self, rows=()):
+        """The instance the URL names; locked for the rest of a POST (no lost updates).
+
+        `rows`: its one-to-many relationships to load in the same statement (a form's inline
+        rows), not in a lazy load of their own when first read.
+        """
         uuid = self.request.matchdict["uuid"]
-        lock = self.request.method == "POST"
-        instance = self.db.get(self.model, uuid, with_for_update=lock) if UUID_PATTERN.match(uuid) else None
+        instance = None
+        if UUID_PATTERN.match(uuid):
+            query = self._instance_query(tuple(rows), lock=self.request.method == "POST")
+            instance = self.db.execute(query, {"key": uuid}).unique().scalar_one_or_none()
         if instance is None:
             raise HTTPNotFound(f"No {self.title.lower()} has the key {uuid!r}; it may have been deleted.")
         return instance
+
+    @classmethod
+    def _instance_query(cls, rows, lock):
+        """The select of one record by its key, made once per class: Session.get built its
+        statement (and that statement's cache key) anew for every page."""
+        queries = cls.__dict__.get("_instance_queries")
+        if queries is None:
+            queries = cls._instance_queries = {}
+        query = queries.get((rows, lock))
+        if query is None:
+            key = inspect(cls.model).primary_key[0]
+            query = select(cls.model).where(key == bindparam("key")).options(
+                *(joinedload(getattr(cls.model, name)) for name in rows))
+            if lock:  # FOR UPDATE OF the record alone: PostgreSQL locks no outer-joined side
+                query = query.with_for_update(of=cls.model)
+            queries[(rows, lock)] = query
+        return query
 
     def row_url(self, row, action=None):
         """URL of a row's page (`action` None) or of its edit/delete page.

@@ -4,6 +4,8 @@ Mixed into MasterView (views/master.py). The schema comes from `schema` or is
 derived from `form_fields` / `inlines` (forms/derive.py); `bound_schema` adds the
 CSRF token and, for a Versioned model, the version.
 """
+from functools import cache
+
 import colander
 import deform
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
@@ -12,15 +14,40 @@ from sqlalchemy.exc import IntegrityError
 
 from ..display.labels import label_of, model_title
 from ..display.values import display_timezone
-from ..forms import bound_schema, form_of
+from ..forms import bind_form_schema, bound_schema, form_of, form_schema
+from ..forms.binding import copied
 from ..forms.derive import derived_schema, is_relation, lookup_matches
 from ..forms.posted import validated
 from ..forms.rules import field_of
-from ..models.violations import explain, referrers
+from ..models.violations import explain, referrers, refusable_keys
 
 # Beside Save, as Django's admin has them: back to a new form, or on with this one.
 FORM_BUTTONS = (("save", "Save"), ("save_add", "Save and add another"),
                 ("save_continue", "Save and continue editing"))
+
+
+@cache  # a model's columns do not change while the app runs
+def _columns(model):
+    """Keys of the column attributes of `model`."""
+    return frozenset(c.key for c in inspect(model).column_attrs)
+
+
+@cache
+def _required(model):
+    """Keys of the model's NOT NULL columns."""
+    return frozenset(c.key for c in inspect(model).column_attrs if not c.columns[0].nullable)
+
+
+_UNLOADED = object()
+
+
+def _refusable_change(record, name, value):
+    """Whether setting column `name` of a stored `record` to `value` could be refused."""
+    if value is None and name in _required(type(record)):
+        return True
+    if name not in refusable_keys(type(record)):
+        return False
+    return record.__dict__.get(name, _UNLOADED) != value
 
 
 def _foreign_key(model, relationship_name):
@@ -71,6 +98,32 @@ class FormPages:
         return derived_schema(self.model, self.form_fields or (), self.derived_inlines(),
                               self.request, lookup_url=self.lookup_url)
 
+    def bound_form_schema(self, instance):
+        """The form's schema bound to this request (CSRF token, version, rules: forms.form_schema).
+
+        A `schema = staticmethod(...)` is built without a request (README), so it is built and
+        prepared once per class and each request binds a copy: building it was a tenth of a
+        form page's own work. A derived schema reads the request (related rows to choose from),
+        and an overridden `get_schema` may: those are built for every request.
+        """
+        template = self._schema_template()
+        if template is None:
+            return bound_schema(self.get_schema(), self.request, instance=instance,
+                                model=self.model, record_url=self.record_url)
+        return bind_form_schema(copied(template), self.request, instance=instance,
+                                record_url=self.record_url)
+
+    @classmethod
+    def _schema_template(cls):
+        """The prepared schema of the class's static `schema`, or None when there is none."""
+        declared = next((c.__dict__["schema"] for c in cls.__mro__ if "schema" in c.__dict__), None)
+        made = cls.__dict__.get("_made_schema")
+        if made is None or made[0] is not declared:  # made for the `schema` in place now
+            static = isinstance(declared, staticmethod) and cls.get_schema is FormPages.get_schema
+            template = form_schema(declared.__func__(), cls.model) if static else None
+            made = cls._made_schema = (declared, template)
+        return made[1]
+
     def derived_inlines(self):
         return {name: fields for name, fields in self.inlines.items()
                 if isinstance(fields, (tuple, list))}
@@ -107,7 +160,7 @@ class FormPages:
         Inline rows are updated in place by uuid: changed rows updated, new rows
         inserted, missing rows deleted (delete-orphan) — keys never churn.
         """
-        columns = {c.key for c in inspect(self.model).column_attrs}
+        columns = _columns(self.model)
         for name, value in appstruct.items():
             if name in self.inlines:
                 self._update_rows(instance, name, value)
@@ -125,7 +178,7 @@ class FormPages:
         row_model = inspect(self.model).relationships[name].mapper.class_
         current = getattr(instance, name)
         existing = {row.uuid: row for row in current}
-        row_columns = {c.key for c in inspect(row_model).column_attrs}
+        row_columns = _columns(row_model)
         kept = []
         for values in rows:
             row = existing.get(values.get("uuid")) or row_model()
@@ -141,11 +194,10 @@ class FormPages:
         return self._form_page(None)
 
     def edit_page(self):
-        return self._form_page(self.get_instance())
+        return self._form_page(self.get_instance(rows=self.inlines))
 
     def _form_page(self, instance):
-        schema = bound_schema(self.get_schema(), self.request, instance=instance, model=self.model,
-                              record_url=self.record_url)
+        schema = self.bound_form_schema(instance)
 
         def form():
             return form_of(schema, buttons=FORM_BUTTONS, formid="master-form")
@@ -193,16 +245,56 @@ class FormPages:
         return self._after_save(saved, created=instance is None)
 
     def save(self, appstruct, instance):
-        """Write the form's values (a new record when `instance` is None) in a SAVEPOINT,
-        so a write the database refuses leaves nothing behind."""
+        """Write the form's values (a new record when `instance` is None). A write the database
+        could refuse goes in a SAVEPOINT, so a refusal leaves nothing behind and the form says
+        why; one it cannot refuse (see `refusable`) skips the SAVEPOINT and its RELEASE, which
+        were a tenth of a save."""
+        if not self.refusable(appstruct, instance):
+            return self._write(appstruct, instance)
         with self.db.begin_nested():
-            record = instance if instance is not None else self.model()
-            if instance is None:
-                self.db.add(record)
-            with self.db.no_autoflush:  # one flush: one recorded change per save
-                self.objectify(appstruct, record)
-            self.db.flush()
+            return self._write(appstruct, instance)
+
+    def _write(self, appstruct, instance):
+        record = instance if instance is not None else self.model()
+        if instance is None:
+            self.db.add(record)
+        with self.db.no_autoflush:  # one flush: one recorded change per save
+            self.objectify(appstruct, record)
+        self.db.flush()
         return record
+
+    def refusable(self, appstruct, instance):
+        """Whether the database could refuse saving `appstruct` (an IntegrityError): a new
+        record, inline rows added or removed, a changed value of a column a constraint covers
+        (models.violations.refusable_keys), a None for a NOT NULL column. Yes too when this
+        class writes its own way (its own `objectify`)."""
+        if instance is None or type(self).objectify is not FormPages.objectify:
+            return True
+        columns = _columns(self.model)
+        for name, value in appstruct.items():
+            if name in self.inlines:
+                refused = self._refusable_rows(getattr(instance, name), value)
+            elif is_relation(self.model, name):
+                refused = value != getattr(instance, _foreign_key(self.model, name))
+            else:
+                refused = (name in columns and name not in ("uuid", "version")
+                           and _refusable_change(instance, name, value))
+            if refused:
+                return True
+        return False
+
+    @staticmethod
+    def _refusable_rows(current, rows):
+        """Whether saving posted `rows` over the `current` ones (see _update_rows) could be
+        refused: a row added or removed (an INSERT, a DELETE), or a refusable change to one."""
+        if [values.get("uuid") for values in rows] != [row.uuid for row in current]:
+            return True
+        for row, values in zip(current, rows):
+            columns = _columns(type(row))
+            if any(_refusable_change(row, key, value) for key, value in values.items()
+                   if key in columns and key != "uuid"):
+                return True
+        return False
 
     def _refused(self, instance, rendered_form):
         self.request.response.status = 400

@@ -121,6 +121,20 @@ def test_a_check_only_the_database_knows_is_a_400_naming_it(testapp, dbsession):
     testapp.get("/specimens", status=200)  # the request's transaction stayed usable
 
 
+def test_an_edit_the_database_refuses_leaves_the_record_as_it_was(testapp, dbsession):
+    mine = create_record(dbsession, Specimen, name="Mine", serial=2)
+    response = post_form(testapp, f"/specimens/{mine.uuid}/edit", {"name": "Renamed", "serial": 13},
+                         status=400)
+    assert field_error(response, "serial") == (
+        "The database refused this serial: it breaks the rule ck_poser_test_specimen_serial_not_13.")
+    dbsession.expire_all()
+    assert (mine.name, mine.serial, mine.version) == ("Mine", 2, 1)
+    testapp.get("/specimens", status=200)  # the request's transaction stayed usable
+    post_form(testapp, f"/specimens/{mine.uuid}/edit", {"name": "Renamed"}, status=303)
+    dbsession.expire_all()
+    assert (mine.name, mine.serial, mine.version) == ("Renamed", 2, 2)
+
+
 def test_a_duplicate_that_races_past_the_check_is_a_message_at_the_field(testapp, dbsession,
                                                                         monkeypatch):
     create_record(dbsession, Specimen, name="Winner", reference="RACE")

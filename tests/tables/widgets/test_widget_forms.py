@@ -1,6 +1,6 @@
 """Create, view, edit and delete a widget with its components edited inline."""
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from poser_web.tables.widgets.models import Component, Widget
 from poser_web.tables.widgets.schema import MAX_COMPONENTS
@@ -114,6 +114,36 @@ def test_edit_updates_components_in_place(testapp, dbsession, token):
     new = [c for c in rows.values() if c.uuid not in uuids]
     assert [c.item_code for c in new] == ["D"]
     assert dbsession.get(Widget, widget.uuid).description == "After"
+
+
+def test_edit_and_save_read_the_components_with_the_widget(testapp, dbsession, engine, token):
+    """The form's rows come in the statement that reads (on a save: locks) the widget, not
+    in a lazy load of their own; the save still writes what was posted."""
+    widget = add_widget(dbsession, "Rows", components=[("A", "first"), ("B", "second")])
+    uuid, version = widget.uuid, widget.version
+    rows = [{"uuid": c.uuid, "item_code": c.item_code, "description": c.description}
+            for c in widget.components]
+    dbsession.expunge_all()  # nothing kept in the session: each request reads afresh
+    seen = []
+
+    def statement(conn, cursor, text, *args):
+        seen.append(text)
+
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        form = testapp.get(f"/widgets/{uuid}/edit").forms["master-form"]
+        assert [f.value for f in form.fields["item_code"]] == ["A", "B"]
+        dbsession.expunge_all()
+        rows[1]["description"] = "changed"
+        testapp.post(f"/widgets/{uuid}/edit", widget_form(token, "Rows", version=version,
+                                                          components=rows), status=303)
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    component_reads = [s for s in seen if s.lstrip().upper().startswith("SELECT")
+                       and "FROM poser_component" in s]
+    assert component_reads == [], component_reads
+    dbsession.expunge_all()
+    assert [c.description for c in dbsession.get(Widget, uuid).components] == ["first", "changed"]
 
 
 def test_edit_refuses_a_component_of_another_widget(testapp, dbsession, token):
