@@ -79,7 +79,7 @@ def populate_committing(engine, handler, batch_uuid, store, progress=None):
         except Exception as error:
             connection.rollback()
             try:
-                batch = load(connection, batch_uuid)
+                load(connection, batch_uuid)  # raises LookupError when it is gone
             except LookupError:
                 return "the batch was deleted while it was populated"
             log.exception("populating batch %s failed", batch_uuid)
