@@ -85,6 +85,25 @@ def refusable_keys(model):
     return frozenset(by_name[name] for name in names if name in by_name)
 
 
+@cache
+def _required(model):
+    """Keys of the model's NOT NULL columns."""
+    return frozenset(c.key for c in inspect(model).column_attrs if not c.columns[0].nullable)
+
+
+_UNLOADED = object()
+
+
+def refusable_change(record, name, value):
+    """Whether setting column `name` of a stored `record` to `value` could be refused: a None
+    for a NOT NULL column, or a new value in a column a constraint covers (refusable_keys)."""
+    if value is None and name in _required(type(record)):
+        return True
+    if name not in refusable_keys(type(record)):
+        return False
+    return record.__dict__.get(name, _UNLOADED) != value
+
+
 def _first_line(error):
     return str(getattr(error, "orig", error)).strip().splitlines()[0][:300]
 

@@ -19,7 +19,7 @@ from ..forms.binding import copied
 from ..forms.derive import derived_schema, is_relation, lookup_matches
 from ..forms.posted import validated
 from ..forms.rules import field_of
-from ..models.violations import explain, referrers, refusable_keys
+from ..models.violations import explain, referrers, refusable_change
 
 # Beside Save, as Django's admin has them: back to a new form, or on with this one.
 FORM_BUTTONS = (("save", "Save"), ("save_add", "Save and add another"),
@@ -30,24 +30,6 @@ FORM_BUTTONS = (("save", "Save"), ("save_add", "Save and add another"),
 def _columns(model):
     """Keys of the column attributes of `model`."""
     return frozenset(c.key for c in inspect(model).column_attrs)
-
-
-@cache
-def _required(model):
-    """Keys of the model's NOT NULL columns."""
-    return frozenset(c.key for c in inspect(model).column_attrs if not c.columns[0].nullable)
-
-
-_UNLOADED = object()
-
-
-def _refusable_change(record, name, value):
-    """Whether setting column `name` of a stored `record` to `value` could be refused."""
-    if value is None and name in _required(type(record)):
-        return True
-    if name not in refusable_keys(type(record)):
-        return False
-    return record.__dict__.get(name, _UNLOADED) != value
 
 
 def _foreign_key(model, relationship_name):
@@ -278,7 +260,7 @@ class FormPages:
                 refused = value != getattr(instance, _foreign_key(self.model, name))
             else:
                 refused = (name in columns and name not in ("uuid", "version")
-                           and _refusable_change(instance, name, value))
+                           and refusable_change(instance, name, value))
             if refused:
                 return True
         return False
@@ -291,7 +273,7 @@ class FormPages:
             return True
         for row, values in zip(current, rows):
             columns = _columns(type(row))
-            if any(_refusable_change(row, key, value) for key, value in values.items()
+            if any(refusable_change(row, key, value) for key, value in values.items()
                    if key in columns and key != "uuid"):
                 return True
         return False
