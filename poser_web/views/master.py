@@ -275,8 +275,9 @@ class MasterView(ListPages, ExportPages, FormPages, HistoryPages):
             key = inspect(cls.model).primary_key[0]
             query = select(cls.model).where(key == bindparam("key")).options(
                 *(joinedload(getattr(cls.model, name)) for name in rows))
-            if lock:  # FOR UPDATE OF the record alone: PostgreSQL locks no outer-joined side
-                query = query.with_for_update(of=cls.model)
+            if lock:  # FOR UPDATE OF the record alone: PostgreSQL locks no outer-joined side;
+                # the locked row's values replace any already loaded, as Session.get's lock does
+                query = query.with_for_update(of=cls.model).execution_options(populate_existing=True)
             queries[(rows, lock)] = query
         return query
 
