@@ -1,4 +1,5 @@
 """The engine and the per-request session (pyramid_tm + zope.sqlalchemy)."""
+from pyramid.settings import asbool
 from sqlalchemy import engine_from_config, event
 from sqlalchemy.orm import Session, sessionmaker
 from zope.sqlalchemy.datamanager import ZopeTransactionEvents
@@ -44,7 +45,15 @@ def _prepare_sqlite(engine):
 
 
 def get_engine(settings, prefix="sqlalchemy."):
-    engine = engine_from_config(settings, prefix)
+    options = {}
+    if str(settings.get(prefix + "url", "")).startswith("sqlite"):
+        # The connection used last goes out first. Each SQLite connection keeps its own page
+        # cache, emptied when another connection writes: taken in turn (the pool's default),
+        # every page re-read its pages from the file, 70 reads a save cycle; with requests
+        # taking turns (sqlite_turns.py) one connection now serves nearly all of them.
+        # (The ini may say otherwise; SQLAlchemy would take its "false" for a true string.)
+        options["pool_use_lifo"] = asbool(settings.get(prefix + "pool_use_lifo", True))
+    engine = engine_from_config(settings, prefix, **options)
     liveness.install(engine, settings, prefix)
     if engine.dialect.name == "sqlite":
         # First: its "begin" listener takes the lock before _prepare_sqlite's BEGIN IMMEDIATE.
