@@ -15,11 +15,12 @@ the others as before, wherever keeping it would hold them up:
 - when it has held it QUANTUM_S: checked before each statement, so a long request (a big
   export, a batch page) does not keep the site waiting;
 - before it waits for this process's SQLite write lock (sqlite_writers: another request or a
-  batch job in this process is writing).
+  batch job in this process is writing);
+- before slow work that is not the database: `step_aside()` (password hashing).
 
 And a request that has waited WAIT_LIMIT_S for its turn goes on without it: whatever the
-holder is waiting for (another process's write lock in SQLite's busy handler, password
-hashing, a statement that runs long), the others are held up that long at most.
+holder is waiting for (another process's write lock in SQLite's busy handler, a statement
+that runs long), the others are held up that long at most.
 
 A response body the app streams (a CSV download) is read after the turn is given back.
 `poser.sqlite_turns = false` turns all this off.
@@ -41,35 +42,40 @@ SETTING = "poser.sqlite_turns"
 REGISTRY_KEY = "poser.sqlite_turns"
 
 
+# The turn this thread holds: .turns (a Turns) and .since (when it was taken), or neither.
+_mine = threading.local()
+
+
 class Turns:
     """One turn at a time among the threads of a process; each thread knows its own."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.mine = threading.local()  # .since: when this thread took the turn, or None
 
     def take(self):
         """Wait (at most WAIT_LIMIT_S) for the turn; True when this thread has it."""
         if self.lock.acquire(timeout=WAIT_LIMIT_S):
-            self.mine.since = time.monotonic()
+            _mine.turns, _mine.since = self, time.monotonic()
             return True
-        self.mine.since = None
         return False
 
     def give_back(self):
         """Let the next request go; nothing when this thread does not hold the turn."""
-        if getattr(self.mine, "since", None) is not None:
-            self.mine.since = None
+        if getattr(_mine, "turns", None) is self:
+            _mine.turns = None
             self.lock.release()
-
-    def held(self):
-        return getattr(self.mine, "since", None) is not None
 
     def check(self):
         """Give the turn back once it has been held QUANTUM_S."""
-        since = getattr(self.mine, "since", None)
-        if since is not None and time.monotonic() - since > QUANTUM_S:
+        if getattr(_mine, "turns", None) is self and time.monotonic() - _mine.since > QUANTUM_S:
             self.give_back()
+
+
+def step_aside():
+    """Before slow work that is not the database (password hashing): the others go first."""
+    turns = getattr(_mine, "turns", None)
+    if turns is not None:
+        turns.give_back()
 
 
 def install(engine):

@@ -202,3 +202,34 @@ def test_the_app_takes_turns_on_sqlite_unless_told_not_to(app_settings):
     finally:
         on.registry["db_engine"].dispose()
         off.registry["db_engine"].dispose()
+
+
+def test_a_request_hashing_a_password_lets_the_others_go_first(engine, tween_of, monkeypatch):
+    from poser_web.auth import passwords
+
+    monkeypatch.setattr(sqlite_turns, "WAIT_LIMIT_S", 5)
+    hashing, other_ran = threading.Event(), threading.Event()
+    seen = {}
+
+    class SlowHasher:  # argon2 at production cost takes tens of milliseconds
+        def verify(self, password_hash, password):
+            hashing.set()
+            seen["others ran while it hashed"] = other_ran.wait(2)
+            return True
+
+    monkeypatch.setattr(passwords, "hasher", SlowHasher())
+
+    def handler(request):
+        if request == "login":
+            passwords.verify_password("hash", "password")
+        else:
+            other_ran.set()
+
+    tween = tween_of(handler)
+
+    def other():
+        hashing.wait(2)
+        tween("other")
+
+    in_threads(lambda: tween("login"), other)
+    assert seen == {"others ran while it hashed": True}
