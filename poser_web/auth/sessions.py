@@ -23,8 +23,8 @@ import hmac
 import json
 import re
 import secrets
-from datetime import timedelta
 from collections import namedtuple
+from datetime import timedelta
 from functools import cache, lru_cache
 
 from pyramid.interfaces import ISession
@@ -33,9 +33,9 @@ from sqlalchemy import bindparam, delete, event, func, insert, inspect, or_, sel
 from sqlalchemy.orm import Session as OrmSession
 from zope.interface import implementer
 
-from . import flash_cookie, session_writes
 from ..models import Role, RolePermission, ServerSession, User, user_roles, utcnow
-
+from ..web.request_cookies import request_cookie
+from . import flash_cookie, session_writes
 
 COOKIE_NAME = "poser_session"
 CSRF_COOKIE_NAME = "poser_csrf"
@@ -160,7 +160,7 @@ class ServerSideSession(dict):
         self.token = None  # the cookie's value; None until the session is saved
         self.user_uuid = None
         self.identity_rows = []  # user, role and permission rows for security.py
-        self.created = utcnow().timestamp()
+        self.created = None  # the row's (_load), else now (below)
         self.new = True
         self.dirty = False
         self.readonly = False
@@ -171,11 +171,13 @@ class ServerSideSession(dict):
         self._flash_out = {}  # messages flashed by this request
         self._flashes_changed = False  # some of the cookie's were shown
         self._load()
+        if self.created is None:
+            self.created = utcnow().timestamp()
 
     # -- loading and saving -------------------------------------------------
 
     def _load(self):
-        token = self.request.cookies.get(COOKIE_NAME, "")
+        token = request_cookie(self.request, COOKIE_NAME, "")
         if not TOKEN_PATTERN.match(token):
             return
         now = utcnow()
@@ -343,7 +345,7 @@ class ServerSideSession(dict):
 
     def _incoming_flashes(self):
         if self._flashes_in is None:
-            value = self.request.cookies.get(flash_cookie.COOKIE_NAME) if self.request else None
+            value = request_cookie(self.request, flash_cookie.COOKIE_NAME) if self.request else None
             self._flashes_in = flash_cookie.decode(self.config.key, value) if value else {}
         return self._flashes_in
 
@@ -364,7 +366,7 @@ class ServerSideSession(dict):
         if queues:  # too long for a cookie
             for queue, messages in queues.items():
                 self.setdefault(FLASH_PREFIX + queue, []).extend(messages)
-        if request.cookies.get(flash_cookie.COOKIE_NAME):
+        if request_cookie(request, flash_cookie.COOKIE_NAME):
             response.delete_cookie(flash_cookie.COOKIE_NAME, path="/")
 
     def new_csrf_token(self):
@@ -382,7 +384,7 @@ class ServerSideSession(dict):
 
     def _anonymous_csrf_token(self):
         """The CSRF token of a visitor without a session row: the HMAC of their cookie's nonce."""
-        nonce = self._csrf_nonce or self.request.cookies.get(CSRF_COOKIE_NAME, "")
+        nonce = self._csrf_nonce or request_cookie(self.request, CSRF_COOKIE_NAME, "")
         if not TOKEN_PATTERN.match(nonce):
             nonce = self._csrf_nonce = secrets.token_urlsafe(32)
         return hmac.digest(self.config.key, b"csrf:" + nonce.encode("ascii"), "sha256").hex()[:40]

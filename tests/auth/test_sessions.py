@@ -333,7 +333,7 @@ def test_the_session_read_goes_through_the_connection_events_and_errors(dbsessio
     dbsession.execute(insert(ServerSession).values(
         id=token_id(token, b"k" * 32), user_uuid=user.uuid, data='{"a": 1}', created_at=now,
         last_seen_at=now))
-    request = SimpleNamespace(cookies={"poser_session": token}, dbsession=dbsession)
+    request = SimpleNamespace(environ={"HTTP_COOKIE": f"poser_session={token}"}, dbsession=dbsession)
     config = sessions.SessionSettings({"poser.secret": "k" * 32})
     connection = dbsession.connection()
     seen = []
