@@ -8,7 +8,6 @@ messages (shown to this browser anyway), HMAC-signed under `poser.secret` with a
 own: a forged or altered cookie shows nothing.
 """
 import base64
-import hashlib
 import hmac
 import json
 
@@ -18,7 +17,7 @@ MAX_COOKIE_LENGTH = 3500
 
 
 def _signature(key, payload):
-    return hmac.new(key, b"flash:" + payload.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(key, b"flash:" + payload.encode("ascii"), "sha256").hex()[:32]
 
 
 def encode(key, queues):

@@ -105,9 +105,10 @@ class SecurityPolicy:
         identity = request.identity
         if identity is None:
             return Denied("Not logged in.")
+        # The message is formatted only when read (a page asks a dozen times, reads none).
         if permission == AUTHENTICATED or identity.has(permission):
-            return Allowed(f"{identity} has {permission}.")
-        return Denied(f"{identity} lacks {permission}.")
+            return Allowed("%s has %s.", identity, permission)
+        return Denied("%s lacks %s.", identity, permission)
 
     def remember(self, request, user, **kw):
         # A new session on login: no fixation, and a fresh CSRF token.
@@ -131,15 +132,23 @@ def hsts_header(settings):
 
 
 def add_security_headers(event):
-    headers = event.response.headers
-    for name, value in SECURITY_HEADERS.items():
-        headers.setdefault(name, value)
+    """Each header unless the response has one of that name (as headers.setdefault, which
+    scanned the whole header list, lowercasing every name, once per header: seven times)."""
+    headerlist = event.response.headerlist
+    present = {name.lower() for name, _ in headerlist}
+    for lower, name, value in _SECURITY_HEADERS:
+        if lower not in present:
+            headerlist.append((name, value))
     hsts = event.request.registry.get("poser.hsts")
-    if hsts:
-        headers.setdefault("Strict-Transport-Security", hsts)
+    if hsts and "strict-transport-security" not in present:
+        headerlist.append(("Strict-Transport-Security", hsts))
     # The raw path: a request refused for an undecodable path still gets its headers.
-    if not event.request.environ.get("PATH_INFO", "").startswith(("/static/", "/deform-static/")):
-        headers.setdefault("Cache-Control", "no-store")  # pages may show private data
+    if ("cache-control" not in present
+            and not event.request.environ.get("PATH_INFO", "").startswith(("/static/", "/deform-static/"))):
+        headerlist.append(("Cache-Control", "no-store"))  # pages may show private data
+
+
+_SECURITY_HEADERS = tuple((name.lower(), name, value) for name, value in SECURITY_HEADERS.items())
 
 
 def includeme(config):

@@ -19,13 +19,13 @@
   is its HMAC under the secret), so anonymous page views store nothing. Logging in
   starts a row with a CSRF token of its own.
 """
-import hashlib
 import hmac
 import json
 import re
 import secrets
+from collections import namedtuple
 from datetime import timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from pyramid.interfaces import ISession
 from pyramid.tweens import EXCVIEW
@@ -33,9 +33,9 @@ from sqlalchemy import bindparam, delete, event, func, insert, inspect, or_, sel
 from sqlalchemy.orm import Session as OrmSession
 from zope.interface import implementer
 
-from . import flash_cookie, session_writes
 from ..models import Role, RolePermission, ServerSession, User, user_roles, utcnow
-
+from ..web.request_cookies import request_cookie
+from . import flash_cookie, session_writes
 
 COOKIE_NAME = "poser_session"
 CSRF_COOKIE_NAME = "poser_csrf"
@@ -73,7 +73,8 @@ class SessionSettings:
 
 def token_id(token, key):
     """The row id of a cookie token: HMAC-SHA256 under the app's secret."""
-    return hmac.new(key, token.encode("ascii"), hashlib.sha256).hexdigest()
+    # hmac.digest: one call into OpenSSL, none of the HMAC object's Python layers.
+    return hmac.digest(key, token.encode("ascii"), "sha256").hex()
 
 
 def _valid(table, now, config):
@@ -83,9 +84,8 @@ def _valid(table, now, config):
 
 @cache
 def _load_statement():
-    """The session row with its user and their permissions, for every request: built once,
-    so SQLAlchemy neither rebuilds it nor recomputes its cache key (bound: id, seen_after,
-    created_after; see _valid)."""
+    """The session row with its user and their permissions, for every request (bound: id,
+    seen_after, created_after; see _valid)."""
     table = ServerSession.__table__
     return (select(table.c.id, table.c.data, table.c.user_uuid, table.c.created_at,
                    table.c.last_seen_at, User.username, User.active, Role.grants_all,
@@ -98,6 +98,58 @@ def _load_statement():
                    table.c.created_at > bindparam("created_after")))
 
 
+SessionRow = namedtuple("SessionRow", [column.key for column in _load_statement().selected_columns])
+
+
+class _Loader:
+    """_load_statement compiled once for a dialect, run on the driver's cursor.
+
+    Every request reads its session first; through SQLAlchemy's statement execution (cache
+    key, execution context, result metadata and processors) that was most of the cost of
+    reading one row. Here: the SQL text, the driver's parameters and the columns' type
+    conversions (SQLite's dates are text, its booleans integers) are worked out once; the
+    statement still goes through the connection's `_cursor_execute`, so the engine's
+    before/after_cursor_execute events see it and a driver error is raised as SQLAlchemy
+    raises it (wrapped, a lost connection invalidated)."""
+
+    def __init__(self, dialect):
+        statement = _load_statement()
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        binds = {name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                 for name in ("id", "seen_after", "created_after")}
+        self.binds = [(name, process) for name, process in binds.items() if process is not None]
+        self.order = tuple(compiled.positiontup) if compiled.positional else None
+        self.results = [(index, process) for index, column in enumerate(statement.selected_columns)
+                        if (process := column.type.dialect_impl(dialect)
+                            .result_processor(dialect, None)) is not None]
+
+    def rows(self, connection, values):
+        for name, process in self.binds:
+            values[name] = process(values[name])
+        parameters = values if self.order is None else tuple(values[name] for name in self.order)
+        cursor = connection.connection.cursor()
+        try:
+            connection._cursor_execute(cursor, self.sql, parameters)
+            found = cursor.fetchall()
+        finally:
+            cursor.close()
+        if not self.results:
+            return [SessionRow._make(row) for row in found]
+        rows = []
+        for row in found:
+            row = list(row)
+            for index, process in self.results:
+                row[index] = process(row[index])
+            rows.append(SessionRow._make(row))
+        return rows
+
+
+@lru_cache(maxsize=8)
+def _loader(dialect):
+    return _Loader(dialect)
+
+
 @implementer(ISession)
 class ServerSideSession(dict):
     """Pyramid's ISession over one poser_session row (read when the request first needs it)."""
@@ -108,7 +160,7 @@ class ServerSideSession(dict):
         self.token = None  # the cookie's value; None until the session is saved
         self.user_uuid = None
         self.identity_rows = []  # user, role and permission rows for security.py
-        self.created = utcnow().timestamp()
+        self.created = None  # the row's (_load), else now (below)
         self.new = True
         self.dirty = False
         self.readonly = False
@@ -119,18 +171,20 @@ class ServerSideSession(dict):
         self._flash_out = {}  # messages flashed by this request
         self._flashes_changed = False  # some of the cookie's were shown
         self._load()
+        if self.created is None:
+            self.created = utcnow().timestamp()
 
     # -- loading and saving -------------------------------------------------
 
     def _load(self):
-        token = self.request.cookies.get(COOKIE_NAME, "")
+        token = request_cookie(self.request, COOKIE_NAME, "")
         if not TOKEN_PATTERN.match(token):
             return
         now = utcnow()
-        # On the connection: plain columns, no entities, so none of the ORM's execution.
-        rows = self.request.dbsession.connection().execute(_load_statement(), {
+        connection = self.request.dbsession.connection()
+        rows = _loader(connection.dialect).rows(connection, {
             "id": token_id(token, self.config.key), "seen_after": now - self.config.idle_timeout,
-            "created_after": now - self.config.max_age}).all()
+            "created_after": now - self.config.max_age})
         if not rows:
             return  # unknown, ended or expired: a new session starts
         first = rows[0]
@@ -291,7 +345,7 @@ class ServerSideSession(dict):
 
     def _incoming_flashes(self):
         if self._flashes_in is None:
-            value = self.request.cookies.get(flash_cookie.COOKIE_NAME) if self.request else None
+            value = request_cookie(self.request, flash_cookie.COOKIE_NAME) if self.request else None
             self._flashes_in = flash_cookie.decode(self.config.key, value) if value else {}
         return self._flashes_in
 
@@ -312,7 +366,7 @@ class ServerSideSession(dict):
         if queues:  # too long for a cookie
             for queue, messages in queues.items():
                 self.setdefault(FLASH_PREFIX + queue, []).extend(messages)
-        if request.cookies.get(flash_cookie.COOKIE_NAME):
+        if request_cookie(request, flash_cookie.COOKIE_NAME):
             response.delete_cookie(flash_cookie.COOKIE_NAME, path="/")
 
     def new_csrf_token(self):
@@ -330,11 +384,10 @@ class ServerSideSession(dict):
 
     def _anonymous_csrf_token(self):
         """The CSRF token of a visitor without a session row: the HMAC of their cookie's nonce."""
-        nonce = self._csrf_nonce or self.request.cookies.get(CSRF_COOKIE_NAME, "")
+        nonce = self._csrf_nonce or request_cookie(self.request, CSRF_COOKIE_NAME, "")
         if not TOKEN_PATTERN.match(nonce):
             nonce = self._csrf_nonce = secrets.token_urlsafe(32)
-        return hmac.new(self.config.key, b"csrf:" + nonce.encode("ascii"),
-                        hashlib.sha256).hexdigest()[:40]
+        return hmac.digest(self.config.key, b"csrf:" + nonce.encode("ascii"), "sha256").hex()[:40]
 
 
 def unavailable_session():

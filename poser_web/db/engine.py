@@ -1,4 +1,6 @@
 """The engine and the per-request session (pyramid_tm + zope.sqlalchemy)."""
+from weakref import WeakKeyDictionary
+
 from pyramid.settings import asbool
 from sqlalchemy import engine_from_config, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,7 +39,14 @@ def _prepare_sqlite(engine):
         # instead of deadlocking when both try to upgrade (in this process on
         # sqlite_writers' lock, then on busy_timeout for other processes).
         if connection.get_execution_options().get(WRITE_OPTION):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # On the cursor, through the connection (cursor events see it, a busy database is
+            # SQLAlchemy's OperationalError: the 503 page) without exec_driver_sql's execution
+            # context and result, which every saving request paid for.
+            cursor = connection.connection.cursor()
+            try:
+                connection._cursor_execute(cursor, "BEGIN IMMEDIATE", ())
+            finally:
+                cursor.close()
         else:
             # A deferred BEGIN takes no lock and cannot be busy: straight to the driver,
             # without the statement machinery every page would pay for (a list reads 3 rows' worth).
@@ -101,6 +110,12 @@ def get_session_factory(engine):
     return sessionmaker(bind=engine, class_=TmSession)
 
 
+# A session factory: its engine with WRITE_OPTION. `execution_options()` makes a new
+# OptionEngine (joining the engine's event dispatch) at each call: every POST paid for that.
+# (Keyed by the factory, not the engine, which the OptionEngine holds on to.)
+_WRITERS = WeakKeyDictionary()
+
+
 def get_tm_session(session_factory, transaction_manager, writing=False):
     """A session joined to `transaction_manager`: it commits or aborts with it.
 
@@ -108,8 +123,11 @@ def get_tm_session(session_factory, transaction_manager, writing=False):
     """
     options = {}
     if writing:
-        engine = session_factory.kw["bind"]
-        options["bind"] = engine.execution_options(**{WRITE_OPTION: True})
+        bind = _WRITERS.get(session_factory)
+        if bind is None:
+            engine = session_factory.kw["bind"]
+            bind = _WRITERS[session_factory] = engine.execution_options(**{WRITE_OPTION: True})
+        options["bind"] = bind
     dbsession = session_factory(**options)
     dbsession.info[TM_EVENTS] = ZopeTransactionEvents(transaction_manager=transaction_manager)
     return dbsession

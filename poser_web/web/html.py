@@ -1,9 +1,6 @@
 """Escaping for markup built in Python (views/list_rows.py, forms/inline_table.py): the pages'
 busiest parts, where a template's per-value work cost more than the rest of the request."""
-import re
 from html import escape as _escape
-
-_SPECIAL = re.compile("[&<>\"']")
 
 
 def escape(value):
@@ -14,4 +11,8 @@ def escape(value):
     if hasattr(value, "__html__"):
         return value.__html__()
     text = str(value)
-    return _escape(text) if _SPECIAL.search(text) else text  # most texts have nothing to escape
+    # Most texts have nothing to escape. Five scans for one character each (memchr) cost less
+    # than one regex search of a character class, by far on longer texts.
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return _escape(text)
+    return text

@@ -25,6 +25,19 @@ def logged_address(environ):
     return text if len(text) <= LONGEST else text[:LONGEST] + "…"
 
 
+_CALLER = []  # (file, line, function, stack) of the tween's call, as log.info would find it
+
+
+def _log(*args):
+    """log.info("%s %s %s %.1f ms", *args), less the stack walk finding where it was called
+    from (the same place every time: looked up at the first line logged)."""
+    if not _CALLER:
+        _CALLER.append(log.findCaller(stacklevel=2))
+    path, line, function, _ = _CALLER[0]
+    log.handle(log.makeRecord(log.name, logging.INFO, path, line, "%s %s %s %.1f ms", args,
+                              None, function))
+
+
 def request_log_tween_factory(handler, registry):
     def request_log_tween(request):
         if not log.isEnabledFor(logging.INFO):
@@ -37,7 +50,7 @@ def request_log_tween_factory(handler, registry):
             return response
         finally:
             ms = (time.perf_counter() - started) * 1000
-            log.info("%s %s %s %.1f ms", request.method, logged_address(request.environ), status, ms)
+            _log(request.method, logged_address(request.environ), status, ms)
 
     return request_log_tween
 

@@ -24,6 +24,13 @@ def test_a_user_has_what_their_roles_grant_and_no_more():
     assert not permits(None, AUTHENTICATED)   # not logged in
 
 
+def test_the_answers_say_who_has_or_lacks_what():
+    policy, request = SecurityPolicy(), SimpleNamespace(identity=EDITOR)
+    assert policy.permits(request, None, "widgets.edit").msg == "ed has widgets.edit."
+    assert str(policy.permits(request, None, "widgets.delete")) == "ed lacks widgets.delete."
+    assert policy.permits(SimpleNamespace(identity=None), None, "x").msg == "Not logged in."
+
+
 def test_the_authenticated_user_is_the_logged_in_one():
     policy = SecurityPolicy()
     assert policy.authenticated_userid(SimpleNamespace(identity=EDITOR)) == "e" * 32

@@ -317,3 +317,41 @@ def test_the_anonymous_csrf_token_belongs_to_its_own_cookie(app, anonymous_app, 
     nobody.post("/login", {"csrf_token": token, "username": "ann", "password": PASSWORD},
                 status=400)
     log_in(anonymous_app, "ann")
+
+
+def test_the_session_read_goes_through_the_connection_events_and_errors(dbsession, monkeypatch):
+    """The session row is read on the driver's cursor (sessions._Loader), not through
+    SQLAlchemy's statement execution; still, the engine's cursor events see the statement,
+    the row's values come back as SQLAlchemy would give them, and a driver error is raised as
+    SQLAlchemy's own (the 503 page, a lost connection replaced)."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import event, exc, insert
+
+    user = add_user(dbsession, "ann", admin=True)
+    token, now = "t" * 43, utcnow().replace(microsecond=123456)
+    dbsession.execute(insert(ServerSession).values(
+        id=token_id(token, b"k" * 32), user_uuid=user.uuid, data='{"a": 1}', created_at=now,
+        last_seen_at=now))
+    request = SimpleNamespace(environ={"HTTP_COOKIE": f"poser_session={token}"}, dbsession=dbsession)
+    config = sessions.SessionSettings({"poser.secret": "k" * 32})
+    connection = dbsession.connection()
+    seen = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        session = sessions.ServerSideSession(request, config)
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
+    assert any("FROM poser_session" in statement for statement in seen)
+    assert session.token == token and session["a"] == 1 and session.user_uuid == user.uuid
+    assert session._last_seen == now and session.created == now.timestamp()
+    assert session.identity_rows[0].active is True and session.identity_rows[0].username == "ann"
+
+    loader = sessions._loader(connection.dialect)
+    monkeypatch.setattr(loader, "sql", "SELECT id FROM poser_no_such_table")
+    with pytest.raises(exc.DBAPIError), dbsession.begin_nested():
+        sessions.ServerSideSession(request, config)

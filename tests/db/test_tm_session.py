@@ -76,3 +76,23 @@ def test_a_plain_session_is_not_joined(factory):
     session.rollback()
     session.close()
     assert _stored(factory) == []
+
+
+def test_writing_sessions_share_one_writer_engine_that_begins_immediate(factory):
+    """A writing request's session is bound to the engine with WRITE_OPTION, made once per
+    session factory (not an OptionEngine per request); its transaction begins as a writer."""
+    from sqlalchemy import event
+
+    from poser_web.db.engine import WRITE_OPTION
+
+    managers = [transaction.TransactionManager(explicit=True) for _ in range(2)]
+    first, second = (get_tm_session(factory, tm, writing=True) for tm in managers)
+    assert first.get_bind() is second.get_bind() is not factory.kw["bind"]
+    assert first.get_bind().get_execution_options()[WRITE_OPTION] is True
+    seen = []
+    event.listen(factory.kw["bind"], "before_cursor_execute",
+                 lambda conn, cursor, statement, *args: seen.append(statement))
+    managers[0].begin()
+    assert first.connection().connection.dbapi_connection.in_transaction
+    assert seen == ["BEGIN IMMEDIATE"]  # through the cursor events, as before
+    managers[0].abort()
