@@ -5,6 +5,8 @@ them."""
 import re
 
 from poser_web.display import layout
+from poser_web.views import master_forms
+from poser_web.views.master import MasterView
 from tests.helpers import add_widget, csrf_token, widget_form
 
 
@@ -65,3 +67,39 @@ def test_text_escapes_as_chameleon_does():
     assert layout._text(None) == ""
     assert layout._text(3) == "3"
     assert layout._attribute('https://x/"y"') == "https://x/&quot;y&quot;"
+
+
+class _Counting:
+    def __init__(self):
+        self.asked = 0
+
+    def available_actions(self):
+        self.asked += 1
+        return ["list", "view", "edit"]
+
+
+def test_form_page_actions_are_worked_out_only_when_read():
+    view = _Counting()
+    actions = master_forms._Actions(view)
+    assert view.asked == 0
+    assert "edit" in actions and "delete" not in actions
+    assert list(actions) == ["list", "view", "edit"] and len(actions) == 3
+    assert actions == ["list", "view", "edit"] and actions[0] == "list"
+    assert view.asked == 1  # asked once, then kept
+
+
+def test_edit_page_checks_no_action_permissions(testapp, dbsession, monkeypatch):
+    widget = add_widget(dbsession, "Quiet", components=[("A", "one")])
+    asked = []
+    original = MasterView.available_actions
+
+    def counting(self):
+        asked.append(self.request.path)
+        return original(self)
+
+    monkeypatch.setattr(MasterView, "available_actions", counting)
+    testapp.get(f"/widgets/{widget.uuid}/edit")
+    testapp.get("/widgets/new")
+    assert asked == []
+    testapp.get(f"/widgets/{widget.uuid}")  # the view page shows its action buttons
+    assert asked == [f"/widgets/{widget.uuid}"]
