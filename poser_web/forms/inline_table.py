@@ -56,42 +56,54 @@ def _value(cstruct):
     return "" if cstruct in (colander.null, None) else cstruct
 
 
-def _input(child, cstruct, oid):
+class _Cell:
+    """What a cell writes the same way in every row (its kind, escaped name, title and
+    attributes), worked out once per table rather than once per row: a table of 4 columns
+    escaped each of these for every row and the prototype."""
+
+    def __init__(self, child):
+        widget = child.widget
+        self.child, self.kind = child, _kind(widget)
+        self.name, self.title = escape(child.name), escape(child.title)
+        self.extra = "".join(f' {escape(k)}="{escape(v)}"'
+                             for k, v in (getattr(widget, "attributes", None) or {}).items()
+                             if v is not None and v is not False)
+        self.css = escape(widget.css_class or "")
+        if self.kind == "checkbox":
+            self.true_val = widget.true_val
+            self.checkbox = (f'         name="{self.name}" value="{escape(widget.true_val)}"\n         id="')
+            required = ' required="required"' if child.required else ""
+            self.attributes = f' class="form-check-input {self.css}"{required}{self.extra} />\n\n  \n</div>'
+
+
+def _input(cell, cstruct, oid):
     """A cell's input, as deform's hidden.pt / our row_textinput.pt / checkbox.pt write it."""
-    widget, kind = child.widget, _kind(child.widget)
-    name = escape(child.name)
-    if kind == "hidden":
-        return f'<input type="hidden" name="{name}" value="{escape(_value(cstruct))}" \n       id="{oid}"/>'
-    extra = "".join(f' {escape(k)}="{escape(v)}"' for k, v in (getattr(widget, "attributes", None) or {}).items()
-                    if v is not None and v is not False)
-    if kind == "text":
-        css = escape(widget.css_class or "")
-        return (f'<input type="text" name="{name}" value="{escape(_value(cstruct))}"\n'
-                f'       id="{oid}" class="form-control form-control-sm {css}"{extra}/>')
-    checked = ' checked="checked"' if cstruct == widget.true_val else ""
-    required = ' required="required"' if child.required else ""
+    if cell.kind == "hidden":
+        return f'<input type="hidden" name="{cell.name}" value="{escape(_value(cstruct))}" \n       id="{oid}"/>'
+    if cell.kind == "text":
+        return (f'<input type="text" name="{cell.name}" value="{escape(_value(cstruct))}"\n'
+                f'       id="{oid}" class="form-control form-control-sm {cell.css}"{cell.extra}/>')
+    checked = ' checked="checked"' if cstruct == cell.true_val else ""
     return ('<div class="form-check">\n  <input\n         type="checkbox"\n'
-            f'         name="{name}" value="{escape(widget.true_val)}"\n'
-            f'         id="{oid}"{checked} class="form-check-input {escape(widget.css_class or "")}"'
-            f'{required}{extra} />\n\n  \n</div>')
+            f'{cell.checkbox}{oid}"{checked}{cell.attributes}')
 
 
-def _row(item, cstruct, row_oid, number, counter):
+def _row(item, cells, cstruct, row_oid, number, counter):
     """One <tr>: the row's cells (hidden ones in the first), then its Remove button."""
     cstruct = cstruct if isinstance(cstruct, dict) else {}
-    children = [(child, f"deformField{next(counter)}") for child in item.children]
-    hidden = "".join(_input(c, cstruct.get(c.name, colander.null), oid)
-                     for c, oid in children if _kind(c.widget) == "hidden")
-    visible = [(c, oid) for c, oid in children if _kind(c.widget) != "hidden"]
+    oids = [f"deformField{next(counter)}" for _ in cells]
+    hidden = "".join(_input(c, cstruct.get(c.child.name, colander.null), oid)
+                     for c, oid in zip(cells, oids) if c.kind == "hidden")
+    visible = [(c, oid) for c, oid in zip(cells, oids) if c.kind != "hidden"]
     name = escape(item.name)
-    cells = []
-    for index, (child, oid) in enumerate(visible):
+    parts = []
+    for index, (cell, oid) in enumerate(visible):
         first = f'<input type="hidden" name="__start__" value="{name}:mapping"/>{hidden}' if index == 0 else ""
         last = f'<input type="hidden" name="__end__" value="{name}:mapping"/>' if index == len(visible) - 1 else ""
-        cells.append(f'  <td>\n    {first}\n  <label for="{oid}" class="visually-hidden">{escape(child.title)}</label>\n'
-                     f'  {_input(child, cstruct.get(child.name, colander.null), oid)}\n    {last}\n  </td>')
+        parts.append(f'  <td>\n    {first}\n  <label for="{oid}" class="visually-hidden">{cell.title}</label>\n'
+                     f'  {_input(cell, cstruct.get(cell.child.name, colander.null), oid)}\n    {last}\n  </td>')
     title = escape((item.title or "row").lower())
-    return ('<tr class="deform-seq-item ">\n' + "\n".join(cells) + '\n  <td class="text-end">\n'
+    return ('<tr class="deform-seq-item ">\n' + "\n".join(parts) + '\n  <td class="text-end">\n'
             '    <button type="button" class="btn btn-sm btn-outline-danger deform-close-button poser-seq-remove"\n'
             f'            id="{row_oid}-close" data-row-title="{title}"\n'
             f'            aria-label="Remove {title} row {number}">Remove</button>\n  </td>\n</tr>\n')
@@ -102,16 +114,17 @@ def render(widget, field, cstruct):
     item = field.children[0]
     counter = item.counter
     rows = [] if cstruct in (colander.null, None) else list(cstruct)
-    body = "".join(_row(item, row, f"deformField{next(counter)}", number, counter)
+    cells = [_Cell(child) for child in item.children]
+    body = "".join(_row(item, cells, row, f"deformField{next(counter)}", number, counter)
                    for number, row in enumerate(rows, 1))
-    prototype = _quote(_row(item, item.cstruct, f"deformField{next(counter)}", "", counter))
-    columns = [c for c in item.children if _kind(c.widget) != "hidden"]
+    prototype = _quote(_row(item, cells, item.cstruct, f"deformField{next(counter)}", "", counter))
+    columns = [c for c in cells if c.kind != "hidden"]
     oid, name = escape(field.oid), escape(field.name)
     min_len, max_len = widget.min_len or 0, widget.max_len or 100000
     of_most = f"of at most {max_len}" if max_len < 100000 else ""
     add = deform.i18n._(widget.add_subitem_text_template, mapping={
         "subitem_title": item.title, "subitem_description": item.description, "subitem_name": item.name})
-    heads = "".join(f'<th scope="col">{escape(c.title)}</th>' for c in columns)
+    heads = "".join(f'<th scope="col">{c.title}</th>' for c in columns)
     return Markup(
         f'<div class="deform-seq poser-inline mb-3" id="{oid}">\n'
         f'  <input type="hidden" name="__start__" value="{name}:sequence"\n'
