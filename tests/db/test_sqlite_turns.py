@@ -74,30 +74,39 @@ def test_requests_on_sqlite_run_one_at_a_time(engine, tween_of):
     assert most[0] == 1
 
 
-def test_a_long_request_lets_the_others_go_at_its_next_statement(engine, tween_of, monkeypatch):
-    monkeypatch.setattr(sqlite_turns, "WAIT_LIMIT_S", 5)  # only the long request's statement frees the turn
-    second_ran = threading.Event()
+def others_ran_during(tween_of, slow_part):
+    """One request runs `slow_part()`, another comes once it has begun: whether the other ran
+    before the slow request was done (it waits 2 s for it). WAIT_LIMIT_S must be long."""
+    begun, other_ran = threading.Event(), threading.Event()
     seen = {}
 
-    long_runs = threading.Event()
-
     def handler(request):
-        if request == "long":
-            long_runs.set()
-            time.sleep(sqlite_turns.QUANTUM_S + 0.02)
-            with engine.connect() as connection:
-                connection.execute(text("SELECT n FROM counter")).scalar()  # gives the turn back
-            seen["second ran while the long one went on"] = second_ran.wait(2)
+        if request == "slow":
+            begun.set()
+            slow_part()
+            seen["other ran"] = other_ran.wait(2)
         else:
-            second_ran.set()
+            other_ran.set()
 
     tween = tween_of(handler)
-    def short():
-        long_runs.wait(2)
-        tween("short")
 
-    in_threads(lambda: tween("long"), short)
-    assert seen == {"second ran while the long one went on": True}
+    def other():
+        begun.wait(2)
+        tween("other")
+
+    in_threads(lambda: tween("slow"), other)
+    return seen["other ran"]
+
+
+def test_a_long_request_lets_the_others_go_at_its_next_statement(engine, tween_of, monkeypatch):
+    monkeypatch.setattr(sqlite_turns, "WAIT_LIMIT_S", 5)  # only the long request's statement frees the turn
+
+    def long_request():
+        time.sleep(sqlite_turns.QUANTUM_S + 0.02)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT n FROM counter")).scalar()  # gives the turn back
+
+    assert others_ran_during(tween_of, long_request)
 
 
 def test_a_writer_waiting_for_another_writer_lets_readers_go(engine, tween_of, monkeypatch):
@@ -208,28 +217,11 @@ def test_a_request_hashing_a_password_lets_the_others_go_first(engine, tween_of,
     from poser_web.auth import passwords
 
     monkeypatch.setattr(sqlite_turns, "WAIT_LIMIT_S", 5)
-    hashing, other_ran = threading.Event(), threading.Event()
-    seen = {}
 
-    class SlowHasher:  # argon2 at production cost takes tens of milliseconds
+    class SlowHasher:  # argon2 at production cost: tens of milliseconds with the GIL let go
         def verify(self, password_hash, password):
-            hashing.set()
-            seen["others ran while it hashed"] = other_ran.wait(2)
+            time.sleep(0.3)
             return True
 
     monkeypatch.setattr(passwords, "hasher", SlowHasher())
-
-    def handler(request):
-        if request == "login":
-            passwords.verify_password("hash", "password")
-        else:
-            other_ran.set()
-
-    tween = tween_of(handler)
-
-    def other():
-        hashing.wait(2)
-        tween("other")
-
-    in_threads(lambda: tween("login"), other)
-    assert seen == {"others ran while it hashed": True}
+    assert others_ran_during(tween_of, lambda: passwords.verify_password("hash", "password"))
