@@ -5,7 +5,7 @@
 
 bench/run.py's save cycle (GET /widgets/{uuid}/edit, POST it back with a new description and
 its ~3 components, timed whole; 4 connections, each its own widget) against poser_web served
-as bench/run.py serves it (production.ini, waitress, 4 threads), without the peer. Prints
+as bench/run.py serves it (production.ini or --ini, waitress, 4 threads), without the peer. Prints
 cycles/s, median and p95 and the server process's CPU seconds (user + system, /proc) per
 cycle: on a shared 2-core machine the CPU per cycle moves less than the throughput.
 """
@@ -52,8 +52,8 @@ def samples_of(url):
     return found
 
 
-def run(url, samples, duration, runs, threads, connections=CONNECTIONS):
-    server = servers.start_poser(url, ini="production.ini", threads=threads)
+def run(url, samples, duration, runs, threads, connections=CONNECTIONS, ini="production.ini"):
+    server = servers.start_poser(url, ini=ini, threads=threads)
     try:
         cookie = client.login(server.port, LOGIN)
         work = cycle_work(samples, POSER_EDIT, "save")
@@ -81,6 +81,8 @@ def main():
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=4, help="the server's")
     ap.add_argument("--connections", type=int, default=CONNECTIONS)
+    ap.add_argument("--ini", default="production.ini",
+                    help="the app's ini (e.g. a copy of production.ini with poser.sqlite_turns = false)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch database (prints its URL)")
     args = ap.parse_args()
     made = None
@@ -93,7 +95,7 @@ def main():
         print(f"{args.db}: {args.widgets:,} widgets in {time.monotonic() - started:.0f} s ({url})",
               flush=True)
     try:
-        run(url, samples, args.duration, args.runs, args.threads, args.connections)
+        run(url, samples, args.duration, args.runs, args.threads, args.connections, args.ini)
     finally:
         if made is not None and not args.keep:
             made.drop()
