@@ -2,7 +2,7 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..db.request_turns import step_aside
+from ..db.sqlite_turns import step_aside
 
 MIN_LENGTH = 8
 

@@ -59,7 +59,7 @@ def get_engine(settings, prefix="sqlalchemy."):
         # The connection used last goes out first. Each SQLite connection keeps its own page
         # cache, emptied when another connection writes: taken in turn (the pool's default),
         # every page re-read its pages from the file, 70 reads a save cycle; with requests
-        # taking turns (request_turns.py) one connection now serves nearly all of them.
+        # taking turns (sqlite_turns.py) one connection now serves nearly all of them.
         # (The ini may say otherwise; SQLAlchemy would take its "false" for a true string.)
         options["pool_use_lifo"] = asbool(settings.get(prefix + "pool_use_lifo", True))
     engine = engine_from_config(settings, prefix, **options)

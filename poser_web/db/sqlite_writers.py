@@ -45,7 +45,7 @@ class WriterLock:
         self.guard = threading.Lock()  # ownership changes: give_back against take_over
         self.owner = None  # the pool's connection record holding the lock
         self.wait_s = None  # how long a writer waits (install sets it: SQLite's busy_timeout)
-        self.before_wait = []  # called by a writer about to wait (request_turns: give the turn back)
+        self.before_wait = []  # called by a writer about to wait (sqlite_turns: give the turn back)
 
     def take(self, record, timeout):
         """Take the lock for `record`; False when it waited `timeout` s in vain.

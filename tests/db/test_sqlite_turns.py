@@ -1,8 +1,8 @@
-"""A process's requests take turns (db/request_turns.py).
+"""On SQLite, a process's requests take turns (db/sqlite_turns.py).
 
 The tween is driven directly, several requests at once on threads, each request a handler
-that reads or writes through a real engine (a SQLite file, or the run's PostgreSQL database):
-what the tests look at is which request runs when.
+that reads or writes through a real engine on a SQLite file: what the tests look at is which
+request runs when.
 """
 import threading
 import time
@@ -11,36 +11,29 @@ import pytest
 from pyramid.registry import Registry
 from sqlalchemy import create_engine, text
 
-from poser_web.db import request_turns
+from poser_web.db import sqlite_turns
 from poser_web.db.engine import WRITE_OPTION, get_engine
 
-sqlite_only = pytest.mark.only_db("sqlite")
+pytestmark = pytest.mark.only_db("sqlite")
 
 
 @pytest.fixture
-def engine(db_kind, database_url, tmp_path):
-    url = f"sqlite:///{tmp_path / 'turns.sqlite'}" if db_kind == "sqlite" else database_url
-    engine = get_engine({"sqlalchemy.url": url, "sqlalchemy.pool_size": "10"})
+def engine(tmp_path):
+    engine = get_engine({"sqlalchemy.url": f"sqlite:///{tmp_path / 'turns.sqlite'}",
+                         "sqlalchemy.pool_size": "10"})
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE counter (n INTEGER NOT NULL)")
         connection.exec_driver_sql("INSERT INTO counter VALUES (0)")
     yield engine
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE counter")
     engine.dispose()
 
 
 @pytest.fixture
-def turns(engine):
-    return request_turns.install(engine)
-
-
-@pytest.fixture
-def tween_of(turns):
+def tween_of(engine):
     """tween_of(handler): the handler behind the turn tween, turns on `engine`."""
     registry = Registry()
-    registry[request_turns.REGISTRY_KEY] = turns
-    return lambda handler: request_turns.turn_tween_factory(handler, registry)
+    registry[sqlite_turns.REGISTRY_KEY] = sqlite_turns.install(engine)
+    return lambda handler: sqlite_turns.turn_tween_factory(handler, registry)
 
 
 def in_threads(*targets):
@@ -61,7 +54,6 @@ def in_threads(*targets):
     assert not errors, errors
 
 
-@sqlite_only
 def test_requests_on_sqlite_run_one_at_a_time(engine, tween_of):
     running, most = [0], [0]
     guard = threading.Lock()
@@ -106,21 +98,19 @@ def others_ran_during(tween_of, slow_part):
     return seen["other ran"]
 
 
-@sqlite_only
 def test_a_long_request_lets_the_others_go_at_its_next_statement(engine, tween_of, monkeypatch):
-    monkeypatch.setattr(request_turns, "WAIT_LIMIT_S", 5)  # only the long request's statement frees the turn
+    monkeypatch.setattr(sqlite_turns, "WAIT_LIMIT_S", 5)  # only the long request's statement frees the turn
 
     def long_request():
-        time.sleep(request_turns.QUANTUM_S + 0.02)
+        time.sleep(sqlite_turns.QUANTUM_S + 0.02)
         with engine.connect() as connection:
             connection.execute(text("SELECT n FROM counter")).scalar()  # gives the turn back
 
     assert others_ran_during(tween_of, long_request)
 
 
-@sqlite_only
 def test_a_writer_waiting_for_another_writer_lets_readers_go(engine, tween_of, monkeypatch):
-    monkeypatch.setattr(request_turns, "WAIT_LIMIT_S", 5)
+    monkeypatch.setattr(sqlite_turns, "WAIT_LIMIT_S", 5)
     batch_holds_the_lock, reader_done = threading.Event(), threading.Event()
     seen = {}
 
@@ -181,7 +171,7 @@ def test_a_request_stuck_holding_its_turn_holds_the_others_up_only_a_moment(engi
         release.set()
 
     in_threads(lambda: tween("stuck"), other)
-    assert request_turns.WAIT_LIMIT_S * 0.9 <= waited["other"] < request_turns.WAIT_LIMIT_S + 1
+    assert sqlite_turns.WAIT_LIMIT_S * 0.9 <= waited["other"] < sqlite_turns.WAIT_LIMIT_S + 1
 
 
 def test_a_request_that_fails_gives_its_turn_back(engine, tween_of):
@@ -195,68 +185,43 @@ def test_a_request_that_fails_gives_its_turn_back(engine, tween_of):
         tween("fails")
     started = time.monotonic()
     assert tween("next") == "done"
-    assert time.monotonic() - started < request_turns.WAIT_LIMIT_S / 2
+    assert time.monotonic() - started < sqlite_turns.WAIT_LIMIT_S / 2
 
 
-def test_no_turns_on_sqlite_in_memory_or_when_turned_off():
+def test_no_turns_off_sqlite_or_when_turned_off(engine, tmp_path):
     def handler(request):
         return request
 
-    assert request_turns.install(create_engine("sqlite://")) is None  # one connection
+    assert sqlite_turns.install(create_engine("postgresql+psycopg://nobody@127.0.0.1/none")) is None
+    assert sqlite_turns.install(create_engine("sqlite://")) is None  # in memory: one connection
     registry = Registry()
-    assert request_turns.turn_tween_factory(handler, registry) is handler
-    registry[request_turns.REGISTRY_KEY] = None  # poser.request_turns = false
-    assert request_turns.turn_tween_factory(handler, registry) is handler
+    assert sqlite_turns.turn_tween_factory(handler, registry) is handler
+    registry[sqlite_turns.REGISTRY_KEY] = None  # poser.sqlite_turns = false
+    assert sqlite_turns.turn_tween_factory(handler, registry) is handler
 
 
-def test_the_app_takes_turns_unless_told_not_to(app_settings):
+def test_the_app_takes_turns_on_sqlite_unless_told_not_to(app_settings):
     from poser_web import main
 
     on = main({}, **app_settings)
-    off = main({}, **dict(app_settings, **{"poser.request_turns": "false"}))
+    off = main({}, **dict(app_settings, **{"poser.sqlite_turns": "false"}))
     try:
-        assert isinstance(on.registry[request_turns.REGISTRY_KEY], request_turns.Turns)
-        assert off.registry[request_turns.REGISTRY_KEY] is None
+        assert isinstance(on.registry[sqlite_turns.REGISTRY_KEY], sqlite_turns.Turns)
+        assert off.registry[sqlite_turns.REGISTRY_KEY] is None
     finally:
         on.registry["db_engine"].dispose()
         off.registry["db_engine"].dispose()
 
 
-@pytest.mark.only_db("postgresql")
-def test_on_postgresql_a_request_waiting_on_the_server_lets_the_others_run(engine, tween_of,
-                                                                          monkeypatch):
-    monkeypatch.setattr(request_turns, "WAIT_LIMIT_S", 5)
+def test_a_request_hashing_a_password_lets_the_others_go_first(engine, tween_of, monkeypatch):
+    from poser_web.auth import passwords
 
-    with engine.connect() as connection:  # open throughout: no ROLLBACK gives the turn away
+    monkeypatch.setattr(sqlite_turns, "WAIT_LIMIT_S", 5)
 
-        def waits_on_the_server():
-            connection.execute(text("SELECT pg_sleep(0.3)"))
+    class SlowHasher:  # argon2 at production cost: tens of milliseconds with the GIL let go
+        def verify(self, password_hash, password):
+            time.sleep(0.3)
+            return True
 
-        assert others_ran_during(tween_of, waits_on_the_server)
-
-
-@pytest.mark.only_db("postgresql")
-def test_on_postgresql_requests_run_their_python_one_at_a_time(engine, tween_of):
-    running, most = [0], [0]
-    guard = threading.Lock()
-
-    def handler(request):
-        with engine.connect() as connection:
-            for _ in range(10):
-                with guard:
-                    running[0] += 1
-                    most[0] = max(most[0], running[0])
-                time.sleep(0.002)  # Python work, the GIL let go as a driver call does
-                with guard:
-                    running[0] -= 1
-                connection.execute(text("SELECT n FROM counter")).scalar()
-
-    tween = tween_of(handler)
-    in_threads(*[lambda: tween(None) for _ in range(4)])
-    assert most[0] == 1
-
-
-def test_threads_serving_no_request_never_take_turns(engine, turns):
-    with engine.connect() as connection:  # a batch job's statements, outside any request
-        connection.execute(text("SELECT n FROM counter")).scalar()
-        assert not turns.lock.locked()
+    monkeypatch.setattr(passwords, "hasher", SlowHasher())
+    assert others_ran_during(tween_of, lambda: passwords.verify_password("hash", "password"))
