@@ -82,7 +82,7 @@ def main():
     ap.add_argument("--threads", type=int, default=4, help="the server's")
     ap.add_argument("--connections", type=int, default=CONNECTIONS)
     ap.add_argument("--ini", default="production.ini",
-                    help="the app's ini (e.g. a copy of production.ini with poser.sqlite_turns = false)")
+                    help="the app's ini (e.g. a copy of production.ini with one setting changed)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch database (prints its URL)")
     args = ap.parse_args()
     made = None

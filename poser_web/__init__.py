@@ -11,7 +11,6 @@ def configure(settings):
     config.include(".web.templating")
     config.include(".web.request_log")
     config.include(".db.engine")
-    config.include(".db.sqlite_turns")  # SQLite: one request at a time runs
     config.include(".display.values")  # checks the poser.timezone setting
     config.include(".auth.security")
     config.include(".routes")

@@ -2,8 +2,6 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..db.sqlite_turns import step_aside
-
 MIN_LENGTH = 8
 
 # Module-level so tests can swap in a cheaper hasher.
@@ -11,12 +9,10 @@ hasher = PasswordHasher()
 
 
 def hash_password(password):
-    step_aside()  # tens of milliseconds of hashing: other requests need not wait for it
     return hasher.hash(password)
 
 
 def verify_password(password_hash, password):
-    step_aside()
     try:
         return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):

@@ -57,9 +57,10 @@ def get_engine(settings, prefix="sqlalchemy."):
     options = {}
     if str(settings.get(prefix + "url", "")).startswith("sqlite"):
         # The connection used last goes out first. Each SQLite connection keeps its own page
-        # cache, emptied when another connection writes: taken in turn (the pool's default),
-        # every page re-read its pages from the file, 70 reads a save cycle; with requests
-        # taking turns (sqlite_turns.py) one connection now serves nearly all of them.
+        # cache, emptied when another connection writes; handed out in turn (the pool's
+        # default), every request re-read its pages from the file. Requests one after the
+        # other now share one warm connection; four saving at once still re-read (strace,
+        # bench/cycle.py: 55 reads a save cycle against 70).
         # (The ini may say otherwise; SQLAlchemy would take its "false" for a true string.)
         options["pool_use_lifo"] = asbool(settings.get(prefix + "pool_use_lifo", True))
     engine = engine_from_config(settings, prefix, **options)

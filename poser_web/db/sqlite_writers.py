@@ -45,7 +45,6 @@ class WriterLock:
         self.guard = threading.Lock()  # ownership changes: give_back against take_over
         self.owner = None  # the pool's connection record holding the lock
         self.wait_s = None  # how long a writer waits (install sets it: SQLite's busy_timeout)
-        self.before_wait = []  # called by a writer about to wait (sqlite_turns: give the turn back)
 
     def take(self, record, timeout):
         """Take the lock for `record`; False when it waited `timeout` s in vain.
@@ -56,13 +55,6 @@ class WriterLock:
         than wait out the timeout for a lock nobody uses."""
         if self.owner is record:
             return True
-        if self.lock.acquire(blocking=False):
-            self.owner = record
-            return True
-        if timeout <= 0:
-            return False
-        for hook in self.before_wait:
-            hook()
         deadline = time.monotonic() + timeout
         suspect = None
         while True:
