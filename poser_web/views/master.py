@@ -26,6 +26,7 @@ from ..web.site_urls import query_string
 from ..web.site_urls import route_url as site_route_url
 from . import checks
 from .history import HistoryPages
+from .lazy_actions import LazyActions
 from .master_export import ExportPages
 from .master_forms import FormPages
 from .master_list import ListPages
@@ -312,8 +313,8 @@ class MasterView(ListPages, ExportPages, FormPages, HistoryPages):
     def page_context(self, **values):
         values.setdefault("master", self)
         values.setdefault("label_of", label_of)  # a record's name, with the fallback label
-        if "actions" not in values:  # not asked twice: a permission check per action
-            values["actions"] = self.available_actions()
+        if "actions" not in values:  # asked once, and only if the template reads them
+            values["actions"] = LazyActions(self)
         return values
 
     def available_actions(self):

@@ -70,40 +70,6 @@ def _shown(appstruct):
             for name, value in appstruct.items() if value is not None}
 
 
-class _Actions:
-    """The view's available_actions(), worked out when a template first reads them: the form
-    pages' template does not, and their permission checks were 0.14 M instructions of an
-    edit page. A sequence as the list is (`in`, iteration, len, index, ==)."""
-
-    def __init__(self, view):
-        self._view, self._actions = view, None
-
-    def _list(self):
-        if self._actions is None:
-            self._actions = self._view.available_actions()
-        return self._actions
-
-    def __contains__(self, action):
-        return action in self._list()
-
-    def __iter__(self):
-        return iter(self._list())
-
-    def __len__(self):
-        return len(self._list())
-
-    def __getitem__(self, index):
-        return self._list()[index]
-
-    def __eq__(self, other):
-        return self._list() == (other._list() if isinstance(other, _Actions) else other)
-
-    __hash__ = None
-
-    def __repr__(self):
-        return repr(self._list())
-
-
 class FormPages:
     """create / edit / delete pages and the lookup route of a MasterView."""
 
@@ -224,7 +190,7 @@ class FormPages:
             appstruct = self.to_appstruct(instance, schema) if instance is not None else {}
             if instance is not None and "version" in schema:
                 appstruct["version"] = instance.version
-            return self._form_context(instance=instance, form=form().render(appstruct, **cancel),
+            return self.page_context(instance=instance, form=form().render(appstruct, **cancel),
                                       conflict=None)
         controls = list(self.request.POST.items())
         # A form without errors is read without deform's fields (forms/posted.py); any error,
@@ -251,7 +217,7 @@ class FormPages:
         conflict = self.version_conflict(instance, appstruct.get("version"))
         if conflict:
             self.request.response.status = 409
-            return self._form_context(instance=instance,
+            return self.page_context(instance=instance,
                                       form=validated_form().render(_shown(appstruct), **cancel),
                                       conflict=conflict, fields=self.view_fields(instance))
         try:
@@ -314,11 +280,7 @@ class FormPages:
 
     def _refused(self, instance, rendered_form):
         self.request.response.status = 400
-        return self._form_context(instance=instance, form=rendered_form, conflict=None)
-
-    def _form_context(self, **values):
-        """page_context of a create or edit page: its actions asked for only if read."""
-        return self.page_context(actions=_Actions(self), **values)
+        return self.page_context(instance=instance, form=rendered_form, conflict=None)
 
     def refusal(self, form, error):
         """The form with what the database refused said at the field (or atop the form)."""

@@ -5,7 +5,7 @@ them."""
 import re
 
 from poser_web.display import layout
-from poser_web.views import master_forms
+from poser_web.views.lazy_actions import LazyActions
 from poser_web.views.master import MasterView
 from tests.helpers import add_widget, csrf_token, widget_form
 
@@ -80,7 +80,7 @@ class _Counting:
 
 def test_form_page_actions_are_worked_out_only_when_read():
     view = _Counting()
-    actions = master_forms._Actions(view)
+    actions = LazyActions(view)
     assert view.asked == 0
     assert "edit" in actions and "delete" not in actions
     assert list(actions) == ["list", "view", "edit"] and len(actions) == 3
