@@ -7,7 +7,7 @@ import webtest
 from sqlalchemy import select, update
 
 from poser_web import main
-from poser_web.auth import sessions
+from poser_web.auth import session_rows, sessions
 from poser_web.auth.passwords import hash_password
 from poser_web.auth.sessions import parse_duration, token_id
 from poser_web.models import ServerSession, User, utcnow
@@ -320,7 +320,7 @@ def test_the_anonymous_csrf_token_belongs_to_its_own_cookie(app, anonymous_app, 
 
 
 def test_the_session_read_goes_through_the_connection_events_and_errors(dbsession, monkeypatch):
-    """The session row is read on the driver's cursor (sessions._Loader), not through
+    """The session row is read on the driver's cursor (auth/session_rows.py), not through
     SQLAlchemy's statement execution; still, the engine's cursor events see the statement,
     the row's values come back as SQLAlchemy would give them, and a driver error is raised as
     SQLAlchemy's own (the 503 page, a lost connection replaced)."""
@@ -351,7 +351,7 @@ def test_the_session_read_goes_through_the_connection_events_and_errors(dbsessio
     assert session._last_seen == now and session.created == now.timestamp()
     assert session.identity_rows[0].active is True and session.identity_rows[0].username == "ann"
 
-    loader = sessions._loader(connection.dialect)
+    loader = session_rows.row_loader(connection.dialect)
     monkeypatch.setattr(loader, "sql", "SELECT id FROM poser_no_such_table")
     with pytest.raises(exc.DBAPIError), dbsession.begin_nested():
         sessions.ServerSideSession(request, config)
