@@ -4,7 +4,7 @@ from weakref import WeakKeyDictionary
 from pyramid.settings import asbool
 from sqlalchemy import engine_from_config, event
 from sqlalchemy.orm import Session, sessionmaker
-from zope.sqlalchemy.datamanager import ZopeTransactionEvents
+from zope.sqlalchemy.datamanager import STATUS_CHANGED, ZopeTransactionEvents
 
 from . import liveness, sqlite_writers
 from .search import prepare_sqlite as prepare_sqlite_search
@@ -130,7 +130,12 @@ def get_tm_session(session_factory, transaction_manager, writing=False):
             bind = _WRITERS[session_factory] = engine.execution_options(**{WRITE_OPTION: True})
         options["bind"] = bind
     dbsession = session_factory(**options)
-    dbsession.info[TM_EVENTS] = ZopeTransactionEvents(transaction_manager=transaction_manager)
+    # Every request's transaction ends with COMMIT, a reading one too (as cheap as ROLLBACK when
+    # nothing was written). zope.sqlalchemy would close an unwritten session instead, and the
+    # pool's ROLLBACK makes psycopg forget the statements it had prepared on the connection:
+    # PostgreSQL then parsed and planned every statement of every request anew.
+    dbsession.info[TM_EVENTS] = ZopeTransactionEvents(initial_state=STATUS_CHANGED,
+                                                      transaction_manager=transaction_manager)
     return dbsession
 
 
