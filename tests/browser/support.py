@@ -6,7 +6,9 @@ administrator to log in as, and a helper that seeds widgets with SQLAlchemy
 and commits them.
 """
 import os
+import sys
 import threading
+import traceback
 
 import waitress
 from sqlalchemy import delete, select
@@ -88,6 +90,14 @@ class LiveServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def thread_stacks():
+    """Where every thread of this process is: the live server's workers and a batch's
+    background thread run here, so a test that waited in vain can say what they were doing."""
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    return "\n".join(f"--- thread {names.get(ident, ident)}\n" + "".join(traceback.format_stack(frame))
+                     for ident, frame in sys._current_frames().items())
 
 
 def seed_widgets(engine, widgets):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from poser_web.models import Change
 from poser_web.tables.widgets.models import Widget
-from tests.browser.support import LiveServer
+from tests.browser.support import LiveServer, thread_stacks
 
 HEADER = "type,uuid,description,active,item_code\n"
 
@@ -24,10 +24,20 @@ def follow(locator):
         locator.click()
 
 
-def execute(page):
-    """Press Execute: the progress page, reloading itself until the batch is executed."""
+def execute(page, engine):
+    """Press Execute: the progress page, reloading itself until the batch is executed.
+
+    A batch that is still not executed after 30 s fails the test with the batches' rows and
+    every thread's stack (the execution runs on a thread of this process)."""
     follow(page.get_by_role("button", name="Execute"))
-    expect(page.locator("#batch-state")).to_have_text("executed", timeout=30_000)
+    try:
+        expect(page.locator("#batch-state")).to_have_text("executed", timeout=30_000)
+    except AssertionError as error:
+        from poser_web.batch.records import B
+
+        with engine.connect() as connection:
+            batches = connection.execute(select(B)).mappings().all()
+        raise AssertionError(f"{error}\nbatches: {[dict(b) for b in batches]}\n{thread_stacks()}") from error
     expect(page.get_by_text("Executed batch")).to_be_visible()
 
 
@@ -79,7 +89,7 @@ def test_bulk_change_from_the_list(page, engine):
     page.get_by_label("Set inactive").check()
     follow(page.get_by_role("button", name="Make batch"))
     expect(page.locator("#batch-state")).to_have_text("ready")
-    execute(page)
+    execute(page, engine)
     with engine.connect() as connection:
         active = dict(connection.execute(select(Widget.description, Widget.active)).all())
     assert active == {"Sprocket A": False, "Sprocket B": False, "Gear": True}
@@ -106,7 +116,7 @@ def test_a_declared_table_imports_a_file_and_changes_ticked_rows_in_bulk(page, e
     page.get_by_label("File", exact=True).set_input_files(str(path))
     follow(page.get_by_role("button", name="Upload"))
     expect(page.locator("#batch-state")).to_have_text("ready")
-    execute(page)
+    execute(page, engine)
 
     page.goto("/specimens")
     page.get_by_label("Select Ant").check()
@@ -116,7 +126,7 @@ def test_a_declared_table_imports_a_file_and_changes_ticked_rows_in_bulk(page, e
     page.get_by_label("Set Color to red").check()
     follow(page.get_by_role("button", name="Make batch"))
     expect(page.locator("#batch-state")).to_have_text("ready")
-    execute(page)
+    execute(page, engine)
     with engine.connect() as connection:
         found = dict(connection.execute(select(Specimen.name, Specimen.color)).all())
         quantity = connection.scalar(select(Specimen.quantity).where(Specimen.name == "Dog"))
