@@ -19,6 +19,8 @@ requires = [
     "argon2-cffi>=23.1",
     "openpyxl>=3.1",
     "tqdm>=4.66",  # progress bar of `poser import` / `poser export` on a terminal
+    # The pages' gzip (web/compression.py): ISA-L's deflate, a third of zlib's CPU per page.
+    "isal>=1.6",
 ]
 
 extras = {

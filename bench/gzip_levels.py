@@ -1,5 +1,5 @@
-"""Size and CPU of each gzip level on the real list page (what web/compression.py's LEVEL is
-chosen from).
+"""Size and CPU of each gzip level of zlib and of ISA-L on the real list page (what
+web/compression.py's LIBRARY and LEVEL are chosen from).
 
     .venv/bin/python bench/gzip_levels.py [--db sqlite] [--widgets 1000] [--url URL] [--repeat 300]
 
@@ -32,15 +32,20 @@ def main():
         from poser_web.web import compression
 
         print(f"list page: {len(body):,} bytes of HTML; {args.repeat} compressions per level\n")
-        print("| level | bytes | ratio | CPU ms per page |\n|---|---|---|---|")
-        for level in range(1, 10):
-            compression.LEVEL = level
+        import zlib
+
+        from isal import isal_zlib
+
+        print("| library | level | bytes | ratio | CPU ms per page |\n|---|---|---|---|---|")
+        for library, level in [(zlib, level) for level in range(1, 10)] + [(isal_zlib, level) for level in range(4)]:
+            compression.LIBRARY, compression.LEVEL = library, level
             sizes, start = [], time.process_time()
             for _ in range(args.repeat):
                 sizes.append(len(compression.compress(body)))
             cpu = (time.process_time() - start) / args.repeat * 1000
             size = sum(sizes) / len(sizes)  # the header's random name varies the size
-            print(f"| {level} | {size:,.0f} | {len(body) / size:.1f} | {cpu:.3f} |")
+            name = "ISA-L" if library is isal_zlib else "zlib"
+            print(f"| {name} | {level} | {size:,.0f} | {len(body) / size:.1f} | {cpu:.3f} |")
     finally:
         if database is not None:
             database.drop()

@@ -14,14 +14,18 @@ requests carry no session to compress against.
 """
 import secrets
 import struct
-import zlib
 
+from isal import isal_zlib
 from pyramid.httpexceptions import HTTPRedirection
 
 COMPRESSIBLE = ("text/html", "text/plain", "text/css", "application/json", "application/javascript")
 MINIMUM = 512  # bytes: below this the header costs about what compression saves
-# Chosen by bench/gzip_levels.py on the list page (54 KB of HTML): level 1 makes 6.5 KB at
-# less than half the CPU of zlib's default 6 (5.9 KB); 600 bytes fit in one packet.
+# The deflate: ISA-L's (python-isal, Intel's compression library for x86-64 and ARM): on the
+# 54 KB list page its level 1 takes a third of zlib's level 1 CPU and makes a smaller page
+# (bench/gzip_levels.py). Same deflate format: every gzip reader reads it.
+LIBRARY = isal_zlib
+# ISA-L's levels are 0-3; 1 chosen by bench/gzip_levels.py (level 0 is barely cheaper and
+# a fifth bigger).
 LEVEL = 1
 MAX_RANDOM_BYTES = 100
 
@@ -30,14 +34,14 @@ def compress(body):
     """gzip of `body` with a random-length file name in its header (see the module doc).
 
     The gzip member is put together here (RFC 1952: header, raw deflate, CRC-32, length):
-    three zlib calls, where GzipFile's Python layers cost more than the deflate itself.
+    three deflate calls, where GzipFile's Python layers cost more than the deflate itself.
     """
     # One call for the random bytes, not one per character (token_urlsafe(75): 100 characters).
     name = secrets.token_urlsafe(MAX_RANDOM_BYTES * 3 // 4)[:secrets.randbelow(MAX_RANDOM_BYTES + 1)]
-    deflate = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
-    # ID1 ID2, deflate, FNAME flag, mtime 0, "fastest" (level 1), OS unknown; then the name.
+    deflate = LIBRARY.compressobj(LEVEL, LIBRARY.DEFLATED, -LIBRARY.MAX_WBITS)
+    # ID1 ID2, deflate, FNAME flag, mtime 0, "fastest" (a low level), OS unknown; then the name.
     header = b"\x1f\x8b\x08\x08\x00\x00\x00\x00\x04\xff" + name.encode("latin-1") + b"\x00"
-    trailer = struct.pack("<II", zlib.crc32(body), len(body) & 0xFFFFFFFF)
+    trailer = struct.pack("<II", LIBRARY.crc32(body), len(body) & 0xFFFFFFFF)
     return b"".join((header, deflate.compress(body), deflate.flush(), trailer))
 
 
