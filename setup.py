@@ -19,6 +19,9 @@ requires = [
     "argon2-cffi>=23.1",
     "openpyxl>=3.1",
     "tqdm>=4.66",  # progress bar of `poser import` / `poser export` on a terminal
+    # ISA-L's deflate for the pages' gzip (web/compression.py): a third of zlib's CPU, wheels
+    # for Linux, macOS and Windows.
+    "isal>=1.6",
 ]
 
 extras = {
