@@ -44,3 +44,19 @@ def test_flash_messages_on_the_view_page_are_escaped_and_shown_once(testapp, dbs
     again = testapp.get("/widgets")
     assert "alert-success" not in again.text
     assert '\n    </nav>\n    \n    <main id="main" tabindex="-1">' in again.text
+
+
+def test_pages_of_ascii_records_are_ascii(testapp, dbsession):
+    """Their UTF-8 encoding is then a copy (display/layout.py): the chrome and the list's own text
+    write their characters past ASCII as references, the same text to the reader."""
+    widget = add_widget(dbsession, "Plain", components=[("A", "one")])
+    listed = testapp.get("/widgets", {"sort": "description", "dir": "desc"})
+    assert listed.html.title.get_text() == "Widgets · Poser"
+    assert listed.html.select_one("th[aria-sort] span").get_text() == " ▼"
+    assert " ".join(listed.html.find(id="grid-range").get_text().split()) == "1–1 of 1"
+    assert "use “Bulk change” above" in listed.html.find(id="grid-selection").get_text()
+    ascending = testapp.get("/widgets", {"sort": "description", "dir": "asc"})
+    assert ascending.html.select_one("th[aria-sort] span").get_text() == " ▲"
+    pages = [listed, ascending, testapp.get(f"/widgets/{widget.uuid}"),
+             testapp.get(f"/widgets/{widget.uuid}/edit"), testapp.get("/widgets/new")]
+    assert all(page.text.isascii() for page in pages)
