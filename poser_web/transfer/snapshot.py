@@ -1,9 +1,8 @@
 """The database rows a chunk of records touches, read with a few Core selects."""
-from sqlalchemy import bindparam, cast, func, select, true
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import select
 
 from ..models.audit import plain
-from .lookups import KeyList, in_chunks, keys_in
+from .lookups import in_chunks, keys_in
 
 
 def stored(spec, value):
@@ -40,7 +39,8 @@ class Snapshot:
         rows, by_parent, owners = {}, {}, {}
         fields = child.fields
         columns = [child.key, child.parent_key, *(f.column for f in fields)]
-        query = _by_parent(connection, child, columns)
+        query = (select(*columns).where(keys_in(connection, child.parent_key))
+                 .order_by(*child.order))
         for chunk in in_chunks(keys):
             for row in connection.execute(query, {"keys": chunk}):
                 rows[row[0]] = (row[1], tuple(stored(f, v) for f, v in zip(fields, row[2:])))
@@ -75,22 +75,3 @@ class Snapshot:
 def row_values(child, key, values):
     """A child row as the history records it (models/audit.py row_values)."""
     return {child.key.key: key, **{f.name: plain(v) for f, v in zip(child.fields, values)}}
-
-
-def _by_parent(connection, child, columns):
-    """The child rows of the parents bound as `keys`, in the child's order.
-
-    PostgreSQL: an index probe a parent key (a LATERAL subquery that OFFSET 0 keeps from being
-    flattened into a join). `parent_key = ANY(keys)` was estimated, without statistics on the
-    column (a table just loaded, autovacuum not yet by), to match every row, and planned as a
-    walk of the whole table (or of an index in the child's order) for every chunk, a cost that
-    grows with the table: 20,000 widgets' update run read 60,000-80,000 component rows a chunk
-    (0.14 s of server CPU; by parent key 0.10 s, with JIT off: writer.bulk_writes).
-    """
-    if connection.dialect.name != "postgresql":
-        return select(*columns).where(keys_in(connection, child.parent_key)).order_by(*child.order)
-    keys = cast(bindparam("keys", type_=KeyList()), ARRAY(child.parent_key.type))
-    parents = func.unnest(keys).table_valued("key").render_derived(name="parents")
-    rows = select(*columns).where(child.parent_key == parents.c.key).offset(0).lateral("child_rows")
-    return (select(*rows.c).select_from(parents.join(rows, true()))
-            .order_by(*(rows.c[column.key] for column in child.order)))
