@@ -207,19 +207,10 @@ def bulk_writes(connection):
     if sqlite:
         previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
         connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-    postgresql = connection.dialect.name == "postgresql"
-    if postgresql:
-        # No JIT inside: a bulk writer's statements are short (a chunk's rows), but a table just
-        # loaded has no statistics, and an estimate of a million rows had PostgreSQL compile
-        # for 40 ms a statement that ran in 4 ms (snapshot.py `_by_parent`).
-        previous = connection.exec_driver_sql(
-            "SELECT current_setting('jit'), set_config('jit', 'off', true)").scalar()
     try:
         with fewer_collections():
             yield deferred
         deferred.finish()
-        if postgresql:  # (on an error the caller's rollback restores it)
-            connection.exec_driver_sql("SELECT set_config('jit', %s, true)", (previous,))
     finally:
         connection.info.pop(BULK, None)
         if sqlite:
