@@ -31,6 +31,8 @@ import re
 from alembic import op
 from sqlalchemy.exc import DBAPIError
 
+from .load_indexes import load_indexes
+
 # The FTS5 table of a column and its shadow tables (FTS5 names them <name>_data, ...).
 SEARCH_TABLE = re.compile(r"_fts(_(data|idx|content|docsize|config))?$")
 
@@ -127,7 +129,8 @@ REBUILD_MIN_ROWS = 2_000
 # as much as the updates' index entries (server CPU 2.15-2.23 s without, 2.30 s with, for
 # 20,000 widgets and 20,000 components updated). The price: DROP INDEX locks the table against
 # readers until the writer commits, so only a write that makes most of what readers would see
-# takes it. A role that does not own the table keeps its indexes.
+# takes it. A role that does not own the table keeps its indexes. The table's other plain
+# indexes go and come back with them (load_indexes.py: b-trees build cheaper still).
 PG_REBUILD_TIMES = 2
 
 
@@ -158,8 +161,7 @@ class DeferredSearchIndex:
             self.columns[table.name] = found
             if found:  # counted when the write first reaches REBUILD_MIN_ROWS: the rows of
                 # this writer's earlier, smaller writes are in it, fewer than that minimum
-                self.baseline[table.name] = self.connection.exec_driver_sql(
-                    f"SELECT count(*) FROM {table.name}").scalar()
+                self.baseline[table.name] = _rows(self.connection, table.name)
         return self.columns[table.name]
 
     def wrote(self, table, rows):
@@ -212,6 +214,22 @@ class DeferredSearchIndex:
         self.suspended = []
 
 
+# PostgreSQL: a table the statistics put at this many rows or more is not counted (its plain
+# indexes, load_indexes.py, made every table with one count itself, not only searched ones):
+# the estimate settles "twice as many rows as the table had", and a stale one errs towards
+# keeping the indexes.
+COUNT_BELOW = 1_000_000
+
+
+def _rows(connection, name):
+    if connection.dialect.name == "postgresql":
+        estimate = connection.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", (name,)).scalar()
+        if estimate is not None and estimate >= COUNT_BELOW:
+            return int(estimate)
+    return connection.exec_driver_sql(f"SELECT count(*) FROM {name}").scalar()
+
+
 def _fts_columns(connection, table):
     """SQLite: the columns of `table` with an FTS table."""
     names = {fts_table_name(table.name, column.name): column.name for column in table.columns}
@@ -223,12 +241,10 @@ def _fts_columns(connection, table):
 
 
 def _trigram_indexes(connection, table):
-    """PostgreSQL: {name: CREATE INDEX statement} of the trigram indexes of `table`'s columns."""
-    names = [trigram_index_name(table.name, column.name) for column in table.columns]
-    return dict(connection.exec_driver_sql(
-        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
-        "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = to_regclass(%s) "
-        "AND i.relname = ANY(%s) ORDER BY i.relname", (table.name, names)).all())
+    """PostgreSQL: {name: CREATE INDEX statement} of the trigram indexes of `table`'s columns
+    and of its other plain indexes (load_indexes.py): a big load builds them all once."""
+    return load_indexes(connection, table,
+                        [trigram_index_name(table.name, column.name) for column in table.columns])
 
 
 def drop_search_index(table, column):
