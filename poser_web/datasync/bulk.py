@@ -11,6 +11,7 @@ DateTime as text).
 """
 from sqlalchemy import delete
 
+from ..db.update_from import update_from
 from .entities import among
 
 CHUNK = 2000                 # keys per DELETE ... IN (...)
@@ -106,9 +107,7 @@ def _copy_update(connection, table, key, rows):
     values = _processed(rows, names, _processors(connection, [table.c[n] for n in names]))
     _copy(connection, scratch, names, values)
     assignments = ", ".join(f"{quote(n)} = changed.{quote(n)}" for n in names if n != key)
-    connection.exec_driver_sql(
-        f"UPDATE {quote(table.name)} AS target SET {assignments} FROM {quote(scratch)} AS changed "
-        f"WHERE target.{quote(key)} = changed.{quote(key)}")
+    update_from(connection, quote(table.name), quote(scratch), assignments, quote(key))
     connection.exec_driver_sql(f"DROP TABLE {quote(scratch)}")
 
 

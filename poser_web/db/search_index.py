@@ -208,6 +208,10 @@ class DeferredSearchIndex:
             if self.dialect == "postgresql":
                 for definition in self.columns[table].values():
                     self.connection.exec_driver_sql(definition)
+                # Statistics of what was loaded: the planner otherwise plans the table as it
+                # was (empty) until autovacuum gets to it, and an export right after a big
+                # import read the children of each chunk by a scan of the whole table.
+                self.connection.exec_driver_sql(f"ANALYZE {table}")
                 continue
             for column in self.columns[table]:
                 restore_search_index_on(self.connection, table, column)

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, delete, literal_column, update
 
 from ..datasync.bulk_capture import DeferredCapture
 from ..db.search_index import DeferredSearchIndex
+from ..db.update_from import update_from
 from ..models import Change, one_change_per_record
 from .counts import DeferredCounts
 from .gc_pause import fewer_collections
@@ -143,8 +144,7 @@ def _copy_update(connection, table, rows, assignments, advance=None):
         f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS "
         f"SELECT {', '.join(name for name, _ in columns)} FROM {table.name} WITH NO DATA")
     _copy(connection, scratch, rows, columns, advance)
-    connection.exec_driver_sql(f"UPDATE {table.name} AS target SET {assignments} FROM {scratch} "
-                               f"AS changed WHERE target.{key.name} = changed.{key.name}")
+    update_from(connection, table.name, scratch, assignments, key.name)
     connection.exec_driver_sql(f"DROP TABLE {scratch}")
 
 
