@@ -171,9 +171,9 @@ def _bulk_record(c):
     """capture.py `_record` for a bulk writer's keys, as ONE statement: each key looked up
     once (not once to relabel and again to insert) and sorted once: 20,000 records' changes
     took 0.14 s of server CPU instead of 0.17-0.20 s (0.11 s with no look-up at all). The
-    same index probe a
-    key (enable_seqscan off); a key's earlier change this transaction whose action differs
-    is relabelled (upsert and delete are the only actions: the other one is the new one)."""
+    same index probe a key (enable_seqscan off); a key's earlier change this transaction
+    whose action differs is relabelled (upsert and delete are the only actions: the other one
+    is the new one)."""
     return f"""
     WITH changed AS MATERIALIZED (
         SELECT DISTINCT ON (key) key, action FROM unnest(keys, actions) AS given(key, action)
