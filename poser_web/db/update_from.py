@@ -5,10 +5,15 @@ target often has none either (loaded in the same transaction, or before autovacu
 it). The planner then joined the two by hashing: a scan of the WHOLE target table for every
 chunk of 500 rows, a cost growing with the table (an update run of 100,000 widgets: 40 ms a
 chunk against 10 ms looked up by key through the primary key). Hash and merge joins are
-turned off for this one statement (SET LOCAL: a failed statement's rollback undoes it too).
+turned off for this one statement (set_config's local form: a failed statement's rollback
+undoes it too).
 """
 
 PLANNER_OFF = ("enable_hashjoin", "enable_mergejoin")
+_NAMES = ", ".join(f"'{name}'" for name in PLANNER_OFF)
+# One round trip each way; back to what the session had (pg_settings' reset_val).
+_PLANNER_OFF = f"SELECT set_config(name, 'off', true) FROM pg_settings WHERE name IN ({_NAMES})"
+_PLANNER_BACK = f"SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name IN ({_NAMES})"
 
 
 def update_from(connection, target, scratch, assignments, key):
@@ -19,8 +24,3 @@ def update_from(connection, target, scratch, assignments, key):
                                f"AS changed WHERE target.{key} = changed.{key}")
     connection.exec_driver_sql(_PLANNER_BACK)
 
-
-_NAMES = ", ".join(f"'{name}'" for name in PLANNER_OFF)
-# One round trip each way; back to what the session had (pg_settings' reset_val).
-_PLANNER_OFF = f"SELECT set_config(name, 'off', true) FROM pg_settings WHERE name IN ({_NAMES})"
-_PLANNER_BACK = f"SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name IN ({_NAMES})"

@@ -8,10 +8,11 @@ Through METAL, the macro and its four slots cost six copies of the template's va
 page's template rendering; the chrome's markup itself is the same on every page but for the
 title's error prefix, the navbar (views/navbar.py, kept) and the flash messages.
 
-The chrome's own markup is ASCII, characters past it written as references (&#183;): a page's
-string with one character past ASCII is encoded to UTF-8 character by character (the edit page:
-0.13 M instructions, the list page 0.6 M), an ASCII one is copied (a tenth of that). Flash
-messages keep their characters (“…”), as the pages and their tests have them.
+The chrome's own markup is ASCII, characters past it written as references (&#183;; the
+templates' own text too: list.pt's &#8211; and &#9650;): a page's string with one character
+past ASCII is encoded to UTF-8 character by character (the edit page: 0.13 M instructions, the
+list page 0.6 M), an ASCII one is copied (a tenth of that). Flash messages keep their
+characters (“…”), as the pages and their tests have them.
 """
 from ..views.navbar import navbar
 from ..web.site_urls import route_url, static_url
