@@ -6,8 +6,8 @@
 bench/run.py's save cycle (GET /widgets/{uuid}/edit, POST it back with a new description and
 its ~3 components, timed whole; 4 connections, each its own widget) against poser_web served
 as bench/run.py serves it (production.ini or --ini, waitress, 4 threads), without the peer. Prints
-cycles/s, median and p95 and the server process's CPU seconds (user + system, /proc) per
-cycle: on a shared 2-core machine the CPU per cycle moves less than the throughput.
+cycles/s, median and p95, the server process's CPU seconds (user + system, /proc) and its
+threads' context switches per cycle: on a shared 2-core machine the CPU per cycle moves less than the throughput.
 """
 import argparse
 import os
@@ -30,6 +30,19 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def context_switches(pid):
+    """Voluntary + involuntary context switches of process `pid`'s threads so far (/proc).
+    Threads that ended are not counted: waitress keeps its threads for the server's life."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                total += sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
+        except FileNotFoundError:
+            pass
+    return total
 
 
 def prepare(db, widgets):
@@ -60,13 +73,15 @@ def run(url, samples, duration, runs, threads, connections=CONNECTIONS, ini="pro
         client.measure(server.port, work, 2, connections, cookie=cookie, warmup=0.5)  # warm
         for _ in range(runs):
             before, client_before = cpu_seconds(server.pid), time.process_time()
+            switches_before = context_switches(server.pid)
             stats = client.measure(server.port, work, duration, connections, cookie=cookie, warmup=0)
             used = cpu_seconds(server.pid) - before
             client_used = time.process_time() - client_before
+            switches = context_switches(server.pid) - switches_before
             cycles = stats["requests"]
             print(f"{stats['rps']:.1f} cycles/s  median {stats['median_ms']:.0f} ms  "
                   f"p95 {stats['p95_ms']:.0f} ms  server CPU {1000 * used / max(cycles, 1):.1f} ms/cycle "
-                  f"({used:.1f} s for {cycles}), client {1000 * client_used / max(cycles, 1):.1f} ms/cycle  "
+                  f"({used:.1f} s for {cycles}), {switches / max(cycles, 1):.0f} switches/cycle, client {1000 * client_used / max(cycles, 1):.1f} ms/cycle  "
                   f"load {os.getloadavg()[0]:.2f}  {client.status_text(stats)}", flush=True)
     finally:
         server.stop()
