@@ -31,6 +31,7 @@ import re
 from alembic import op
 from sqlalchemy.exc import DBAPIError
 
+from .load_foreign_keys import add_foreign_keys, drop_foreign_keys, load_foreign_keys
 from .load_indexes import load_indexes
 
 # The FTS5 table of a column and its shadow tables (FTS5 names them <name>_data, ...).
@@ -141,7 +142,9 @@ class DeferredSearchIndex:
     Call `wrote(table, rows)` before each write of `rows` rows (insert, update, delete) of
     `table`, and `finish()` after the last one and before commit. On an error, the caller
     must roll the transaction (or savepoint) back: triggers and indexes come back with it.
-    Does nothing but on SQLite with FTS tables and PostgreSQL with trigram indexes.
+    Does nothing but on SQLite with FTS tables and PostgreSQL with trigram or plain indexes;
+    on PostgreSQL a big write also defers the table's foreign keys to the tables it writes
+    too (load_foreign_keys.py).
     """
 
     def __init__(self, connection):
@@ -152,6 +155,7 @@ class DeferredSearchIndex:
         self.baseline = {}   # table -> rows before the write
         self.written = {}    # table -> rows written so far
         self.suspended = []  # tables whose triggers (indexes) are dropped, in order
+        self.foreign_keys = {}  # PostgreSQL: table -> {name: definition} of keys dropped too
         self.refused = False  # PostgreSQL: not the tables' owner
 
     def _indexed(self, table):
@@ -182,7 +186,7 @@ class DeferredSearchIndex:
         if small:
             return
         if self.dialect == "postgresql":
-            if not self._drop_indexes(indexed):
+            if not self._drop_indexes(table, indexed):
                 return
         else:
             for column in indexed:
@@ -190,16 +194,21 @@ class DeferredSearchIndex:
                     self.connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
         self.suspended.append(table.name)
 
-    def _drop_indexes(self, indexes):
+    def _drop_indexes(self, table, indexes):
+        """The indexes, and the foreign keys to tables this writer also writes (its rows'
+        owners, load_foreign_keys.py): both checked or built once in `finish`."""
+        keys = load_foreign_keys(self.connection, table, set(self.written) - {table.name})
         savepoint = self.connection.begin_nested()
         try:
             for name in indexes:
                 self.connection.exec_driver_sql(f"DROP INDEX {name}")
+            drop_foreign_keys(self.connection, table, keys)
         except DBAPIError:  # not the table's owner: the indexes stay, maintained per row
             savepoint.rollback()
             self.refused = True
             return False
         savepoint.commit()
+        self.foreign_keys[table.name] = keys
         return True
 
     def finish(self):
@@ -208,6 +217,7 @@ class DeferredSearchIndex:
             if self.dialect == "postgresql":
                 for definition in self.columns[table].values():
                     self.connection.exec_driver_sql(definition)
+                add_foreign_keys(self.connection, table, self.foreign_keys.pop(table, {}))
                 # Statistics of what was loaded: the planner otherwise plans the table as it
                 # was (empty) until autovacuum gets to it, and an export right after a big
                 # import read the children of each chunk by a scan of the whole table.
