@@ -2,7 +2,7 @@
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
 
 from .lookups import in_chunks, keys_in
-from .seen import SeenKeys
+from . import seen
 from .writer import copy_rows
 
 CHUNK = 1000  # keys per chunk of `missing_records` (the engine's chunk)
@@ -27,7 +27,7 @@ class Ledger:
     def __init__(self, connection):
         self.connection = connection
         self.sqlite = connection.dialect.name == "sqlite"
-        self.seen = SeenKeys()  # look up only the keys it cannot rule out
+        self.seen = seen.for_dialect(connection.dialect.name)  # look up only what it cannot rule out
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {LEDGER}")
         columns = ("uuid VARCHAR(32) NOT NULL, line INTEGER NOT NULL, kind CHAR(1) NOT NULL, "
                    "parent VARCHAR(32)")

@@ -13,7 +13,7 @@ from poser_web.tables.widgets.views import WidgetView
 from poser_web.transfer import LayoutError, import_file
 from poser_web.transfer.engine import CHUNK
 from poser_web.transfer.lookups import array_literal
-from poser_web.transfer.seen import SeenKeys
+from poser_web.transfer.seen import BloomFilter, Fingerprints, for_dialect
 
 WIDGETS = WidgetView.describe()
 HEADER = ["type", "uuid", "description", "active", "item_code"]
@@ -35,7 +35,7 @@ def filler(count, start=100):
 
 
 def test_the_fingerprints_forget_no_key_and_rule_out_the_others():
-    seen = SeenKeys()
+    seen = Fingerprints()
     added = [key("a", n) for n in range(200_000)]  # a 50,000-widget file's keys
     seen.add(added)
     assert seen.maybe(added) == added
@@ -44,6 +44,22 @@ def test_the_fingerprints_forget_no_key_and_rule_out_the_others():
     # let about 7 through here.)
     others = [key("b", n) for n in range(200_000)]
     assert seen.maybe(others) == []
+
+
+def test_the_bloom_filter_forgets_no_key():
+    seen = BloomFilter()
+    added = [key("a", n) for n in range(20000)]
+    seen.add(added)
+    assert seen.maybe(added) == added
+    others = [key("b", n) for n in range(20000)]
+    assert len(seen.maybe(others)) < 20  # a few false positives at most
+
+
+def test_postgresql_ledgers_keep_fingerprints_and_sqlite_ones_a_bloom_filter():
+    """A look-up in vain builds PostgreSQL's ledger index; SQLite's is a probe of an index it
+    has anyway, and its page caches need the memory."""
+    assert isinstance(for_dialect("postgresql"), Fingerprints)
+    assert isinstance(for_dialect("sqlite"), BloomFilter)
 
 
 def test_a_fingerprint_is_found_only_where_one_starts():
