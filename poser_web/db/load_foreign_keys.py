@@ -21,18 +21,21 @@ ORDER BY k.conname"""
 
 
 def load_foreign_keys(connection, table, parents):
-    """{name: definition} of `table`'s validated foreign keys to one of the tables named in
-    `parents` (a sqlalchemy Table; names)."""
+    """{name: definition} of the validated foreign keys of `table` (a sqlalchemy Table) to one
+    of the tables named in `parents`."""
     return dict(connection.exec_driver_sql(
         QUERY, {"table": table.name, "parents": sorted(parents)}).all())
 
 
 def drop_foreign_keys(connection, table, keys):
+    quote = connection.dialect.identifier_preparer.quote
     for name in keys:
-        connection.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        connection.exec_driver_sql(f"ALTER TABLE {quote(str(table))} DROP CONSTRAINT {quote(name)}")
 
 
 def add_foreign_keys(connection, table, keys):
     """Each key again, checked once against every row of `table` (one statement each)."""
+    quote = connection.dialect.identifier_preparer.quote
     for name, definition in keys.items():
-        connection.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        connection.exec_driver_sql(
+            f"ALTER TABLE {quote(str(table))} ADD CONSTRAINT {quote(name)} {definition}")

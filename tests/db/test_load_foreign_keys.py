@@ -46,7 +46,7 @@ def test_a_big_load_checks_the_owner_key_once_and_leaves_it_as_it_was(fresh, sma
     finally:
         stop()
     dropped = [s for s in seen if "DROP CONSTRAINT" in s]
-    assert dropped == ['ALTER TABLE poser_component DROP CONSTRAINT "poser_component_fk_widget"']
+    assert dropped == ["ALTER TABLE poser_component DROP CONSTRAINT poser_component_fk_widget"]
     assert len([s for s in seen if "ADD CONSTRAINT" in s]) == 1
     assert foreign_keys(fresh) == before  # same keys, validated
     with fresh.connect() as connection:
