@@ -1,5 +1,6 @@
-"""Helpers shared by the page tests: seeding rows and posting deform forms."""
+"""Helpers shared by the tests: seeding rows, posting deform forms, watching the SQL sent."""
 import re
+from contextlib import contextmanager
 
 from tests import factories
 from tests.factories import PASSWORD  # tests import it from here
@@ -305,3 +306,20 @@ def assert_saved(record, values):
             expected = sa_inspect(expected).identity
             actual = actual and sa_inspect(actual).identity
         assert actual == expected, f"{name}: saved {actual!r}, expected {expected!r}"
+
+
+@contextmanager
+def statements_run(engine):
+    """The SQL `engine` sends while the block runs, in order (a list filled as it goes)."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

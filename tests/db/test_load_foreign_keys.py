@@ -1,13 +1,14 @@
 """PostgreSQL: a big load drops a child table's foreign key to the owner table it also writes and
 adds it back once, checked against every row, before commit (load_foreign_keys.py)."""
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from poser_web.db.load_foreign_keys import load_foreign_keys
 from poser_web.tables.widgets.models import Component
 from poser_web.transfer import LayoutError, run_import
 from tests.db.test_search_bulk import WIDGETS, fresh, own_engine, small_threshold, write_file  # noqa: F401
+from tests.helpers import statements_run
 
 pytestmark = pytest.mark.only_db("postgresql")
 
@@ -17,16 +18,6 @@ def foreign_keys(engine):
         return connection.execute(text(
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated "
             "FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2")).all()
-
-
-def statements_of(engine):
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    return seen, lambda: event.remove(engine, "before_cursor_execute", record)
 
 
 def test_only_keys_to_a_table_the_writer_also_writes_may_go(fresh):  # noqa: F811
@@ -40,11 +31,8 @@ def test_only_keys_to_a_table_the_writer_also_writes_may_go(fresh):  # noqa: F81
 def test_a_big_load_checks_the_owner_key_once_and_leaves_it_as_it_was(fresh, small_threshold,  # noqa: F811
                                                                       tmp_path):
     before = foreign_keys(fresh)
-    seen, stop = statements_of(fresh)
-    try:
+    with statements_run(fresh) as seen:
         run_import(fresh, WIDGETS, write_file(tmp_path / "a.csv", 300))
-    finally:
-        stop()
     dropped = [s for s in seen if "DROP CONSTRAINT" in s]
     assert dropped == ["ALTER TABLE poser_component DROP CONSTRAINT poser_component_fk_widget"]
     assert len([s for s in seen if "ADD CONSTRAINT" in s]) == 1
@@ -59,11 +47,8 @@ def test_a_big_load_checks_the_owner_key_once_and_leaves_it_as_it_was(fresh, sma
 
 def test_a_small_load_keeps_the_key(fresh, small_threshold, tmp_path):  # noqa: F811
     run_import(fresh, WIDGETS, write_file(tmp_path / "a.csv", 300))
-    seen, stop = statements_of(fresh)
-    try:
+    with statements_run(fresh) as seen:
         run_import(fresh, WIDGETS, write_file(tmp_path / "b.csv", 5, start=1000, suffix=" new"))
-    finally:
-        stop()
     assert not [s for s in seen if "CONSTRAINT" in s]
 
 

@@ -8,6 +8,7 @@ from poser_web.db.load_indexes import load_indexes
 from poser_web.tables.widgets.models import Component, Widget
 from poser_web.transfer import LayoutError, run_import
 from tests.db.test_search_bulk import WIDGETS, fresh, own_engine, small_threshold, write_file  # noqa: F401
+from tests.helpers import statements_run
 
 # SQLite keeps its b-tree indexes (only its FTS triggers are deferred): PostgreSQL's alone.
 pytestmark = pytest.mark.only_db("postgresql")
@@ -22,17 +23,6 @@ def indexes(engine):
     with engine.connect() as connection:
         return dict(connection.execute(text(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")).all())
-
-
-def dropped_indexes(engine):
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith("DROP INDEX"):
-            seen.append(statement.split()[-1])
-
-    event.listen(engine, "before_cursor_execute", record)
-    return seen, lambda: event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_plain_indexes_are_the_ones_a_load_may_rebuild(pg):
@@ -50,11 +40,9 @@ def test_the_plain_indexes_are_the_ones_a_load_may_rebuild(pg):
 def test_a_big_load_rebuilds_plain_indexes_and_leaves_the_indexes_as_they_were(
         pg, small_threshold, tmp_path):  # noqa: F811
     before = indexes(pg)
-    seen, stop = dropped_indexes(pg)
-    try:
+    with statements_run(pg) as statements:
         run_import(pg, WIDGETS, write_file(tmp_path / "a.csv", 300))
-    finally:
-        stop()
+    seen = [s.split()[-1] for s in statements if s.startswith("DROP INDEX")]
     assert "ix_poser_component_item_code_uuid" in seen and "ix_poser_widget_active" in seen
     assert not {"pk_poser_widget", "pk_poser_component", "ix_poser_component_widget_uuid"} & set(seen)
     assert indexes(pg) == before
@@ -84,16 +72,8 @@ def test_a_table_the_statistics_call_big_is_not_counted(pg, small_threshold, tmp
         connection.execute(text("ANALYZE poser_widget"))
         connection.execute(text("ANALYZE poser_component"))
     monkeypatch.setattr(search_index, "COUNT_BELOW", 100)
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(pg, "before_cursor_execute", record)
-    try:
+    with statements_run(pg) as statements:
         run_import(pg, WIDGETS, write_file(tmp_path / "b.csv", 300, start=300))
-    finally:
-        event.remove(pg, "before_cursor_execute", record)
     assert not [s for s in statements if s.startswith("SELECT count(*) FROM poser_")]
     assert not [s for s in statements if s.startswith("DROP INDEX")]  # 300 rows onto 300 (1200)
 
