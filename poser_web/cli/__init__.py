@@ -3,8 +3,10 @@ import argparse
 import sys
 from importlib.metadata import version
 
+from pyramid.exceptions import ConfigurationError as DeclarationError
 from sqlalchemy.exc import DBAPIError
 
+from ..auth.security import ConfigurationError
 from . import batch, datasync, db, scaffold, tokens, transfer, users
 from .common import CommandError
 
@@ -28,6 +30,11 @@ def main(argv=None):
         return args.handler(args) or 0
     except CommandError as error:
         print(f"poser {args.command}: {error}", file=sys.stderr)
+        return 2
+    except (ConfigurationError, DeclarationError) as error:
+        # The app the command loads refused its settings (production.ini without POSER_SECRET,
+        # say) or a table's declarations: the message names what to set, a traceback would not.
+        print(f"poser {args.command}: the app cannot start: {error}", file=sys.stderr)
         return 2
     except DBAPIError as error:
         # An unmigrated database or one that cannot be reached: say so, not a traceback.

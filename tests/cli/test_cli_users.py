@@ -145,3 +145,14 @@ def test_an_unmigrated_database_is_named_not_a_traceback(scratch_databases, monk
     assert "poser adduser: the database refused:" in error and "poser_user" in error
     assert f"alembic -c {INI} upgrade heads" in error
     assert "Traceback" not in error
+
+
+def test_a_setting_the_app_needs_is_named_not_a_traceback(database_url, monkeypatch, capsys):
+    """production.ini without POSER_SECRET: the operator is told what to set."""
+    monkeypatch.setenv("POSER_DATABASE_URL", database_url)
+    monkeypatch.delenv("POSER_SECRET", raising=False)
+    monkeypatch.setenv("POSER_BASE_URL", "https://admin.example.com")
+    assert run(["tables", str(REPO / "production.ini")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("poser tables: the app cannot start: poser.secret is not set")
+    assert "POSER_SECRET" in error and "Traceback" not in error
