@@ -7,7 +7,8 @@ bench/run.py's save cycle (GET /widgets/{uuid}/edit, POST it back with a new des
 its ~3 components, timed whole; 4 connections, each its own widget) against poser_web served
 as bench/run.py serves it (production.ini or --ini, waitress, 4 threads), without the peer. Prints
 cycles/s, median and p95, the server process's CPU seconds (user + system, /proc) and its
-threads' context switches per cycle: on a shared 2-core machine the CPU per cycle moves less than the throughput.
+threads' context switches per cycle: on a shared 2-core machine the CPU per cycle moves less
+than the throughput.
 """
 import argparse
 import os
@@ -81,7 +82,8 @@ def run(url, samples, duration, runs, threads, connections=CONNECTIONS, ini="pro
             cycles = stats["requests"]
             print(f"{stats['rps']:.1f} cycles/s  median {stats['median_ms']:.0f} ms  "
                   f"p95 {stats['p95_ms']:.0f} ms  server CPU {1000 * used / max(cycles, 1):.1f} ms/cycle "
-                  f"({used:.1f} s for {cycles}), {switches / max(cycles, 1):.0f} switches/cycle, client {1000 * client_used / max(cycles, 1):.1f} ms/cycle  "
+                  f"({used:.1f} s for {cycles}), {switches / max(cycles, 1):.0f} switches/cycle, "
+                  f"client {1000 * client_used / max(cycles, 1):.1f} ms/cycle  "
                   f"load {os.getloadavg()[0]:.2f}  {client.status_text(stats)}", flush=True)
     finally:
         server.stop()

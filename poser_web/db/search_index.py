@@ -186,7 +186,7 @@ class DeferredSearchIndex:
         if small:
             return
         if self.dialect == "postgresql":
-            if not self._drop_indexes(table, indexed):
+            if not self._drop_for_load(table, indexed):
                 return
         else:
             for column in indexed:
@@ -194,7 +194,7 @@ class DeferredSearchIndex:
                     self.connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
         self.suspended.append(table.name)
 
-    def _drop_indexes(self, table, indexes):
+    def _drop_for_load(self, table, indexes):
         """The indexes, and the foreign keys to tables this writer also writes (its rows'
         owners, load_foreign_keys.py): both checked or built once in `finish`."""
         keys = load_foreign_keys(self.connection, table, set(self.written) - {table.name})

@@ -5,7 +5,7 @@ Expected results are written out once: both databases must give exactly them
 texts of one and two characters included).
 """
 import pytest
-from sqlalchemy import create_engine, delete, event, insert, select, text, update
+from sqlalchemy import create_engine, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from poser_web.db.engine import get_engine
@@ -13,7 +13,7 @@ from poser_web.db.search import contains
 from poser_web.db.search_index import fts_table_name
 from poser_web.tables.widgets.models import Component, Widget
 from tests.databases import migrate
-from tests.helpers import add_widget, grid_descriptions
+from tests.helpers import add_widget, grid_descriptions, statements_run
 
 
 def component_codes(response):
@@ -182,21 +182,13 @@ def test_index_follows_the_importer(database_url, monkeypatch, tmp_path):
 
 def test_sqlite_uses_the_index_for_three_characters_or_more(testapp, catalogue, db_kind):
     """The SQL behind the results: an index for 3+ characters, a scan for fewer (SQLite)."""
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
     bind = testapp.extra_environ["app.dbsession"].bind.engine
-    event.listen(bind, "before_cursor_execute", record)
-    try:
+    with statements_run(bind) as statements:
         testapp.get("/widgets", {"q": "pump"})
         long_sql = " ".join(statements)
         statements.clear()
         testapp.get("/widgets", {"q": "pu"})
         short_sql = " ".join(statements)
-    finally:
-        event.remove(bind, "before_cursor_execute", record)
     if db_kind == "sqlite":
         assert "poser_widget_description_fts MATCH" in long_sql
         assert "poser_component_item_code_fts MATCH" in long_sql
@@ -213,18 +205,12 @@ def test_sqlite_scans_for_common_phrases_in_list_order(testapp, catalogue, engin
     notes = search.NOTES
     notes.clear()
     monkeypatch.setattr(search, "SCAN_RATIO", -1)
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
     testapp.get("/widgets", {"q": "pump"})  # notes the phrase
     bind = testapp.extra_environ["app.dbsession"].bind.engine
-    event.listen(bind, "before_cursor_execute", record)
     try:
-        assert grid_descriptions(testapp.get("/widgets", {"q": "pump"})) == ["Éclair PUMP"]
+        with statements_run(bind) as statements:
+            assert grid_descriptions(testapp.get("/widgets", {"q": "pump"})) == ["Éclair PUMP"]
     finally:
-        event.remove(bind, "before_cursor_execute", record)
         notes.clear()
     sql = " ".join(statements)
     if db_kind == "sqlite":
