@@ -2,6 +2,7 @@
 
   python bench/cycle.py [--db sqlite|postgresql] [--widgets 2000] [--duration 10] [--runs 1]
   python bench/cycle.py --url sqlite:////abs/seeded.sqlite      # a seeded database with `bench` login
+  python bench/cycle.py --peer --runs 6 --duration 8            # rounds alternating with Django admin
 
 bench/run.py's save cycle (GET /widgets/{uuid}/edit, POST it back with a new description and
 its ~3 components, timed whole; 4 connections, each its own widget) against poser_web served
@@ -9,6 +10,10 @@ as bench/run.py serves it (production.ini or --ini, waitress, 4 threads), withou
 cycles/s, median and p95, the server process's CPU seconds (user + system, /proc) and its
 threads' context switches per cycle: on a shared 2-core machine the CPU per cycle moves less
 than the throughput.
+
+With --peer, Django admin (../shared/peer) serves the same database beside it and each run is
+a round of both, poser_web first: one run's ratio moves by up to 10 % on a noisy VM, so the
+median of several alternating rounds is the figure to report.
 """
 import argparse
 import os
@@ -21,7 +26,7 @@ if __package__ in (None, ""):
     __package__ = "bench"
 
 from bench import client, scratch, seed, servers
-from bench.run import CONNECTIONS, POSER_EDIT, cycle_work
+from bench.run import CONNECTIONS, PEER_EDIT, POSER_EDIT, cycle_work
 
 LOGIN = "bench:bench-cycle-password"
 
@@ -89,6 +94,44 @@ def run(url, samples, duration, runs, threads, connections=CONNECTIONS, ini="pro
         server.stop()
 
 
+def run_with_peer(url, peer_url, samples, duration, runs, threads, connections, ini):
+    """Rounds of poser_web then the peer, the same widgets and connections; prints each round's
+    cycles/s and ratio, then the medians."""
+    import statistics
+
+    peer_py = servers.peer_python(create=True)
+    if not peer_py:
+        raise SystemExit("no Python with django for the peer (set PEER_PY)")
+    server = servers.start_poser(url, ini=ini, threads=threads)
+    peer = None
+    try:
+        peer = servers.start_peer(peer_url, peer_py)
+        cookie = client.login(server.port, LOGIN)
+        sides = (("poser_web", server.port, cookie, cycle_work(samples, POSER_EDIT, "save")),
+                 ("django", peer.port, peer.cookie, cycle_work(samples, PEER_EDIT, "_save")))
+        for _, port, side_cookie, work in sides:  # warm both
+            client.measure(port, work, 2, connections, cookie=side_cookie, warmup=0.5)
+        ratios, rates = [], {"poser_web": [], "django": []}
+        for number in range(1, runs + 1):
+            round_rates = {}
+            for name, port, side_cookie, work in sides:
+                stats = client.measure(port, work, duration, connections, cookie=side_cookie, warmup=0)
+                round_rates[name] = stats["rps"]
+                rates[name].append(stats["rps"])
+                print(f"round {number}: {name:9s} {stats['rps']:6.1f} cycles/s  median "
+                      f"{stats['median_ms']:.0f} ms  load {os.getloadavg()[0]:.2f}  "
+                      f"{client.status_text(stats)}", flush=True)
+            ratios.append(round_rates["poser_web"] / max(round_rates["django"], 1e-9))
+            print(f"round {number}: ratio {ratios[-1]:.2f}x", flush=True)
+        print(f"median of {runs} rounds: poser_web {statistics.median(rates['poser_web']):.1f}, "
+              f"django {statistics.median(rates['django']):.1f} cycles/s; ratio median "
+              f"{statistics.median(ratios):.2f}x (min {min(ratios):.2f}x, max {max(ratios):.2f}x)")
+    finally:
+        for side in (peer, server):
+            if side is not None:
+                side.stop()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--db", default="sqlite", choices=("sqlite", "postgresql"))
@@ -101,7 +144,11 @@ def main():
     ap.add_argument("--ini", default="production.ini",
                     help="the app's ini (e.g. a copy of production.ini with one setting changed)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch database (prints its URL)")
+    ap.add_argument("--peer", action="store_true",
+                    help="alternate rounds with Django admin on the same (scratch) database")
     args = ap.parse_args()
+    if args.peer and args.url:
+        ap.error("--peer seeds its own scratch database (the peer needs its URL): leave out --url")
     made = None
     if args.url:
         url, samples = args.url, samples_of(args.url)
@@ -112,7 +159,11 @@ def main():
         print(f"{args.db}: {args.widgets:,} widgets in {time.monotonic() - started:.0f} s ({url})",
               flush=True)
     try:
-        run(url, samples, args.duration, args.runs, args.threads, args.connections, args.ini)
+        if args.peer:
+            run_with_peer(url, made.peer_url, samples, args.duration, args.runs, args.threads,
+                          args.connections, args.ini)
+        else:
+            run(url, samples, args.duration, args.runs, args.threads, args.connections, args.ini)
     finally:
         if made is not None and not args.keep:
             made.drop()
