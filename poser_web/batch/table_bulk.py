@@ -54,7 +54,7 @@ class TableBulkHandler(TableHandler):
         return engine.plan_set(plan, self.spec, key, snapshot, action.field, action.value, who)
 
     def _compare(self, action, key, snapshot):
-        outcome = self._plan(engine.Plan(), action, key, snapshot, engine.Who())
+        outcome = self._plan(engine.Comparison(), action, key, snapshot, engine.Who())
         if outcome is None:
             return "unchanged", {"message": "Already deleted.", "entity_version": None,
                                  "diff": None}

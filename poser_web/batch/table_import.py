@@ -96,7 +96,7 @@ class TableImportHandler(TableHandler):
             for keys in engine.missing_records(connection, spec):
                 snapshot = engine.Snapshot(connection, spec, keys)
                 for key in keys:
-                    outcome = engine.plan_delete(engine.Plan(), spec, key, snapshot,
+                    outcome = engine.plan_delete(engine.Comparison(), spec, key, snapshot,
                                                  engine.Tally(spec), engine.Who())
                     rows.add("delete", label=spec.label_of(self._named(snapshot, key), key),
                              entity_uuid=key, entity_version=outcome.version, diff=outcome.diff)
@@ -133,8 +133,8 @@ class TableImportHandler(TableHandler):
                 rows.add("error", message=f"line {bad[0]}: {problems[bad[0]]}", line=group.line,
                          entity_uuid=group.key, label=label, values=record_values(spec, group))
                 continue
-            outcome = engine.plan_record(engine.Plan(), spec, group, snapshot, engine.Tally(spec),
-                                         engine.Who())
+            outcome = engine.plan_record(engine.Comparison(), spec, group, snapshot,
+                                         engine.Tally(spec), engine.Who())
             rows.add(STATUS_OF[outcome.action], label=label, line=group.line,
                      entity_uuid=outcome.key, entity_version=outcome.version,
                      values=record_values(spec, group), diff=outcome.diff)
@@ -159,13 +159,13 @@ class TableImportHandler(TableHandler):
                 changes[row.sequence] = {"status": "error", "message": reason,
                                          "entity_version": None, "diff": None}
                 continue
-            outcome = engine.plan_record(engine.Plan(), spec, record, snapshot,
+            outcome = engine.plan_record(engine.Comparison(), spec, record, snapshot,
                                          engine.Tally(spec), engine.Who())
             changes[row.sequence] = {"status": STATUS_OF[outcome.action], "message": None,
                                      "entity_version": outcome.version,
                                      "diff": json.dumps(outcome.diff, sort_keys=True)}
         for row in deletes:
-            outcome = engine.plan_delete(engine.Plan(), spec, row.entity_uuid, gone,
+            outcome = engine.plan_delete(engine.Comparison(), spec, row.entity_uuid, gone,
                                          engine.Tally(spec), engine.Who())
             if outcome is None:
                 changes[row.sequence] = {"status": "unchanged", "entity_version": None,

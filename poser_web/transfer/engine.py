@@ -65,9 +65,20 @@ class Plan:
     def delete(self, table, key):
         self.deletes.setdefault(table, []).append(key)
 
+    # Whether the plan's history rows are made (`planning._change`).
+    history = True
+
     def size(self):
         return sum(len(rows) for part in (self.inserts, self.updates, self.deletes)
                    for rows in part.values()) + len(self.changes)
+
+
+class Comparison(Plan):
+    """A plan only compared, never written: populate, refresh and a bulk change's rows need
+    each record's outcome (action, difference), not its history rows, whose summary, label
+    and JSON were a seventh of populating a batch."""
+
+    history = False
 
 
 def chunks_of(groups, size=CHUNK):

@@ -35,6 +35,8 @@ def _child_row(child, parent, key, values):
 
 
 def _change(plan, spec, action, key, values, diff, who):
+    if not plan.history:
+        return
     label = spec.label_of(dict(zip((f.column.key for f in spec.fields), values)), key)
     plan.changes.append(make_change(action, key, label, diff, who.username, who.source,
                                     who.when, entity=spec.entity))
