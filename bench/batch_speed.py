@@ -141,6 +141,7 @@ def main(argv=None):
     from sqlalchemy.engine import make_url
 
     from bench.import_speed import PG_SERVER_URL, pg_reachable, write_file
+    from bench.report import python_speed_ms
 
     with tempfile.TemporaryDirectory(prefix="bench_batch_") as tmp:
         files = [os.path.join(tmp, "widgets.csv"), os.path.join(tmp, "widgets-v2.csv")]
@@ -150,6 +151,7 @@ def main(argv=None):
         store = os.path.join(tmp, "store")
         print(f"# Batch speed: {rows:,} rows ({args.widgets:,} widgets x {args.components} "
               f"components), {os.path.getsize(files[0]) / 1e6:.1f} MB; {os.cpu_count()} CPUs, "
+              f"Python speed {python_speed_ms():.1f} ms (bench/report.py), "
               f"load average {os.getloadavg()[0]:.1f} at the start")
         if "sqlite" in args.databases:
             bench("SQLite", lambda label: f"sqlite:///{os.path.join(tmp, label + '.sqlite')}",

@@ -25,7 +25,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "bench"
 
-from bench import client, scratch, seed, servers
+from bench import client, report, scratch, seed, servers
 from bench.run import CONNECTIONS, PEER_EDIT, POSER_EDIT, cycle_work
 
 LOGIN = "bench:bench-cycle-password"
@@ -111,6 +111,8 @@ def run_with_peer(url, peer_url, samples, duration, runs, threads, connections, 
                  ("django", peer.port, peer.cookie, cycle_work(samples, PEER_EDIT, "_save")))
         for _, port, side_cookie, work in sides:  # warm both
             client.measure(port, work, 2, connections, cookie=side_cookie, warmup=0.5)
+        print(f"Python speed {report.python_speed_ms():.1f} ms (bench/report.py), load average "
+              f"{report.load_average()} before", flush=True)
         ratios, rates = [], {"poser_web": [], "django": []}
         for number in range(1, runs + 1):
             round_rates = {}
@@ -125,7 +127,8 @@ def run_with_peer(url, peer_url, samples, duration, runs, threads, connections, 
             print(f"round {number}: ratio {ratios[-1]:.2f}x", flush=True)
         print(f"median of {runs} rounds: poser_web {statistics.median(rates['poser_web']):.1f}, "
               f"django {statistics.median(rates['django']):.1f} cycles/s; ratio median "
-              f"{statistics.median(ratios):.2f}x (min {min(ratios):.2f}x, max {max(ratios):.2f}x)")
+              f"{statistics.median(ratios):.2f}x (min {min(ratios):.2f}x, max {max(ratios):.2f}x); "
+              f"load average {report.load_average()} after")
     finally:
         for side in (peer, server):
             if side is not None:

@@ -41,6 +41,7 @@ from poser_web.tables.widgets.views import WidgetView  # noqa: E402
 from poser_web.transfer import FileLayout, run_export, run_import  # noqa: E402
 from tests.databases import migrate  # noqa: E402
 from bench.memory import peak_mb, reset_peak, widgets_for  # noqa: E402
+from bench.report import python_speed_ms  # noqa: E402
 
 WIDGETS = WidgetView.describe()
 HEADER = FileLayout(WIDGETS).header
@@ -148,7 +149,8 @@ def main(argv=None):
         write_file(second, args.widgets, args.components, changed=True)
         print(f"# poser import speed: {rows:,} rows ({args.widgets:,} widgets x "
               f"{args.components} components), {os.path.getsize(first) / 1e6:.1f} MB")
-        print(f"\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start: "
+        print(f"\n{os.cpu_count()} CPUs, Python speed {python_speed_ms():.1f} ms (bench/report.py), "
+              f"load average {os.getloadavg()[0]:.1f} at the start: "
               "seconds are wall-clock time (reading, checking, writing, committing); the CPU "
               "time is this process's only (SQLite works in it, a PostgreSQL server does not)")
         target_met = True

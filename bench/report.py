@@ -9,6 +9,28 @@ from pathlib import Path
 HEADER = "# poser_web benchmarks\n\nWritten by `bench/run.py` and `bench/resilience.py` (see bench/README.md).\n"
 
 
+def python_speed_ms():
+    """Milliseconds of one fixed piece of pure-Python work (dict look-ups, calls, formatting),
+    best of 5: machines here differ up to 3x in it, which moves every absolute figure (rows/s,
+    req/s) while the ratios against the peer move much less."""
+    import time
+
+    def work():
+        table = {f"k{i}": i for i in range(2000)}
+        total = 0
+        for _ in range(20):
+            for i in range(2000):
+                total += table[f"k{i}"]
+        return total
+
+    best = float("inf")
+    for _ in range(5):
+        start = time.process_time()
+        work()
+        best = min(best, time.process_time() - start)
+    return best * 1000
+
+
 def machine(pg_version=None, peer=None):
     cpu = "unknown"
     try:
@@ -29,6 +51,8 @@ def machine(pg_version=None, peer=None):
         f"- machine: {cpu}, {os.cpu_count()} cores, {ram} RAM, {platform.system()} {platform.release()}",
         f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
         + (f", {pg_version}" if pg_version else ""),
+        f"- Python speed: {python_speed_ms():.1f} ms for bench/report.py's fixed work "
+        "(lower is faster; compare absolute figures across machines with it)",
     ]
     try:
         lines.append("- load average (1/5/15 min) when written: " + " / ".join(f"{x:.1f}" for x in os.getloadavg()))
