@@ -4,7 +4,7 @@ parents inserted first; COPY on PostgreSQL (psycopg 3), executemany in batches e
 A bulk writer (`poser import`, a batch's execution) wraps its writes in
 `bulk_writes(connection)`. On SQLite: a bigger page cache while it writes; a write that is big
 next to a table drops the table's FTS triggers and rebuilds its search index once at the end
-(search_index.py); a write of many rows of a captured table logs its datasync changes a
+(load_deferral.py); a write of many rows of a captured table logs its datasync changes a
 statement at a time instead of a row at a time (datasync/bulk_capture.py). On both databases, a
 write of many child rows of a stored count keeps the count itself a chunk at a time instead of
 through the count's triggers (counts.py).
@@ -15,7 +15,7 @@ from operator import itemgetter
 from sqlalchemy import bindparam, delete, literal_column, update
 
 from ..datasync.bulk_capture import DeferredCapture
-from ..db.search_index import DeferredSearchIndex
+from ..db.load_deferral import LoadDeferral
 from ..db.update_from import update_from
 from ..models import Change, one_change_per_record
 from .counts import DeferredCounts
@@ -173,7 +173,7 @@ class Deferred:
     """What the `write_plan`s of one `bulk_writes` block share."""
 
     def __init__(self, connection):
-        self.search = DeferredSearchIndex(connection)
+        self.search = LoadDeferral(connection)
         self.capture = DeferredCapture(connection)
         self.counts = DeferredCounts(connection)
         self.staging = Staging(connection) if connection.dialect.name == "sqlite" else None
