@@ -51,9 +51,8 @@ class LoadDeferral:
     Call `wrote(table, rows)` before each write of `rows` rows (insert, update, delete) of
     `table`, and `finish()` after the last one and before commit. On an error, the caller
     must roll the transaction (or savepoint) back: triggers and indexes come back with it.
-    Does nothing but on SQLite with FTS tables and PostgreSQL with trigram or plain indexes;
-    on PostgreSQL a big write also defers the table's foreign keys to the tables it writes
-    too (load_foreign_keys.py).
+    Does nothing but on SQLite with FTS tables and PostgreSQL with trigram or plain indexes
+    or foreign keys to the tables the writer writes too (load_foreign_keys.py).
     """
 
     def __init__(self, connection):
@@ -63,8 +62,8 @@ class LoadDeferral:
         self.columns = {}    # table -> [indexed columns] (SQLite) or {index: definition}
         self.baseline = {}   # table -> rows before the write
         self.written = {}    # table -> rows written so far
-        self.suspended = []  # tables whose triggers (indexes) are dropped, in order
-        self.foreign_keys = {}  # PostgreSQL: table -> {name: definition} of keys dropped too
+        self.suspended = []  # tables whose triggers (indexes, keys) are dropped, in order
+        self.owner_keys = {}  # PostgreSQL: table -> (the other tables written, its keys to them)
         self.refused = False  # PostgreSQL: not the tables' owner
 
     def _indexed(self, table):
@@ -72,10 +71,16 @@ class LoadDeferral:
             found = (_trigram_indexes if self.dialect == "postgresql" else _fts_columns)(
                 self.connection, table)
             self.columns[table.name] = found
-            if found:  # counted when the write first reaches REBUILD_MIN_ROWS: the rows of
-                # this writer's earlier, smaller writes are in it, fewer than that minimum
-                self.baseline[table.name] = _rows(self.connection, table.name)
         return self.columns[table.name]
+
+    def _owners(self, table):
+        """PostgreSQL: {name: definition} of `table`'s foreign keys to the other tables written
+        so far, looked up again only when that set grows (once or twice a table in a load)."""
+        others = frozenset(self.written) - {table.name}
+        if self.owner_keys.get(table.name, (None,))[0] != others:
+            self.owner_keys[table.name] = (others,
+                                           load_foreign_keys(self.connection, table, others))
+        return self.owner_keys[table.name][1]
 
     def wrote(self, table, rows):
         """About to write `rows` rows of `table` (a sqlalchemy Table)."""
@@ -87,25 +92,29 @@ class LoadDeferral:
             # count(*) of the table, which read a grown target whole for every batch.
             return
         indexed = self._indexed(table)
-        if not indexed:
+        # A table with no index to drop may still have its owners' keys to defer.
+        keys = self._owners(table) if self.dialect == "postgresql" else {}
+        if not indexed and not keys:
             return
+        if table.name not in self.baseline:  # counted when the write first reaches
+            # REBUILD_MIN_ROWS: the rows of this writer's earlier, smaller writes are in it
+            self.baseline[table.name] = _rows(self.connection, table.name)
         baseline = self.baseline[table.name]
         small = written < PG_REBUILD_TIMES * baseline if self.dialect == "postgresql" \
             else written * REBUILD_SHARE < baseline
         if small:
             return
         if self.dialect == "postgresql":
-            if not self._drop_for_load(table, indexed):
+            if not self._drop_for_load(table, indexed, keys):
                 return
         else:
             for column in indexed:
                 suspend_search_index_on(self.connection, table.name, column)
         self.suspended.append(table.name)
 
-    def _drop_for_load(self, table, indexes):
+    def _drop_for_load(self, table, indexes, keys):
         """The indexes, and the foreign keys to tables this writer also writes (its rows'
         owners, load_foreign_keys.py): both checked or built once in `finish`."""
-        keys = load_foreign_keys(self.connection, table, set(self.written) - {table.name})
         savepoint = self.connection.begin_nested()
         try:
             for name in indexes:
@@ -116,7 +125,6 @@ class LoadDeferral:
             self.refused = True
             return False
         savepoint.commit()
-        self.foreign_keys[table.name] = keys
         return True
 
     def finish(self):
@@ -125,7 +133,7 @@ class LoadDeferral:
             if self.dialect == "postgresql":
                 for definition in self.columns[table].values():
                     self.connection.exec_driver_sql(definition)
-                add_foreign_keys(self.connection, table, self.foreign_keys.pop(table, {}))
+                add_foreign_keys(self.connection, table, self.owner_keys.pop(table)[1])
                 # Statistics of what was loaded: the planner otherwise plans the table as it
                 # was (empty) until autovacuum gets to it, and an export right after a big
                 # import read the children of each chunk by a scan of the whole table.
