@@ -11,7 +11,7 @@ DateTime as text).
 """
 from sqlalchemy import delete
 
-from ..db.update_from import update_from
+from ..db.update_from import copy_update
 from .entities import among
 
 CHUNK = 2000                 # keys per DELETE ... IN (...)
@@ -97,18 +97,14 @@ def update_rows(connection, table, key, changes):
 
 
 def _copy_update(connection, table, key, rows):
-    """PostgreSQL: the rows COPYed into a temporary table, then one UPDATE ... FROM it."""
+    """PostgreSQL: the rows COPYed into a scratch table, then one UPDATE ... FROM it."""
     names = list(rows[0])
     quote = connection.dialect.identifier_preparer.quote
     scratch = f"poser_datasync_{table.name}"
-    connection.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE {quote(scratch)} ON COMMIT DROP AS SELECT "
-        f"{', '.join(map(quote, names))} FROM {quote(table.name)} WITH NO DATA")
     values = _processed(rows, names, _processors(connection, [table.c[n] for n in names]))
-    _copy(connection, scratch, names, values)
     assignments = ", ".join(f"{quote(n)} = changed.{quote(n)}" for n in names if n != key)
-    update_from(connection, quote(table.name), quote(scratch), assignments, quote(key))
-    connection.exec_driver_sql(f"DROP TABLE {quote(scratch)}")
+    copy_update(connection, quote(table.name), quote(scratch), list(map(quote, names)),
+                assignments, quote(key), lambda: _copy(connection, scratch, names, values))
 
 
 def delete_keys(connection, table, column, keys):

@@ -14,7 +14,7 @@ is what guards nothing and serves none of the writer's own look-ups:
 * dropped: the trigram search indexes (search_index.py) and the other plain indexes (sort
   orders, filters).
 
-`search_index.DeferredSearchIndex` decides when (a load of at least twice the rows the table
+`load_deferral.LoadDeferral` decides when (a load of at least twice the rows the table
 had) and builds them again from their own definitions.
 """
 QUERY = """

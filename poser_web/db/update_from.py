@@ -1,4 +1,5 @@
-"""PostgreSQL: UPDATE a table FROM a scratch table of changed rows, joined row by row on the key.
+"""PostgreSQL: UPDATE a table FROM a scratch table of changed rows, joined row by row on the key
+(`copy_update` makes the scratch table, COPYed into, and runs the UPDATE: the bulk writers' way).
 
 The scratch table (a temporary table the rows were COPYed into) has no statistics, and the
 target often has none either (loaded in the same transaction, or before autovacuum analyzed
@@ -24,3 +25,14 @@ def update_from(connection, target, scratch, assignments, key):
                                f"AS changed WHERE target.{key} = changed.{key}")
     connection.exec_driver_sql(_PLANNER_BACK)
 
+
+def copy_update(connection, target, scratch, columns, assignments, key, copy):
+    """UPDATE `target` SET `assignments` from the changed rows `copy()` COPYs into `scratch`, a
+    temporary table of `target`'s `columns` (the key's among them): one statement instead of one
+    per row, so statement triggers (a stored count's, change capture) run once. Names already
+    quoted as SQL wants them."""
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS "
+                               f"SELECT {', '.join(columns)} FROM {target} WITH NO DATA")
+    copy()
+    update_from(connection, target, scratch, assignments, key)
+    connection.exec_driver_sql(f"DROP TABLE {scratch}")

@@ -4,7 +4,7 @@ parents inserted first; COPY on PostgreSQL (psycopg 3), executemany in batches e
 A bulk writer (`poser import`, a batch's execution) wraps its writes in
 `bulk_writes(connection)`. On SQLite: a bigger page cache while it writes; a write that is big
 next to a table drops the table's FTS triggers and rebuilds its search index once at the end
-(search_index.py); a write of many rows of a captured table logs its datasync changes a
+(load_deferral.py); a write of many rows of a captured table logs its datasync changes a
 statement at a time instead of a row at a time (datasync/bulk_capture.py). On both databases, a
 write of many child rows of a stored count keeps the count itself a chunk at a time instead of
 through the count's triggers (counts.py).
@@ -15,8 +15,8 @@ from operator import itemgetter
 from sqlalchemy import bindparam, delete, literal_column, update
 
 from ..datasync.bulk_capture import DeferredCapture
-from ..db.search_index import DeferredSearchIndex
-from ..db.update_from import update_from
+from ..db.load_deferral import LoadDeferral
+from ..db.update_from import copy_update
 from ..models import Change, one_change_per_record
 from .counts import DeferredCounts
 from .gc_pause import fewer_collections
@@ -131,21 +131,13 @@ def copy_rows(connection, table_name, names, rows):
 
 
 def _copy_update(connection, table, rows, assignments, advance=None):
-    """PostgreSQL: changed rows COPYed into a temporary table, then one UPDATE ... FROM it.
-
-    One statement instead of one per row, so statement triggers (e.g. a stored count's) run
-    once.
-    """
+    """PostgreSQL: the changed rows COPYed into a scratch table, then one UPDATE ... FROM it."""
     [key] = table.primary_key.columns
     columns = [(key.name, f"key_{key.key}")] + [(name, name) for name in rows[0]
                                                  if not name.startswith("key_")]
     scratch = f"poser_import_{table.name}"
-    connection.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS "
-        f"SELECT {', '.join(name for name, _ in columns)} FROM {table.name} WITH NO DATA")
-    _copy(connection, scratch, rows, columns, advance)
-    update_from(connection, table.name, scratch, assignments, key.name)
-    connection.exec_driver_sql(f"DROP TABLE {scratch}")
+    copy_update(connection, table.name, scratch, [name for name, _ in columns], assignments,
+                key.name, lambda: _copy(connection, scratch, rows, columns, advance))
 
 
 def bulk_insert(connection, table, rows, advance=None):
@@ -173,7 +165,7 @@ class Deferred:
     """What the `write_plan`s of one `bulk_writes` block share."""
 
     def __init__(self, connection):
-        self.search = DeferredSearchIndex(connection)
+        self.search = LoadDeferral(connection)
         self.capture = DeferredCapture(connection)
         self.counts = DeferredCounts(connection)
         self.staging = Staging(connection) if connection.dialect.name == "sqlite" else None

@@ -65,13 +65,13 @@ def test_a_failed_big_load_leaves_the_indexes_as_they_were(pg, small_threshold, 
 
 def test_a_table_the_statistics_call_big_is_not_counted(pg, small_threshold, tmp_path,  # noqa: F811
                                                         monkeypatch):
-    from poser_web.db import search_index
+    from poser_web.db import load_deferral
 
     run_import(pg, WIDGETS, write_file(tmp_path / "a.csv", 300))
     with pg.connect() as connection, connection.begin():
         connection.execute(text("ANALYZE poser_widget"))
         connection.execute(text("ANALYZE poser_component"))
-    monkeypatch.setattr(search_index, "COUNT_BELOW", 100)
+    monkeypatch.setattr(load_deferral, "COUNT_BELOW", 100)
     with statements_run(pg) as statements:
         run_import(pg, WIDGETS, write_file(tmp_path / "b.csv", 300, start=300))
     assert not [s for s in statements if s.startswith("SELECT count(*) FROM poser_")]

@@ -1,8 +1,8 @@
 """Big bulk writes (`poser import`, batch execution) keep the search index right.
 
 On SQLite a write that is big next to a table drops the table's FTS triggers inside the
-writer's transaction and rebuilds the index once before commit (search_index.py,
-`DeferredSearchIndex`); small writes keep the triggers. On PostgreSQL a write of twice as many
+writer's transaction and rebuilds the index once before commit (load_deferral.py,
+`LoadDeferral`); small writes keep the triggers. On PostgreSQL a write of twice as many
 rows as the table had drops its trigram indexes and builds them again before commit, as the migrations define
 them; the same checks run there.
 """
@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
-from poser_web.db import search_index
+from poser_web.db import load_deferral, search_index
 from poser_web.db.search import contains
 from poser_web.db.search_index import _sqlite_triggers
 from poser_web.models import DatasyncChange
@@ -50,7 +50,7 @@ def fresh(own_engine):
 @pytest.fixture
 def small_threshold(monkeypatch):
     """Big means a few hundred rows here, so the tests stay quick."""
-    monkeypatch.setattr(search_index, "REBUILD_MIN_ROWS", 50)
+    monkeypatch.setattr(load_deferral, "REBUILD_MIN_ROWS", 50)
 
 
 def write_file(path, widgets, start=0, components=3, suffix="", bad_last=False):
