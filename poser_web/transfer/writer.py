@@ -105,9 +105,10 @@ class Staging:
 def _copy(connection, table_name, rows, columns, advance=None):
     """PostgreSQL: rows through COPY, several times faster than INSERTs (same transaction).
 
-    `columns` are (column name, row key or index) pairs.
+    `columns` are (column name, row key or index) pairs; names unquoted (quoted here).
     """
-    listed = ", ".join(connection.dialect.identifier_preparer.quote(name) for name, _ in columns)
+    quote = connection.dialect.identifier_preparer.quote
+    listed = ", ".join(quote(name) for name, _ in columns)
     keys = [key for _, key in columns]
     # A row's values as a tuple in C (itemgetter), not a list built in Python for each row.
     values = itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
@@ -115,7 +116,7 @@ def _copy(connection, table_name, rows, columns, advance=None):
     try:
         for start in range(0, len(rows), BATCH):
             batch = rows[start:start + BATCH]
-            with cursor.copy(f"COPY {table_name} ({listed}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY {quote(table_name)} ({listed}) FROM STDIN") as copy:
                 write = copy.write_row
                 for row in map(values, batch):
                     write(row)
@@ -135,9 +136,10 @@ def _copy_update(connection, table, rows, assignments, advance=None):
     [key] = table.primary_key.columns
     columns = [(key.name, f"key_{key.key}")] + [(name, name) for name in rows[0]
                                                  if not name.startswith("key_")]
-    scratch = f"poser_import_{table.name}"
-    copy_update(connection, table.name, scratch, [name for name, _ in columns], assignments,
-                key.name, lambda: _copy(connection, scratch, rows, columns, advance))
+    scratch, quote = f"poser_import_{table.name}", connection.dialect.identifier_preparer.quote
+    copy_update(connection, quote(table.name), quote(scratch),
+                [quote(name) for name, _ in columns], assignments, quote(key.name),
+                lambda: _copy(connection, scratch, rows, columns, advance))
 
 
 def bulk_insert(connection, table, rows, advance=None):
@@ -165,7 +167,7 @@ class Deferred:
     """What the `write_plan`s of one `bulk_writes` block share."""
 
     def __init__(self, connection):
-        self.search = LoadDeferral(connection)
+        self.load = LoadDeferral(connection)
         self.capture = DeferredCapture(connection)
         self.counts = DeferredCounts(connection)
         self.staging = Staging(connection) if connection.dialect.name == "sqlite" else None
@@ -174,12 +176,12 @@ class Deferred:
         """About to write a chunk of `spec`'s records: {table: rows}. True when the chunk's
         datasync changes are to be logged after its writes, one per record (`log_records`)."""
         for table, rows in written.items():
-            self.search.wrote(table, rows)
+            self.load.wrote(table, rows)
         return self.capture.records(spec.table, [child.table for child in spec.children],
                                     sum(written.values()))
 
     def finish(self):
-        self.search.finish()
+        self.load.finish()
         self.capture.finish()
         self.counts.finish()
         if self.staging is not None:
