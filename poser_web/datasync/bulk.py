@@ -12,10 +12,10 @@ DateTime as text).
 from sqlalchemy import delete
 
 from ..db.update_from import copy_update
+from ..transfer.writer import copy_rows
 from .entities import among
 
 CHUNK = 2000                 # keys per DELETE ... IN (...)
-COPY_ROWS = 5000             # rows per COPY
 SQLITE_PARAMETERS = 30_000   # bound values per statement (SQLite allows 32,766)
 
 
@@ -32,19 +32,6 @@ def _processed(rows, names, processors):
             for row in values:
                 row[index] = processor(row[index])
     return values
-
-
-def _copy(connection, table_name, names, values):
-    quote = connection.dialect.identifier_preparer.quote
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        for start in range(0, len(values), COPY_ROWS):
-            with cursor.copy(f"COPY {quote(table_name)} ({', '.join(map(quote, names))}) "
-                             "FROM STDIN") as copy:
-                for row in values[start:start + COPY_ROWS]:
-                    copy.write_row(row)
-    finally:
-        cursor.close()
 
 
 def _sqlite_rows(connection, head, tail, names, values):
@@ -64,7 +51,7 @@ def insert_rows(connection, table, rows):
     names = list(rows[0])
     values = _processed(rows, names, _processors(connection, [table.c[n] for n in names]))
     if connection.dialect.driver == "psycopg":
-        _copy(connection, table.name, names, values)
+        copy_rows(connection, table.name, names, values)
         return
     quote = connection.dialect.identifier_preparer.quote
     _sqlite_rows(connection, f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))})",
@@ -104,7 +91,7 @@ def _copy_update(connection, table, key, rows):
     values = _processed(rows, names, _processors(connection, [table.c[n] for n in names]))
     assignments = ", ".join(f"{quote(n)} = changed.{quote(n)}" for n in names if n != key)
     copy_update(connection, quote(table.name), quote(scratch), list(map(quote, names)),
-                assignments, quote(key), lambda: _copy(connection, scratch, names, values))
+                assignments, quote(key), lambda: copy_rows(connection, scratch, names, values))
 
 
 def delete_keys(connection, table, column, keys):
