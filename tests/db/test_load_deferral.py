@@ -9,7 +9,6 @@ from sqlalchemy.exc import IntegrityError
 
 from poser_web.db.load_deferral import LoadDeferral
 from poser_web.db.load_indexes import load_indexes
-from tests.db.test_search_bulk import fresh, own_engine, small_threshold  # noqa: F401
 
 pytestmark = pytest.mark.only_db("postgresql")
 
@@ -53,7 +52,7 @@ def load(connection, deferral, owner, owned, start=0):
     return during
 
 
-def test_a_big_load_defers_the_owner_key_of_a_table_with_no_index_to_drop(fresh, small_threshold):  # noqa: F811
+def test_a_big_load_defers_the_owner_key_of_a_table_with_no_index_to_drop(fresh, small_threshold):
     with owner_and_owned(fresh) as (connection, owner, owned):
         deferral = LoadDeferral(connection)
         assert load(connection, deferral, owner, owned) == []  # dropped for the load
@@ -63,7 +62,7 @@ def test_a_big_load_defers_the_owner_key_of_a_table_with_no_index_to_drop(fresh,
             connection.execute(insert(owned).values(id=ROWS, owner_id=ROWS + 1))
 
 
-def test_a_load_small_next_to_the_table_keeps_the_owner_key(fresh, small_threshold):  # noqa: F811
+def test_a_load_small_next_to_the_table_keeps_the_owner_key(fresh, small_threshold):
     with owner_and_owned(fresh) as (connection, owner, owned):
         connection.execute(insert(owner), [{"id": n} for n in range(ROWS)])
         connection.execute(insert(owned), [{"id": n, "owner_id": n} for n in range(ROWS)])

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from poser_web.db.load_foreign_keys import load_foreign_keys
 from poser_web.tables.widgets.models import Component
 from poser_web.transfer import LayoutError, run_import
-from tests.db.test_search_bulk import WIDGETS, fresh, own_engine, small_threshold, write_file  # noqa: F401
+from tests.db.test_search_bulk import WIDGETS, write_file
 from tests.helpers import statements_run
 
 pytestmark = pytest.mark.only_db("postgresql")
@@ -20,7 +20,7 @@ def foreign_keys(engine):
             "FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2")).all()
 
 
-def test_only_keys_to_a_table_the_writer_also_writes_may_go(fresh):  # noqa: F811
+def test_only_keys_to_a_table_the_writer_also_writes_may_go(fresh):
     with fresh.connect() as connection:
         keys = load_foreign_keys(connection, Component.__table__, {"poser_widget"})
         assert list(keys.values()) == ["FOREIGN KEY (widget_uuid) REFERENCES poser_widget(uuid)"]
@@ -28,7 +28,7 @@ def test_only_keys_to_a_table_the_writer_also_writes_may_go(fresh):  # noqa: F81
         assert load_foreign_keys(connection, Component.__table__, set()) == {}
 
 
-def test_a_big_load_checks_the_owner_key_once_and_leaves_it_as_it_was(fresh, small_threshold,  # noqa: F811
+def test_a_big_load_checks_the_owner_key_once_and_leaves_it_as_it_was(fresh, small_threshold,
                                                                       tmp_path):
     before = foreign_keys(fresh)
     with statements_run(fresh) as seen:
@@ -45,14 +45,14 @@ def test_a_big_load_checks_the_owner_key_once_and_leaves_it_as_it_was(fresh, sma
                                {"u": "f" * 32, "w": "e" * 32})
 
 
-def test_a_small_load_keeps_the_key(fresh, small_threshold, tmp_path):  # noqa: F811
+def test_a_small_load_keeps_the_key(fresh, small_threshold, tmp_path):
     run_import(fresh, WIDGETS, write_file(tmp_path / "a.csv", 300))
     with statements_run(fresh) as seen:
         run_import(fresh, WIDGETS, write_file(tmp_path / "b.csv", 5, start=1000, suffix=" new"))
     assert not [s for s in seen if "CONSTRAINT" in s]
 
 
-def test_a_failed_big_load_leaves_the_key_as_it_was(fresh, small_threshold, tmp_path):  # noqa: F811
+def test_a_failed_big_load_leaves_the_key_as_it_was(fresh, small_threshold, tmp_path):
     before = foreign_keys(fresh)
     with pytest.raises(LayoutError):
         run_import(fresh, WIDGETS, write_file(tmp_path / "a.csv", 300, bad_last=True))

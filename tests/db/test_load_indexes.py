@@ -7,7 +7,7 @@ from sqlalchemy import event, func, select, text
 from poser_web.db.load_indexes import load_indexes
 from poser_web.tables.widgets.models import Component, Widget
 from poser_web.transfer import LayoutError, run_import
-from tests.db.test_search_bulk import WIDGETS, fresh, own_engine, small_threshold, write_file  # noqa: F401
+from tests.db.test_search_bulk import WIDGETS, write_file
 from tests.helpers import statements_run
 
 # SQLite keeps its b-tree indexes (only its FTS triggers are deferred): PostgreSQL's alone.
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.only_db("postgresql")
 
 
 @pytest.fixture
-def pg(fresh):  # noqa: F811
+def pg(fresh):
     return fresh
 
 
@@ -38,7 +38,7 @@ def test_the_plain_indexes_are_the_ones_a_load_may_rebuild(pg):
 
 
 def test_a_big_load_rebuilds_plain_indexes_and_leaves_the_indexes_as_they_were(
-        pg, small_threshold, tmp_path):  # noqa: F811
+        pg, small_threshold, tmp_path):
     before = indexes(pg)
     with statements_run(pg) as statements:
         run_import(pg, WIDGETS, write_file(tmp_path / "a.csv", 300))
@@ -54,7 +54,7 @@ def test_a_big_load_rebuilds_plain_indexes_and_leaves_the_indexes_as_they_were(
                                  .where(Widget.active.is_(True))) == 300
 
 
-def test_a_failed_big_load_leaves_the_indexes_as_they_were(pg, small_threshold, tmp_path):  # noqa: F811
+def test_a_failed_big_load_leaves_the_indexes_as_they_were(pg, small_threshold, tmp_path):
     before = indexes(pg)
     with pytest.raises(LayoutError):
         run_import(pg, WIDGETS, write_file(tmp_path / "a.csv", 300, bad_last=True))
@@ -63,7 +63,7 @@ def test_a_failed_big_load_leaves_the_indexes_as_they_were(pg, small_threshold, 
         assert connection.scalar(select(func.count()).select_from(Widget.__table__)) == 0
 
 
-def test_a_table_the_statistics_call_big_is_not_counted(pg, small_threshold, tmp_path,  # noqa: F811
+def test_a_table_the_statistics_call_big_is_not_counted(pg, small_threshold, tmp_path,
                                                         monkeypatch):
     from poser_web.db import load_deferral
 
@@ -78,7 +78,7 @@ def test_a_table_the_statistics_call_big_is_not_counted(pg, small_threshold, tmp
     assert not [s for s in statements if s.startswith("DROP INDEX")]  # 300 rows onto 300 (1200)
 
 
-def test_a_big_load_leaves_the_planner_statistics_of_what_it_loaded(pg, small_threshold, tmp_path):  # noqa: F811
+def test_a_big_load_leaves_the_planner_statistics_of_what_it_loaded(pg, small_threshold, tmp_path):
     """Before autovacuum gets to them, the columns have the loaded rows' statistics: without
     them a look-up of 500 parents' children (`widget_uuid IN (...)`) was planned as a scan of
     the whole table. (Two components a widget: half as many parents as rows, a shape no other

@@ -14,14 +14,13 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
-from poser_web.db import load_deferral, search_index
+from poser_web.db import search_index
 from poser_web.db.search import contains
 from poser_web.db.search_index import _sqlite_triggers
 from poser_web.models import DatasyncChange
 from poser_web.tables.widgets.models import Component, Widget
 from poser_web.tables.widgets.views import WidgetView
 from poser_web.transfer import FileLayout, LayoutError, run_import
-from tests.datasync_support import reset
 from tests.helpers import add_widget
 
 INDEXED = (("poser_widget", "description"), ("poser_component", "item_code"),
@@ -30,27 +29,6 @@ WORDS = ["sprocket", "gear", "flange", "bolt", "washer", "spring", "lever", "Éc
 TERMS = ("sprocket", "GEAR", "écr", "GRÖSSE", "ear fl", "part 1", "ic0001", "-02", "zzz")
 
 WIDGETS = WidgetView.describe()
-
-
-@pytest.fixture(scope="module")
-def own_engine(scratch_databases):
-    """A database of the run's kind that the imports commit to."""
-    from tests.databases import new_migrated_engine
-
-    with new_migrated_engine(scratch_databases) as engine:
-        yield engine
-
-
-@pytest.fixture
-def fresh(own_engine):
-    reset(own_engine)
-    return own_engine
-
-
-@pytest.fixture
-def small_threshold(monkeypatch):
-    """Big means a few hundred rows here, so the tests stay quick."""
-    monkeypatch.setattr(load_deferral, "REBUILD_MIN_ROWS", 50)
 
 
 def write_file(path, widgets, start=0, components=3, suffix="", bad_last=False):
