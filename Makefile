@@ -44,11 +44,11 @@ run: migrate
 	@echo "Serving http://127.0.0.1:6543/ (restarts when the code changes; Ctrl-C stops)"
 	@bash scripts/serve $(VENV)/bin/pserve --reload development.ini
 
-# The tests' lint (ruff.toml), then the whole suite, once on SQLite and once on PostgreSQL.
+# The tests' lint (ruff.toml), then the whole suite on SQLite and on PostgreSQL side by side
+# (scripts/test-both: lines prefixed with their database, both summaries at the end).
 test: install-test
 	$(VENV)/bin/ruff check tests/
-	$(VENV)/bin/pytest --db sqlite --durations=15
-	$(VENV)/bin/pytest --db postgresql --durations=15
+	@bash scripts/test-both $(VENV)/bin/pytest --durations=15
 
 # The benchmark and resilience scripts, seconds-long, so they never rot (CI runs
 # this; figures are printed, never asserted). Full runs: see bench/README.md.
