@@ -15,7 +15,7 @@ requires = [
     "alembic>=1.18",
     "colander>=2.0",
     "deform>=3.0.1",
-    "waitress>=3.0",
+    "waitress>=3.0,<4",  # web/server.py hands it a dispatcher through create_server
     "argon2-cffi>=23.1",
     "openpyxl>=3.1",
     "tqdm>=4.66",  # progress bar of `poser import` / `poser export` on a terminal
@@ -70,6 +70,8 @@ setup(
     extras_require=extras,
     entry_points={
         "paste.app_factory": ["main = poser_web:main"],
+        # [server:main] use = egg:poser-web#waitress (web/server.py)
+        "paste.server_runner": ["waitress = poser_web.web.server:serve_paste"],
         "console_scripts": ["poser = poser_web.cli:main"],
         # Datasync consumer types (`type = NAME` in a [datasync:...] section); add your own.
         "poser.datasync.consumers": [

@@ -71,8 +71,9 @@ def samples_of(url):
     return found
 
 
-def run(url, samples, duration, runs, threads, connections=CONNECTIONS, ini="production.ini"):
-    server = servers.start_poser(url, ini=ini, threads=threads)
+def run(url, samples, duration, runs, threads, connections=CONNECTIONS, ini="production.ini",
+        runners=None):
+    server = servers.start_poser(url, ini=ini, threads=threads, runners=runners)
     try:
         cookie = client.login(server.port, LOGIN)
         work = cycle_work(samples, POSER_EDIT, "save")
@@ -94,7 +95,7 @@ def run(url, samples, duration, runs, threads, connections=CONNECTIONS, ini="pro
         server.stop()
 
 
-def run_with_peer(url, peer_url, samples, duration, runs, threads, connections, ini):
+def run_with_peer(url, peer_url, samples, duration, runs, threads, connections, ini, runners=None):
     """Rounds of poser_web then the peer, the same widgets and connections; prints each round's
     cycles/s and ratio, then the medians."""
     import statistics
@@ -102,7 +103,7 @@ def run_with_peer(url, peer_url, samples, duration, runs, threads, connections, 
     peer_py = servers.peer_python(create=True)
     if not peer_py:
         raise SystemExit("no Python with django for the peer (set PEER_PY)")
-    server = servers.start_poser(url, ini=ini, threads=threads)
+    server = servers.start_poser(url, ini=ini, threads=threads, runners=runners)
     peer = None
     try:
         peer = servers.start_peer(peer_url, peer_py)
@@ -143,6 +144,8 @@ def main():
     ap.add_argument("--duration", type=float, default=10)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=4, help="the server's")
+    ap.add_argument("--runners", help="the server's runners (auto, N, or waitress for waitress's "
+                    "own dispatcher); default: the ini's")
     ap.add_argument("--connections", type=int, default=CONNECTIONS)
     ap.add_argument("--ini", default="production.ini",
                     help="the app's ini (e.g. a copy of production.ini with one setting changed)")
@@ -164,9 +167,10 @@ def main():
     try:
         if args.peer:
             run_with_peer(url, made.peer_url, samples, args.duration, args.runs, args.threads,
-                          args.connections, args.ini)
+                          args.connections, args.ini, args.runners)
         else:
-            run(url, samples, args.duration, args.runs, args.threads, args.connections, args.ini)
+            run(url, samples, args.duration, args.runs, args.threads, args.connections, args.ini,
+                args.runners)
     finally:
         if made is not None and not args.keep:
             made.drop()

@@ -109,20 +109,22 @@ def app_environment(url):
     return env
 
 
-def start_poser(url, ini="development.ini", threads=4, port=0, timeout=60.0):
+def start_poser(url, ini="development.ini", threads=4, port=0, timeout=60.0, runners=None):
     """Serve poser_web on `url` in a subprocess (pserve-equivalent); returns a Server."""
-    return spawn_poser(url, ini, threads, port)(timeout)
+    return spawn_poser(url, ini, threads, port, runners)(timeout)
 
 
-def spawn_poser(url, ini="development.ini", threads=4, port=0):
-    """Start the poser_web subprocess; returns `ready(timeout) -> Server` (boots meanwhile)."""
+def spawn_poser(url, ini="development.ini", threads=4, port=0, runners=None):
+    """Start the poser_web subprocess; returns `ready(timeout) -> Server` (boots meanwhile).
+    `runners`: serve_poser.py's --runners (None: the ini's)."""
     LOGS.mkdir(parents=True, exist_ok=True)
     env = app_environment(url)
     log = LOGS / f"poser-{os.getpid()}-{time.monotonic_ns()}.log"
     with open(log, "wb") as err:
         proc = subprocess.Popen(
             [sys.executable, str(REPO / "bench" / "serve_poser.py"), "--ini", ini,
-             "--port", str(port), "--threads", str(threads)],
+             "--port", str(port), "--threads", str(threads)]
+            + (["--runners", str(runners)] if runners else []),
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
 
     def ready(timeout=60.0):

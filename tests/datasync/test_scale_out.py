@@ -68,7 +68,7 @@ poser.allowed_hosts = 127.0.0.1
 retry.attempts = 3
 
 [server:main]
-use = egg:waitress#main
+use = egg:poser-web#waitress
 listen = 127.0.0.1:0
 threads = 8
 ident = poser_web
