@@ -209,6 +209,7 @@ def fill(form, values=None, sequences=None, submit=None):
     """
     values, sequences = dict(values or {}), dict(sequences or {})
     out, fields, i = [], form.fields, 0
+    enclosing = []  # True for each open __start__ that is a sequence: its rows keep their values
     missing = set(sequences) - set(sequence_names(form))
     if missing:
         raise ValueError(f"form has no sequence {sorted(missing)}")
@@ -234,10 +235,16 @@ def fill(form, values=None, sequences=None, submit=None):
             out.append((fields[j - 1].name, fields[j - 1].value))
             i = j
             continue
-        if f.name in ("__start__", "__end__"):
+        if f.name == "__start__":
+            enclosing.append(f.value.endswith(":sequence"))
+            out.append((f.name, f.value))
+        elif f.name == "__end__":
+            if enclosing:
+                enclosing.pop()
             out.append((f.name, f.value))
         else:
-            _emit(f, values.get(f.name), out)
+            # A row's field of the same name (a component's description) is not the form's.
+            _emit(f, None if any(enclosing) else values.get(f.name), out)
         i += 1
     button = form.submit_button(submit)
     if button is not None and button.name:
