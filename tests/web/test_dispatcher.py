@@ -1,5 +1,6 @@
 """RunnerDispatcher (poser_web/web/dispatcher.py), without HTTP: tasks as waitress hands them
 over, each noting the thread that ran it and when, some held until the test lets them go."""
+import logging
 import threading
 import time
 
@@ -54,7 +55,8 @@ def running_at_most(log):
     return most
 
 
-def test_quick_requests_wait_for_the_runner_and_take_its_thread(make_dispatcher):
+def test_quick_requests_wait_for_the_runner_and_take_its_thread(make_dispatcher, caplog):
+    caplog.set_level(logging.WARNING, logger="waitress.queue")
     dispatcher, log = make_dispatcher(runners=1), []
     first = Task(log, "first", hold=True)
     dispatcher.add_task(first)
@@ -70,6 +72,8 @@ def test_quick_requests_wait_for_the_runner_and_take_its_thread(make_dispatcher)
     assert [name for event, name in log if event == "start"] == [
         "first", "queued 0", "queued 1", "queued 2"]
     assert running_at_most(log) == 1
+    # Threads were free all along: waiting for the runner is not a queue to warn about.
+    assert not [r for r in caplog.records if r.name == "waitress.queue"]
 
 
 def test_a_slow_request_lets_a_spare_thread_take_the_next(make_dispatcher):
@@ -102,7 +106,7 @@ def test_two_runners_run_two_quick_requests_at_once(make_dispatcher):
     assert running_at_most(log) == 2
 
 
-def test_threads_still_cap_what_runs_at_once(make_dispatcher):
+def test_threads_still_cap_what_runs_at_once(make_dispatcher, caplog):
     dispatcher, log = make_dispatcher(runners=1, patience=0.02, threads=2), []
     tasks = [Task(log, f"slow {n}", hold=True) for n in range(3)]
     for task in tasks:
@@ -110,6 +114,10 @@ def test_threads_still_cap_what_runs_at_once(make_dispatcher):
     wait_until(lambda: tasks[0].started and tasks[1].started, "a spare thread to take the second")
     time.sleep(0.2)
     assert tasks[2].started is None, "more tasks ran than the dispatcher has threads"
+    caplog.set_level(logging.WARNING, logger="waitress.queue")
+    dispatcher.add_task(Task(log, "one more"))  # every thread busy: that is worth a warning
+    assert [r.getMessage() for r in caplog.records if r.name == "waitress.queue"] == [
+        "Task queue depth is 2"]
     tasks[0].released.set()
     wait_until(lambda: tasks[2].started, "the third to take the freed thread")
     for task in tasks:
