@@ -1,6 +1,6 @@
 """What the browser tests and the screenshot script share.
 
-A live server (the real app under waitress, on a daemon thread), Debian's
+A live server (the real app under waitress as pserve serves it, on a daemon thread), Debian's
 Chromium launched through Playwright (never a downloaded browser), an
 administrator to log in as, and a helper that seeds widgets with SQLAlchemy
 and commits them.
@@ -10,7 +10,6 @@ import sys
 import threading
 import traceback
 
-import waitress
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from waitress import wasyncore
@@ -19,6 +18,7 @@ from poser_web import main
 from poser_web.auth.passwords import hash_password
 from poser_web.models import Base, LoginFailure, Role, User
 from poser_web.tables.widgets.models import Component, Widget
+from poser_web.web.server import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -67,8 +67,9 @@ class LiveServer:
             # POSER_DATABASE_URL overrides the settings: never drive a real database.
             raise RuntimeError(f"The app would serve {served!r}, not the test database; "
                                "unset POSER_DATABASE_URL.")
-        # Binds and listens right here, so the URL works before the thread runs.
-        self.server = waitress.create_server(self.app, host="127.0.0.1", port=0, threads=4)
+        # Binds and listens right here, so the URL works before the thread runs. Served as
+        # pserve serves the ini files: waitress with our dispatcher (runners by the database).
+        self.server = make_server(self.app, host="127.0.0.1", port=0, threads=4)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)
 
