@@ -26,6 +26,7 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--runners", help="auto, a number, or waitress (its own dispatcher)")
+    ap.add_argument("--slow-request-ms", help="overrides the ini's slow_request_ms")
     args = ap.parse_args()
     # The ini's per-request DEBUG logging would measure the terminal, not the app.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -37,6 +38,8 @@ def main():
             settings[name] = ini_server[name]
     if args.runners:
         settings["runners"] = args.runners
+    if args.slow_request_ms:
+        settings["slow_request_ms"] = args.slow_request_ms
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))

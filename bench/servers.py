@@ -116,7 +116,7 @@ def start_poser(url, ini="development.ini", threads=4, port=0, timeout=60.0, run
 
 def spawn_poser(url, ini="development.ini", threads=4, port=0, runners=None):
     """Start the poser_web subprocess; returns `ready(timeout) -> Server` (boots meanwhile).
-    `runners`: serve_poser.py's --runners (None: the ini's)."""
+    `runners`: serve_poser.py's --runners (None: the ini's); `N:MS` also sets --slow-request-ms."""
     LOGS.mkdir(parents=True, exist_ok=True)
     env = app_environment(url)
     log = LOGS / f"poser-{os.getpid()}-{time.monotonic_ns()}.log"
@@ -124,7 +124,8 @@ def spawn_poser(url, ini="development.ini", threads=4, port=0, runners=None):
         proc = subprocess.Popen(
             [sys.executable, str(REPO / "bench" / "serve_poser.py"), "--ini", ini,
              "--port", str(port), "--threads", str(threads)]
-            + (["--runners", str(runners)] if runners else []),
+            + (["--runners", str(runners).split(":")[0]] if runners else [])
+            + (["--slow-request-ms", str(runners).split(":")[1]] if ":" in str(runners) else []),
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
 
     def ready(timeout=60.0):

@@ -10,7 +10,8 @@ only `runners` of them run while each is quick: a queued request waits for a run
 (which takes it next, its caches warm) instead of waking a thread of its own. A request that
 has run for `patience` seconds is slow (an export, a lock wait, a big search): then a spare
 thread takes the next queued request, so a slow page holds the others up for `patience`, not
-for its whole run.
+for its whole run. A runner waiting on a long database call (web/database_waits.py) does not
+count either: the CPU is free for another request meanwhile.
 
 The worker loop is waitress 3's own (`ThreadedTaskDispatcher.handler_thread`) with two
 changes: a thread takes a task only while fewer than `runners` quick ones run, and it notes
@@ -33,7 +34,8 @@ class RunnerDispatcher(ThreadedTaskDispatcher):
             raise ValueError(f"patience must be above 0 seconds, not {patience}")
         super().__init__()
         self.runners, self.patience = runners, patience
-        self.started = {}  # thread number -> time.monotonic() its current task started
+        self.started = {}  # thread ident -> time.monotonic() its current task started
+        self.in_database = set()  # idents of runners in a long database call (database_wait)
         self.watch_cv = threading.Condition(self.lock)
         self.watcher_idle = False
         self.stopping = False
@@ -41,9 +43,11 @@ class RunnerDispatcher(ThreadedTaskDispatcher):
         self.watcher.start()
 
     def handler_thread(self, thread_no):
+        ident = threading.get_ident()
         while True:
             with self.lock:
-                self.started.pop(thread_no, None)
+                self.started.pop(ident, None)
+                self.in_database.discard(ident)  # a statement that raised never said it ended
                 while self.stop_count == 0 and not self._may_take(time.monotonic()):
                     self.active_count -= 1
                     self.queue_cv.wait()
@@ -55,7 +59,7 @@ class RunnerDispatcher(ThreadedTaskDispatcher):
                     self.thread_exit_cv.notify()
                     break
                 task = self.queue.popleft()
-                self.started[thread_no] = time.monotonic()
+                self.started[ident] = time.monotonic()
             try:
                 task.service()
             except BaseException:
@@ -78,7 +82,23 @@ class RunnerDispatcher(ThreadedTaskDispatcher):
         return self.queue and self._quick_running(now) < self.runners
 
     def _quick_running(self, now):
-        return sum(now - started < self.patience for started in self.started.values())
+        return sum(now - started < self.patience and ident not in self.in_database
+                   for ident, started in self.started.items())
+
+    def database_wait_begins(self):
+        """The calling thread starts a database call known to take milliseconds (a search of a
+        big table; web/database_waits.py tells): it holds no interpreter lock meanwhile, so it
+        does not count as a runner and a queued request may start."""
+        ident = threading.get_ident()
+        with self.lock:
+            if ident in self.started:
+                self.in_database.add(ident)
+                if self._may_take(time.monotonic()):
+                    self.queue_cv.notify()
+
+    def database_wait_ends(self):
+        with self.lock:
+            self.in_database.discard(threading.get_ident())
 
     def _watch(self):
         """While requests run: when the queue waits on requests that have turned slow, wake a
@@ -91,7 +111,8 @@ class RunnerDispatcher(ThreadedTaskDispatcher):
                     self.watcher_idle = False
                     continue
                 now = time.monotonic()
-                quick = sorted((s for s in self.started.values() if now - s < self.patience),
+                quick = sorted((s for ident, s in self.started.items()
+                                if now - s < self.patience and ident not in self.in_database),
                                reverse=True)
                 if self.queue and len(quick) < self.runners:
                     self.queue_cv.notify()

@@ -13,6 +13,7 @@ import logging
 import waitress
 from waitress.adjustments import Adjustments
 
+from . import database_waits
 from .dispatcher import RunnerDispatcher
 
 DEFAULT_SLOW_REQUEST_MS = 20
@@ -28,13 +29,17 @@ def runners_for(app, value):
     """The `runners` setting as a number; `auto` (or unset) by the app's database."""
     text = str(value if value is not None else "auto").strip().lower()
     if text == "auto":
-        registry = getattr(app, "registry", None)  # a Pyramid router's; not a wrapped app's
-        engine = registry.get("db_engine") if registry is not None else None
+        engine = _engine_of(app)
         return AUTO_RUNNERS.get(engine.dialect.name if engine is not None else None,
                                 AUTO_RUNNERS_SERVER_DATABASE)
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"[server:main] runners: not a whole number of at least 1 or auto: {value!r}")
     return int(text)
+
+
+def _engine_of(app):
+    registry = getattr(app, "registry", None)  # a Pyramid router's; not a wrapped app's
+    return registry.get("db_engine") if registry is not None else None
 
 
 def slow_request_seconds(value):
@@ -60,6 +65,9 @@ def make_server(app, **settings):
     """waitress.create_server with a RunnerDispatcher (not yet serving: call its run())."""
     settings = dict(settings)
     dispatcher = dispatcher_for(app, settings)
+    engine = _engine_of(app)
+    if engine is not None and engine.dialect.name == "sqlite":
+        database_waits.install(engine, dispatcher)
     # `_dispatcher` is create_server's way in for a dispatcher of one's own (waitress 3; its
     # tests use it, setup.py keeps waitress below 4, tests/web/test_server.py checks it is used).
     return waitress.create_server(app, _dispatcher=dispatcher, **settings)

@@ -23,6 +23,7 @@ class Task:
 
     def service(self):
         self.started, self.thread = time.monotonic(), threading.current_thread().name
+        self.ident = threading.get_ident()
         self.log.append(("start", self.name))
         self.released.wait(LONG)
         self.ended = time.monotonic()
@@ -143,3 +144,50 @@ def test_shutdown_ends_the_threads_and_cancels_what_waits(make_dispatcher):
 def test_settings_out_of_range_are_refused(runners, patience):
     with pytest.raises(ValueError):
         RunnerDispatcher(runners, patience)
+
+
+def test_a_runner_in_a_long_database_call_lets_the_next_request_run(make_dispatcher):
+    dispatcher, log = make_dispatcher(runners=1), []
+    in_database, leave = threading.Event(), threading.Event()
+
+    class Searching(Task):
+        def service(self):
+            self.started, self.thread = time.monotonic(), threading.current_thread().name
+            self.ident = threading.get_ident()
+            dispatcher.database_wait_begins()
+            in_database.set()
+            leave.wait(LONG)
+            dispatcher.database_wait_ends()
+            self.released.wait(LONG)
+            self.ended = time.monotonic()
+
+    searching, next_one = Searching(log, "search", hold=True), Task(log, "next")
+    dispatcher.add_task(searching)
+    in_database.wait(10)
+    dispatcher.add_task(next_one)
+    wait_until(lambda: next_one.ended, "the next request to run while the first is in the database")
+    leave.set()  # back from the database: a quick runner again, so the next request waits
+    wait_until(lambda: searching.ident not in dispatcher.in_database,
+               "the search to leave the database")
+    third = Task(log, "third")
+    dispatcher.add_task(third)
+    time.sleep(0.2)
+    assert third.started is None, "a request ran beside a runner back from the database"
+    searching.released.set()
+    wait_until(lambda: third.ended, "the third request to run after the search")
+
+
+def test_a_database_call_that_never_said_it_ended_is_forgotten_with_its_task(make_dispatcher):
+    dispatcher, log = make_dispatcher(runners=1), []
+
+    class Failing(Task):
+        def service(self):
+            dispatcher.database_wait_begins()  # the statement raises: no database_wait_ends
+            super().service()
+
+    failing = Failing(log, "failing")
+    dispatcher.add_task(failing)
+    wait_until(lambda: failing.ended, "the task to end")
+    wait_until(lambda: not dispatcher.started, "its thread to look for work")
+    assert not dispatcher.in_database
+

@@ -8,6 +8,7 @@ import pytest
 from paste.deploy.loadwsgi import SERVER, loadcontext
 from waitress import wasyncore
 
+from poser_web import main
 from poser_web.web import server
 from poser_web.web.dispatcher import RunnerDispatcher
 from tests.databases import REPO
@@ -112,3 +113,17 @@ def test_a_slow_request_holds_the_next_up_only_until_it_turns_slow(served):
     app.release.set()  # ...and no longer: the slow one was still held when it was answered
     holder.join(30)
     assert slow["answer"][0] == 200 and slow["answer"][1] != thread
+
+
+def test_long_statements_are_watched_on_sqlite_only(app_settings):
+    app = main({}, **app_settings)  # its own engine: the listeners stay with it
+    engine = app.registry["db_engine"]
+    before = len(engine.dispatch.before_cursor_execute)
+    made = server.make_server(app, listen="127.0.0.1:0", threads="2")
+    try:
+        added = len(engine.dispatch.before_cursor_execute) - before
+        assert added == (1 if engine.dialect.name == "sqlite" else 0)
+    finally:
+        made.task_dispatcher.shutdown(timeout=5)
+        made.close()
+        engine.dispose()
