@@ -1,6 +1,7 @@
 """Start and stop the two servers on loopback: poser_web (bench/serve_poser.py)
 and the Django admin peer (../shared/peer/serve_django.sh), and read their RSS."""
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -98,13 +99,16 @@ def wait_http(port, path, timeout=60.0, cookie=None):
     raise RuntimeError(f"nothing answered on 127.0.0.1:{port}{path} within {timeout:.0f}s ({last})")
 
 
+# One secret for every server this bench process starts: a server restarted on the same database
+# (resilience.py --kill) keeps its sessions, as an operator's restart does.
+_SECRET = secrets.token_urlsafe(32)
+
+
 def app_environment(url):
     """The environment poser_web is served with: the scratch database, and what production.ini
     requires of an operator (a secret, the site's address) when the caller's environment has none."""
-    import secrets
-
     env = dict(os.environ, POSER_DATABASE_URL=url)
-    env.setdefault("POSER_SECRET", secrets.token_urlsafe(32))
+    env.setdefault("POSER_SECRET", _SECRET)
     env.setdefault("POSER_BASE_URL", "http://127.0.0.1")
     return env
 
