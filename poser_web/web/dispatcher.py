@@ -14,8 +14,8 @@ for its whole run. A runner waiting on a long database call (web/database_waits.
 count either: the CPU is free for another request meanwhile.
 
 The worker loop is waitress 3's own (`ThreadedTaskDispatcher.handler_thread`) with two
-changes: a thread takes a task only while fewer than `runners` quick ones run, and it notes
-when it started its task.
+changes: a thread takes a task only while fewer than `runners` quick ones run, and it keeps
+when it started its task (and forgets a database wait its last task left behind).
 """
 import threading
 import time

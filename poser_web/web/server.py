@@ -20,7 +20,7 @@ DEFAULT_SLOW_REQUEST_MS = 20
 # On SQLite a request's database work runs in this process, holding the interpreter most of the
 # time: one runner does the most. With a database server, a request waits for it at every
 # statement and commit; a second runner uses those waits (bench/cycle.py, PostgreSQL on this
-# machine: 2 runners served 7 % more save cycles than 1, as many as waitress's own 4 threads).
+# machine: 2 runners served 7 % more save cycles than 1, 5 % more than waitress's own 4 threads).
 AUTO_RUNNERS = {"sqlite": 1}
 AUTO_RUNNERS_SERVER_DATABASE = 2
 
