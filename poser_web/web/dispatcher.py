@@ -82,8 +82,12 @@ class RunnerDispatcher(ThreadedTaskDispatcher):
         return self.queue and self._quick_running(now) < self.runners
 
     def _quick_running(self, now):
-        return sum(now - started < self.patience and ident not in self.in_database
-                   for ident, started in self.started.items())
+        return len(self._quick_starts(now))
+
+    def _quick_starts(self, now):
+        """When each quick runner started: younger than `patience`, not in a long database call."""
+        return [started for ident, started in self.started.items()
+                if now - started < self.patience and ident not in self.in_database]
 
     def database_wait_begins(self):
         """The calling thread starts a database call known to take milliseconds (a search of a
@@ -111,9 +115,7 @@ class RunnerDispatcher(ThreadedTaskDispatcher):
                     self.watcher_idle = False
                     continue
                 now = time.monotonic()
-                quick = sorted((s for ident, s in self.started.items()
-                                if now - s < self.patience and ident not in self.in_database),
-                               reverse=True)
+                quick = sorted(self._quick_starts(now), reverse=True)
                 if self.queue and len(quick) < self.runners:
                     self.queue_cv.notify()
                     self.watch_cv.wait(self.patience)

@@ -21,17 +21,17 @@ DEFAULT_SLOW_REQUEST_MS = 20
 # time: one runner does the most. With a database server, a request waits for it at every
 # statement and commit; a second runner uses those waits (bench/cycle.py, PostgreSQL on this
 # machine: 2 runners served 7 % more save cycles than 1, 5 % more than waitress's own 4 threads).
-AUTO_RUNNERS = {"sqlite": 1}
-AUTO_RUNNERS_SERVER_DATABASE = 2
+# And only SQLite's long statements free the CPU for another request (web/database_waits.py).
+# database -> (runners for `auto`, watch long statements)
+BY_DATABASE = {"sqlite": (1, True)}
+SERVER_DATABASE = (2, False)
 
 
 def runners_for(app, value):
     """The `runners` setting as a number; `auto` (or unset) by the app's database."""
     text = str(value if value is not None else "auto").strip().lower()
     if text == "auto":
-        engine = _engine_of(app)
-        return AUTO_RUNNERS.get(engine.dialect.name if engine is not None else None,
-                                AUTO_RUNNERS_SERVER_DATABASE)
+        return _database_policy(app)[0]
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"[server:main] runners: not a whole number of at least 1 or auto: {value!r}")
     return int(text)
@@ -40,6 +40,11 @@ def runners_for(app, value):
 def _engine_of(app):
     registry = getattr(app, "registry", None)  # a Pyramid router's; not a wrapped app's
     return registry.get("db_engine") if registry is not None else None
+
+
+def _database_policy(app):
+    engine = _engine_of(app)
+    return BY_DATABASE.get(engine.dialect.name if engine is not None else None, SERVER_DATABASE)
 
 
 def slow_request_seconds(value):
@@ -65,9 +70,8 @@ def make_server(app, **settings):
     """waitress.create_server with a RunnerDispatcher (not yet serving: call its run())."""
     settings = dict(settings)
     dispatcher = dispatcher_for(app, settings)
-    engine = _engine_of(app)
-    if engine is not None and engine.dialect.name == "sqlite":
-        database_waits.install(engine, dispatcher)
+    if _database_policy(app)[1]:
+        database_waits.install(_engine_of(app), dispatcher)
     # `_dispatcher` is create_server's way in for a dispatcher of one's own (waitress 3; its
     # tests use it, setup.py keeps waitress below 4, tests/web/test_server.py checks it is used).
     return waitress.create_server(app, _dispatcher=dispatcher, **settings)
